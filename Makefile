@@ -1,0 +1,39 @@
+# Every command CI runs is a target here; `make help` lists them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint bench soak clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv and install the pinned dependencies
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=23.2"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: install ## load the demo data, print a demo key, serve on 127.0.0.1:8080
+	$(BIN)/authz demo
+	$(BIN)/authz serve --host $(HOST) --port $(PORT)
+
+test: install ## policy check and decision tables, then the whole pytest suite
+	$(BIN)/authz policy check
+	$(BIN)/authz policy test
+	$(BIN)/pytest
+
+lint: install ## ruff, and the committed permission matrix must match the policy
+	$(BIN)/ruff check authz_service tests bench
+	$(BIN)/authz policy matrix --check
+
+bench: install ## benchmarks, each printing ratios measured in one run
+	$(BIN)/python bench/decide.py
+
+clean: ## remove the virtualenv, the demo database and caches
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,37 @@
+"""authz-service: policy-as-code authorization for a partner portal. create_app() wires it."""
+
+from dataclasses import dataclass
+
+from flask import Flask
+
+from authz_service import policy, store
+from authz_service.config import Settings
+
+
+@dataclass
+class State:
+    """What every request needs: settings, the loaded policy, the API object."""
+
+    settings: Settings
+    policy: policy.Policy
+    api: object = None
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings, database, policy (refusing to start on a bad one, R9.2), API."""
+    from authz_service import api
+
+    settings = Settings.from_env(config)
+    app = Flask(__name__)
+    app.config["AUTHZ"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    store.connect(settings.database_url)
+    state = State(settings, policy.load(settings.policy_dir))
+    app.extensions["authz"] = state
+    state.api = api.init_app(app)
+
+    @app.before_request
+    def _open_db():
+        store.database.connect(reuse_if_open=True)
+
+    return app

@@ -1,0 +1,102 @@
+"""One error shape for every failure: {"error": {"code", "message", "details"}} (API.md)."""
+
+import logging
+
+import marshmallow as ma
+from flask import jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("authz.api")
+
+HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "request_too_large",
+    415: "unsupported_media_type", 422: "invalid", 503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error a handler raises to answer with the contract's shape."""
+
+    def __init__(self, status: int, code: str, message: str, **details):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+class Invalid(str):
+    """A validation message for a well-formed but invalid value: answered 422, not 400."""
+
+
+class ErrorBody(ma.Schema):
+    """The inner error object."""
+
+    code = ma.fields.String(required=True, metadata={"description": "snake_case_code"})
+    message = ma.fields.String(required=True, metadata={"description": "for a person"})
+    details = ma.fields.Dict(metadata={"description": "what was wrong, where"})
+
+
+class ErrorSchema(ma.Schema):
+    """Every error response (API.md conventions)."""
+
+    error = ma.fields.Nested(ErrorBody, required=True)
+
+
+def body(code: str, message: str, details: dict | None = None) -> dict:
+    """The error payload."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def is_semantic(messages) -> bool:
+    """True when every validation message is an `Invalid` one (so 422, not 400)."""
+    if isinstance(messages, dict):
+        return bool(messages) and all(is_semantic(v) for v in messages.values())
+    if isinstance(messages, list):
+        return bool(messages) and all(is_semantic(v) for v in messages)
+    return isinstance(messages, Invalid)
+
+
+def from_validation(messages) -> ApiError:
+    """A marshmallow failure: 422 when only values were invalid, else 400 (malformed)."""
+    if is_semantic(messages):
+        return ApiError(422, "invalid", "a value is not acceptable", fields=messages)
+    return ApiError(400, "malformed", "the request does not match the expected shape",
+                    fields=messages)
+
+
+def handle_api_error(exc: ApiError):
+    """Render an ApiError."""
+    return jsonify(body(exc.code, exc.message, exc.details)), exc.status
+
+
+def handle_http_exception(exc: HTTPException):
+    """Render werkzeug's errors (404 route, 405, 413, ...) in our shape."""
+    data = getattr(exc, "data", None) or {}
+    if "messages" in data:
+        messages = data["messages"]
+        if exc.code == 400 and "json" in messages and messages.get("json") == ["Invalid JSON body."]:
+            return handle_api_error(ApiError(400, "malformed_json", "the body is not valid JSON"))
+        return handle_api_error(from_validation(_strip_location(messages)))
+    code = exc.code or 500
+    return jsonify(body(HTTP_CODES.get(code, "error"), exc.description or exc.name)), code
+
+
+def handle_unexpected(exc: Exception):
+    """Never a stack trace to the caller; the log keeps it."""
+    log.exception("unexpected error")
+    return jsonify(body("internal", "unexpected error; it has been logged")), 500
+
+
+def _strip_location(messages: dict) -> dict:
+    """webargs nests messages under the location ("json", "query"): keep the fields."""
+    if len(messages) == 1:
+        (only,) = messages.values()
+        if isinstance(only, dict):
+            return only
+    return messages
+
+
+def init_app(app) -> None:
+    """Register the handlers on the app."""
+    app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

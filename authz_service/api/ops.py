@@ -1,0 +1,60 @@
+"""Operations endpoints, no key: /healthz, /readyz, /metrics, /docs (API.md)."""
+
+from flask import Response, current_app, render_template_string
+from flask.views import MethodView
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from authz_service import store
+from authz_service.api.base import Blueprint, state
+
+blp = Blueprint("operations", __name__, description="Operations (no key)")
+
+DOCS = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{{ title }} {{ version }}</title></head><body>
+<h1>{{ title }} {{ version }}</h1>
+<p>The machine-readable contract is <a href="/openapi.json">/openapi.json</a>.</p>
+<table><thead><tr><th>Method</th><th>Path</th><th>Summary</th></tr></thead><tbody>
+{% for path, ops in paths %}{% for method, op in ops %}
+<tr><td>{{ method|upper }}</td><td><code>{{ path }}</code></td><td>{{ op.get('summary', '') }}</td></tr>
+{% endfor %}{% endfor %}</tbody></table></body></html>"""
+
+
+@blp.route("/healthz")
+class Health(MethodView):
+    @blp.doc(security=[])
+    def get(self):
+        """The process is up."""
+        return {"status": "ok"}
+
+
+@blp.route("/readyz")
+class Ready(MethodView):
+    @blp.doc(security=[])
+    def get(self):
+        """The database answers and a policy is loaded."""
+        policy = state().policy
+        ready = store.is_ready() and policy is not None
+        body = {"status": "ready" if ready else "not_ready", "database": store.is_ready(),
+                "policy_version": policy.version if policy else None}
+        return body, 200 if ready else 503
+
+
+@blp.route("/metrics")
+class Metrics(MethodView):
+    @blp.doc(security=[])
+    def get(self):
+        """Prometheus text format."""
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+@blp.route("/docs")
+class Docs(MethodView):
+    @blp.doc(security=[])
+    def get(self):
+        """A page listing every endpoint of the OpenAPI document."""
+        spec = current_app.extensions["authz"].api.spec.to_dict()
+        paths = [(p, [(m, op) for m, op in ops.items() if isinstance(op, dict)])
+                 for p, ops in sorted(spec["paths"].items())]
+        html = render_template_string(DOCS, title=spec["info"]["title"],
+                                      version=spec["info"]["version"], paths=paths)
+        return Response(html, mimetype="text/html")

@@ -1,0 +1,167 @@
+"""`authz`: serve, keys, policy check|test|matrix, demo, db migrate."""
+
+import sys
+from pathlib import Path
+
+import click
+
+from authz_service import fixtures, policy, store
+from authz_service.config import Settings
+from authz_service.policy import PolicyError, matrix
+
+MATRIX_FILE = Path("docs/permissions.md")
+
+
+@click.group()
+def main():
+    """authz-service: policy-as-code authorization for a partner portal."""
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _connect() -> None:
+    store.connect(_settings().database_url)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+def serve(host, port, workers, threads):
+    """Run the service under gunicorn."""
+    from authz_service.serve import run
+
+    run(host, port, workers, threads)
+
+
+@main.group()
+def keys():
+    """API keys."""
+
+
+@keys.command("create")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              type=click.Choice(["decide", "manage", "audit"]))
+def keys_create(name, scopes):
+    """Print a new key with the given scopes (shown once)."""
+    from authz_service.store import keys as store_keys
+
+    _connect()
+    click.echo(store_keys.create(name, list(scopes)))
+
+
+@keys.command("revoke")
+@click.argument("name")
+def keys_revoke(name):
+    """Revoke every key with this name."""
+    from authz_service.store import NotFound
+    from authz_service.store import keys as store_keys
+
+    _connect()
+    try:
+        click.echo(f"revoked {store_keys.revoke(name)} key(s) named {name}")
+    except NotFound:
+        raise click.ClickException(f"no live key named {name}") from None
+
+
+@main.group(name="policy")
+def policy_group():
+    """Check, test and document the policy files."""
+
+
+def _dir_option(fn):
+    return click.option("--dir", "policy_dir", default=None,
+                        help="policy directory (default AUTHZ_POLICY_DIR or policies/)")(fn)
+
+
+def _load(policy_dir):
+    try:
+        return policy.load(policy_dir or _settings().policy_dir)
+    except PolicyError as exc:
+        for file, line, message in exc.problems:
+            click.echo(f"{file}:{line}: {message}", err=True)
+        sys.exit(1)
+
+
+@policy_group.command("check")
+@_dir_option
+def policy_check(policy_dir):
+    """Syntax, known groups and actions, every action tested (R9.2)."""
+    loaded = _load(policy_dir)
+    click.echo(f"policy {loaded.version}: {len(loaded.rules)} rules, "
+               f"{len(loaded.vocab.actions)} actions, {len(loaded.table)} table cells: ok")
+
+
+@policy_group.command("test")
+@_dir_option
+@click.option("--fixtures", "fixture_path", default=str(fixtures.DEFAULT), show_default=True)
+def policy_test(policy_dir, fixture_path):
+    """Run the decision tables under policies/tests/ (R9.3)."""
+    from authz_service.policy_checks import run_tables
+
+    policy_dir = policy_dir or _settings().policy_dir
+    _load(policy_dir)
+    failures = run_tables(policy_dir, fixture_path)
+    for failure in failures:
+        click.echo(failure, err=True)
+    rows = sum(1 for _ in Path(policy_dir, "tests").glob("*.csv"))
+    click.echo(f"{len(failures)} failed; {rows} table files")
+    sys.exit(1 if failures else 0)
+
+
+@policy_group.command("matrix")
+@_dir_option
+@click.option("--out", default=str(MATRIX_FILE), show_default=True)
+@click.option("--check", is_flag=True, help="fail if the committed file is out of date")
+def policy_matrix(policy_dir, out, check):
+    """Write the group x action matrix (R9.4)."""
+    text = matrix.render(_load(policy_dir))
+    path = Path(out)
+    if check:
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            click.echo(f"{out} is out of date: run `authz policy matrix`", err=True)
+            sys.exit(1)
+        click.echo(f"{out} is up to date")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.option("--fixtures", "fixture_path", default=str(fixtures.DEFAULT), show_default=True)
+@click.option("--key/--no-key", default=True, help="also create and print a demo key")
+def demo(fixture_path, key):
+    """Load the named demo data, and print a key and a curl line to try."""
+    from authz_service.store import keys as store_keys
+
+    _connect()
+    fixtures.load(fixture_path)
+    click.echo(f"demo data loaded from {fixture_path}")
+    if key:
+        new = store_keys.create("demo", ["decide", "manage", "audit"])
+        click.echo(f"demo key: {new}")
+        click.echo("try:\n  curl -s -H 'Authorization: Bearer " + new + "' "
+                   "-H 'Content-Type: application/json' "
+                   "-d '{\"user\": \"rita@acme.example\", \"action\": \"port.create\", "
+                   "\"account\": \"initech\"}' http://127.0.0.1:8080/v1/authorize")
+
+
+@main.group()
+def db():
+    """The database."""
+
+
+@db.command("migrate")
+def db_migrate():
+    """Apply pending schema migrations."""
+    from authz_service.store import migrations
+
+    database = store.connect(_settings().database_url, migrate=False)
+    with store.connection():
+        applied = migrations.run(database)
+    click.echo(f"applied {applied or 'nothing'}; now at {migrations.MIGRATIONS[-1][0]}")

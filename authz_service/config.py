@@ -1,0 +1,38 @@
+"""Settings from AUTHZ_* environment variables (API.md "Running")."""
+
+import os
+from dataclasses import dataclass, fields
+
+
+@dataclass
+class Settings:
+    """Everything the service reads from its environment."""
+
+    database_url: str = "sqlite:///var/authz.db"
+    bootstrap_key: str | None = None
+    policy_dir: str = "policies"
+    smtp_url: str | None = None
+    mail_from: str = "authz@localhost"
+    session_ttl_hours: float = 12.0
+    max_body_bytes: int = 1_048_576
+
+    @classmethod
+    def from_env(cls, overrides: dict | None = None) -> "Settings":
+        """Defaults, then AUTHZ_<NAME> variables, then explicit overrides (tests)."""
+        values = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"AUTHZ_{f.name.upper()}")
+            if raw not in (None, ""):
+                values[f.name] = _convert(raw, f.default)
+        values.update({k: v for k, v in (overrides or {}).items() if k in {f.name for f in fields(cls)}})
+        return cls(**values)
+
+
+def _convert(raw: str, default):
+    if isinstance(default, bool):
+        return raw.lower() in ("1", "true", "yes")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw

@@ -1,0 +1,80 @@
+"""authorize, batch and the accounts a user may act on: facts in, the policy's verdict out."""
+
+from authz_service import decision_log
+from authz_service.facts import Gathered, gather, load_session
+from authz_service.policy import NONE, Facts, Policy
+from authz_service.store import accounts as store_accounts
+from authz_service.store.models import utcnow
+
+
+class UnknownAction(Exception):
+    """The action is not one of the policy's resource.verb names (API.md: 400)."""
+
+
+def authorize(policy: Policy, user: str, action: str, account: str | None = None,
+              resource: dict | None = None, session: str | None = None,
+              caller: str | None = None) -> dict:
+    """One decision, recorded before it is returned (R7.1)."""
+    return authorize_many(policy, user, [{"action": action, "account": account,
+                                          "resource": resource}], session, caller)[0]
+
+
+def authorize_many(policy: Policy, user: str, checks: list[dict], session: str | None = None,
+                   caller: str | None = None) -> list[dict]:
+    """Decisions for several checks by one user, all recorded in one commit."""
+    for check in checks:
+        if not policy.is_action(check["action"]):
+            raise UnknownAction(check["action"])
+    bound = load_session(session)
+    now = utcnow()
+    results, entries = [], []
+    for check in checks:
+        account = check.get("account")
+        if account is None and bound is not None:
+            account = bound["customer_id"]  # R6.2: the session's customer by default
+        got = gather(user, account, bound, session is not None, now)
+        verdict = policy.decide(got.facts, check["action"])
+        entries.append(_entry(user, check, got, verdict, session, caller, now))
+        results.append({"allowed": verdict.allowed, "group": verdict.group,
+                        "reason": verdict.reason, "rule": verdict.rule})
+    for result, decision_id in zip(results, decision_log.append(entries), strict=True):
+        result["decision_id"] = decision_id
+    return results
+
+
+def _entry(user, check, got: Gathered, verdict, session, caller, now) -> dict:
+    resource = check.get("resource") or {}
+    return {
+        "at": now, "user_email": user.lower(), "account_id": got.account_id,
+        "log_account": got.account_id if got.facts.kind != NONE else None,  # R7.2
+        "action": check["action"], "resource_type": resource.get("type"),
+        "resource_id": resource.get("id"), "allowed": verdict.allowed, "group": verdict.group,
+        "rule": verdict.rule, "reason": verdict.reason, "session_id": session, "caller": caller,
+        "on_behalf_of_partner": got.acting_partner,
+    }
+
+
+def accounts(policy: Policy, user: str, action: str, limit: int, cursor: str | None):
+    """Every account where `authorize` would allow the action, by one database query.
+
+    The policy is asked which relations allow the action for this user's home
+    group; the store turns that into one query over accounts and links.
+    """
+    if not policy.is_action(action):
+        raise UnknownAction(action)
+    got = gather(user, None)
+    if got.home_account is None:
+        return [], None
+    home_group = got.facts.home_group
+    home = policy.decide(Facts(got.home_kind, "home", home_group, NONE, "none"), action).allowed
+
+    def allows(kind: str, relation: str, link: str = NONE) -> bool:
+        return policy.decide(Facts(kind, relation, home_group, link, "none"), action).allowed
+
+    link_groups = [g for g in policy.vocab.groups if allows("customer", "owner", g)]
+    query = store_accounts.Reach(
+        email=user.lower(), home_account=got.home_account, include_home=home,
+        all_owned=allows("customer", "owner"), owned_link_groups=link_groups,
+        other_kinds=[k for k in policy.vocab.account_kinds if allows(k, "none")],
+    )
+    return store_accounts.reachable(query, limit, cursor)

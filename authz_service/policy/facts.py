@@ -1,0 +1,41 @@
+"""The facts a decision depends on, and how they match the `who` patterns of scoping.csv."""
+
+from typing import NamedTuple
+
+RELATIONS = ("home", "owner", "none")
+SESSIONS = ("none", "bound", "elsewhere")
+NONE = "-"
+
+
+class Facts(NamedTuple):
+    """What the policy is told about one (user, account, session); "-" means none/unknown."""
+
+    kind: str  # partner | customer | "-" (no such account)
+    relation: str  # home | owner | none
+    home_group: str  # the user's home group, "-" for an unknown user
+    link_group: str  # the user's link group on this customer, "-" for none
+    session: str  # none | bound | elsewhere
+
+    @property
+    def who(self) -> str:
+        """The request's subject as model.conf spells it."""
+        return f"{self.relation}/{self.home_group}/{self.link_group}/{self.session}"
+
+
+def who_match(who: str, pattern: str) -> bool:
+    """Part by part equality, where a `*` part matches any one value."""
+    parts, wanted = who.split("/"), pattern.split("/")
+    if len(parts) != len(wanted):
+        return who == pattern
+    return all(w in ("*", p) for p, w in zip(parts, wanted, strict=True))
+
+
+def action_in(action: str, spec: str) -> bool:
+    """True when `spec` ("port: view edit", "port.view" or "*") lists `action`."""
+    if spec == "*":
+        return True
+    resource, colon, verbs = spec.partition(":")
+    if not colon:
+        return action == spec
+    res, _, verb = action.partition(".")
+    return res == resource.strip() and verb in verbs.split()

@@ -1,0 +1,54 @@
+"""The words a policy may use: groups, account kinds, conditions and actions (R3, R9.2)."""
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from authz_service.policy.errors import PolicyError
+
+FILE = "vocabulary.toml"
+
+
+@dataclass(frozen=True, eq=False)
+class Vocabulary:
+    """What policies/vocabulary.toml declares."""
+
+    groups: tuple[str, ...]
+    account_kinds: tuple[str, ...]
+    conditions: tuple[str, ...]
+    condition_reasons: dict
+    actions: tuple[str, ...]
+
+    def __post_init__(self):
+        object.__setattr__(self, "_action_set", frozenset(self.actions))
+
+    def is_action(self, name: str) -> bool:
+        """True when `name` is a known resource.verb."""
+        return name in self._action_set
+
+
+def load(policy_dir: Path) -> Vocabulary:
+    """Read and check the vocabulary; a malformed file is a PolicyError naming it."""
+    path = policy_dir / FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError([(FILE, 0, "missing")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError([(FILE, getattr(exc, "lineno", 0) or 0, f"syntax error: {exc}")]) from None
+    problems = []
+    for key in ("groups", "account_kinds", "conditions", "actions"):
+        if key not in data:
+            problems.append((FILE, 0, f"missing key {key!r}"))
+    if problems:
+        raise PolicyError(problems)
+    actions = tuple(
+        f"{resource}.{verb}" for resource, verbs in data["actions"].items() for verb in verbs
+    )
+    return Vocabulary(
+        groups=tuple(data["groups"]),
+        account_kinds=tuple(data["account_kinds"]),
+        conditions=tuple(data["conditions"]),
+        condition_reasons=dict(data["conditions"]),
+        actions=actions,
+    )

@@ -1,0 +1,26 @@
+"""Running create_app() under gunicorn (`authz serve`)."""
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from authz_service import create_app
+
+        return create_app()
+
+
+def run(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve on host:port with `workers` processes of `threads` threads each."""
+    _Gunicorn({
+        "bind": f"{host}:{port}", "workers": workers, "threads": threads,
+        "worker_class": "gthread", "accesslog": "-", "timeout": 60, "graceful_timeout": 10,
+    }).run()

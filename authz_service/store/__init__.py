@@ -1,0 +1,9 @@
+"""The store: the only package that imports peewee (DESIGN.md).
+
+Everything above it receives plain dicts and tuples, never model objects.
+"""
+
+from authz_service.store.db import close, connect, connection, database, is_ready
+from authz_service.store.errors import Conflict, NotFound
+
+__all__ = ["connect", "connection", "database", "close", "is_ready", "Conflict", "NotFound"]

@@ -1,0 +1,71 @@
+"""Opening the database named by AUTHZ_DATABASE_URL and migrating it (SQLite or PostgreSQL)."""
+
+import os
+from contextlib import contextmanager
+from urllib.parse import urlparse
+
+import peewee as pw
+from playhouse.db_url import connect as connect_url
+
+from authz_service.store import migrations
+from authz_service.store.models import database
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",  # readers never block the writer
+    "synchronous": "normal",  # a commit survives a killed process (WAL); see docs
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+}
+
+
+def _open(url: str) -> pw.Database:
+    """Build a peewee database for a sqlite:/// or postgresql:// URL."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = url[len("sqlite:///") :]
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        return pw.SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+    if parsed.scheme in ("postgres", "postgresql"):
+        return connect_url(url.replace(parsed.scheme + "://", "psycopg3://", 1))
+    raise ValueError(f"unsupported database URL scheme: {parsed.scheme!r}")
+
+
+def connect(url: str, migrate: bool = True) -> pw.Database:
+    """Bind the models to `url` and bring the schema up to date."""
+    db = _open(url)
+    database.initialize(db)
+    if getattr(db, "database", None) == ":memory:":
+        db.connect()  # an in-memory database lives as long as its one connection
+        if migrate:
+            migrations.run(db)
+        return db
+    if migrate:
+        with db.connection_context():
+            migrations.run(db)
+    return db
+
+
+def close() -> None:
+    """Close this thread's connection, if any."""
+    if database.obj is not None and not database.is_closed() and database.database != ":memory:":
+        database.close()
+
+
+@contextmanager
+def connection():
+    """A connection for the length of one unit of work (a request, a command)."""
+    with database.connection_context():
+        yield
+
+
+def is_ready() -> bool:
+    """True when a trivial query answers."""
+    try:
+        with database.connection_context():
+            database.execute_sql("SELECT 1").fetchone()
+        return True
+    except pw.PeeweeException:
+        return False
+    except Exception:  # driver errors (OperationalError from sqlite3/psycopg)
+        return False

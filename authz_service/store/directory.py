@@ -1,0 +1,119 @@
+"""Partners, customers, users and links: the directory the decisions read (R1, R2, R4)."""
+
+import peewee as pw
+
+from authz_service.store.errors import Conflict, NotFound
+from authz_service.store.models import Account, Link, User, database, utcnow
+
+
+def account_dict(row: Account) -> dict:
+    """An account as the API shows it."""
+    return {"id": row.id, "kind": row.kind, "name": row.name, "partner_id": row.partner_id,
+            "created_at": row.created_at}
+
+
+def user_dict(row: User) -> dict:
+    """A user as the API shows it."""
+    return {"email": row.email, "account_id": row.account_id, "group": row.group,
+            "created_at": row.created_at}
+
+
+def get_account(account_id: str) -> dict | None:
+    """The account, or None."""
+    row = Account.get_or_none(Account.id == account_id)
+    return account_dict(row) if row else None
+
+
+def get_user(email: str) -> dict | None:
+    """The user (email compared lower-case, R2.2), or None."""
+    row = User.get_or_none(User.email == email.lower())
+    return user_dict(row) if row else None
+
+
+def put_partner(partner_id: str, name: str) -> tuple[dict, bool]:
+    """Create or rename a partner; returns (partner, created)."""
+    with database.atomic():
+        row = Account.get_or_none(Account.id == partner_id)
+        if row is None:
+            return account_dict(Account.create(id=partner_id, kind="partner", name=name)), True
+        if row.kind != "partner":
+            raise Conflict("account_kind_conflict", f"{partner_id} is a customer account, not a partner")
+        row.name = name
+        row.save()
+        return account_dict(row), False
+
+
+def put_customer(customer_id: str, name: str, partner_id: str) -> tuple[dict, bool]:
+    """Create a customer owned by `partner_id` (R1.3); ownership never changes."""
+    with database.atomic():
+        partner = Account.get_or_none((Account.id == partner_id) & (Account.kind == "partner"))
+        if partner is None:
+            raise NotFound("partner", partner_id)
+        row = Account.get_or_none(Account.id == customer_id)
+        if row is None:
+            row = Account.create(id=customer_id, kind="customer", name=name, partner=partner_id)
+            return account_dict(row), True
+        if row.kind != "customer" or row.partner_id != partner_id:
+            raise Conflict("duplicate_id", f"account {customer_id} already exists elsewhere")
+        row.name = name
+        row.save()
+        return account_dict(row), False
+
+
+def put_user(email: str, account_id: str, kind: str, group: str) -> tuple[dict, bool]:
+    """Create a user in their home account or change their group there (R2)."""
+    email = email.lower()
+    with database.atomic():
+        account = Account.get_or_none((Account.id == account_id) & (Account.kind == kind))
+        if account is None:
+            raise NotFound(kind, account_id)
+        row = User.get_or_none(User.email == email)
+        if row is None:
+            return user_dict(User.create(email=email, account=account_id, group=group)), True
+        if row.account_id != account_id:
+            raise Conflict("email_taken", f"{email} already has another home account",
+                           account_id=row.account_id)
+        row.group = group
+        row.save()
+        return user_dict(row), False
+
+
+def delete_user(email: str) -> None:
+    """Remove a user and their links; their log entries keep the email (R7.4)."""
+    with database.atomic():
+        if User.get_or_none(User.email == email.lower()) is None:
+            raise NotFound("user", email)
+        Link.delete().where(Link.user == email.lower()).execute()
+        User.delete().where(User.email == email.lower()).execute()
+
+
+def put_link(email: str, customer_id: str, group: str) -> tuple[dict, bool]:
+    """Create or change one link; the caller has checked who may be linked (R4.4)."""
+    with database.atomic():
+        row = Link.get_or_none((Link.user == email) & (Link.customer == customer_id))
+        if row is None:
+            row = Link.create(user=email, customer=customer_id, group=group, linked_at=utcnow())
+            return _link_dict(row), True
+        row.group = group
+        row.save()
+        return _link_dict(row), False
+
+
+def _link_dict(row: Link) -> dict:
+    return {"email": row.user_email, "customer_id": row.customer_id, "group": row.group,
+            "linked_at": row.linked_at}
+
+
+def list_partners() -> list[dict]:
+    """Every partner account."""
+    return [account_dict(r) for r in Account.select().where(Account.kind == "partner")]
+
+
+def count(model_name: str) -> int:
+    """Rows in one table (for tests and readiness)."""
+    return {"account": Account, "user": User, "link": Link}[model_name].select().count()
+
+
+def is_integrity_error(exc: Exception) -> bool:
+    """True for a unique or foreign-key violation from any backend."""
+    return isinstance(exc, pw.IntegrityError)

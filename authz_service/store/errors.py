@@ -1,0 +1,20 @@
+"""Errors the store raises for the layers above to translate."""
+
+
+class NotFound(Exception):
+    """A named row does not exist."""
+
+    def __init__(self, what: str, key: str):
+        super().__init__(f"no such {what}: {key}")
+        self.what = what
+        self.key = key
+
+
+class Conflict(Exception):
+    """A write that contradicts what is stored (duplicate, wrong home account)."""
+
+    def __init__(self, code: str, message: str, **details):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details

@@ -1,0 +1,29 @@
+"""The one read a decision needs: the user, the account and the link between them."""
+
+from authz_service.store.models import Account, Link, User, ViewSession, database
+
+
+def read(email: str, account_id: str | None) -> tuple | None:
+    """(home account, home group, account kind, account's partner, link group, home kind), one query.
+
+    Every column may be None: unknown user, unknown account, no link.
+    """
+    p = database.param
+    sql = (
+        f'SELECT u.account_id, u.grp, a.kind, a.partner_id, l.grp, h.kind '
+        f'FROM (SELECT 1 AS one) AS x '
+        f'LEFT JOIN "{User._meta.table_name}" AS u ON u.email = {p} '
+        f'LEFT JOIN "{Account._meta.table_name}" AS h ON h.id = u.account_id '
+        f'LEFT JOIN "{Account._meta.table_name}" AS a ON a.id = {p} '
+        f'LEFT JOIN "{Link._meta.table_name}" AS l ON l.user_email = u.email AND l.customer_id = a.id'
+    )
+    return database.execute_sql(sql, (email, account_id)).fetchone()
+
+
+def read_session(session_id: str) -> dict | None:
+    """A view session, or None."""
+    row = ViewSession.get_or_none(ViewSession.id == session_id)
+    if row is None:
+        return None
+    return {"session_id": row.id, "user": row.user_email, "customer_id": row.customer_id,
+            "expires_at": row.expires_at}

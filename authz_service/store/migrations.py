@@ -1,0 +1,35 @@
+"""Versioned, forward-only schema migrations, run at start and by `authz db migrate`."""
+
+import peewee as pw
+
+from authz_service.store import models as m
+
+
+def _v1_initial(db: pw.Database) -> None:
+    """The directory, links, view sessions, API keys and the decision log."""
+    db.create_tables([m.Account, m.User, m.Link, m.ViewSession, m.ApiKey, m.Decision])
+
+
+MIGRATIONS = [(1, _v1_initial)]
+
+
+def current_version(db: pw.Database) -> int:
+    """The highest applied version, 0 on an empty database."""
+    if not db.table_exists(m.SchemaVersion._meta.table_name):
+        return 0
+    top = m.SchemaVersion.select(pw.fn.MAX(m.SchemaVersion.version)).scalar()
+    return top or 0
+
+
+def run(db: pw.Database) -> list[int]:
+    """Apply every migration newer than the database, each in its own transaction."""
+    db.create_tables([m.SchemaVersion], safe=True)
+    applied = []
+    for version, step in MIGRATIONS:
+        with db.atomic():
+            if current_version(db) >= version:
+                continue
+            step(db)
+            m.SchemaVersion.create(version=version)
+            applied.append(version)
+    return applied

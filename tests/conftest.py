@@ -1,0 +1,64 @@
+"""Shared fixtures: a fresh database per test, loaded with the named demo data (fixtures/)."""
+
+import pytest
+
+from authz_service import create_app, fixtures, store
+from authz_service.store import keys as store_keys
+
+BOOTSTRAP = "test-bootstrap-key-0123456789"
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The service on a new SQLite file, with fixtures/demo.toml loaded."""
+    application = create_app({"database_url": f"sqlite:///{tmp_path}/authz.db",
+                              "bootstrap_key": BOOTSTRAP})
+    with store.connection():
+        fixtures.load()
+    yield application
+    store.close()
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def keys(app):
+    """One key per single scope, plus the bootstrap key under "all"."""
+    with store.connection():
+        made = {scope: store_keys.create(f"test-{scope}", [scope])
+                for scope in ("decide", "manage", "audit")}
+    made["all"] = BOOTSTRAP
+    return made
+
+
+def bearer(key: str = BOOTSTRAP) -> dict:
+    """The Authorization header for a key."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+class Api:
+    """Small helpers over the test client, with the bootstrap key."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def authorize(self, user, action, account=None, **extra):
+        body = {"user": user, "action": action, **extra}
+        if account is not None:
+            body["account"] = account
+        return self.client.post("/v1/authorize", json=body, headers=bearer())
+
+    def allowed(self, user, action, account, **extra) -> bool:
+        response = self.authorize(user, action, account, **extra)
+        assert response.status_code == 200, response.json
+        return response.json["allowed"]
+
+
+@pytest.fixture
+def api(client):
+    """Helpers over the test client."""
+    return Api(client)
