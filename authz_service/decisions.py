@@ -1,6 +1,6 @@
 """authorize, batch and the accounts a user may act on: facts in, the policy's verdict out."""
 
-from authz_service import decision_log
+from authz_service import cursors, decision_log
 from authz_service.facts import Gathered, gather, load_session
 from authz_service.policy import NONE, Facts, Policy
 from authz_service.store import accounts as store_accounts
@@ -77,4 +77,8 @@ def accounts(policy: Policy, user: str, action: str, limit: int, cursor: str | N
         all_owned=allows("customer", "owner"), owned_link_groups=link_groups,
         other_kinds=[k for k in policy.vocab.account_kinds if allows(k, "none")],
     )
-    return store_accounts.reachable(query, limit, cursor)
+    after = cursors.decode("accounts", cursor)
+    if after is not None and not isinstance(after, str):
+        raise cursors.InvalidCursor("the cursor is not one this service gave for this list")
+    items, has_more = store_accounts.reachable(query, limit, after)
+    return items, (cursors.encode("accounts", items[-1]) if has_more else None)

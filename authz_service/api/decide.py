@@ -3,12 +3,11 @@
 from flask import g
 from flask.views import MethodView
 
-from authz_service import decisions
+from authz_service import cursors, decisions
 from authz_service.api import schemas as s
 from authz_service.api.base import Blueprint, state
 from authz_service.api.errors import ApiError
 from authz_service.api.keys import require_scope
-from authz_service.store import Conflict
 
 blp = Blueprint("decisions", __name__, url_prefix="/v1", description="Decisions (scope decide)")
 
@@ -62,6 +61,6 @@ class AuthorizeAccounts(MethodView):
                                                body["limit"], body["cursor"])
         except decisions.UnknownAction as exc:
             raise _unknown_action(exc) from None
-        except Conflict as exc:
-            raise ApiError(422, exc.code, exc.message) from None
+        except cursors.InvalidCursor as exc:
+            raise ApiError(422, "invalid_cursor", str(exc)) from None
         return {"items": items, "next_cursor": cursor}

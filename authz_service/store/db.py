@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 import peewee as pw
 from playhouse.db_url import connect as connect_url
 
-from authz_service.store import migrations
+from authz_service.store import migrations, settings
 from authz_service.store.models import database
 
 SQLITE_PRAGMAS = {
@@ -35,6 +35,7 @@ def connect(url: str, migrate: bool = True) -> pw.Database:
     """Bind the models to `url` and bring the schema up to date."""
     db = _open(url)
     database.initialize(db)
+    settings.forget()
     if getattr(db, "database", None) == ":memory:":
         db.connect()  # an in-memory database lives as long as its one connection
         if migrate:

@@ -93,6 +93,13 @@ class Decision(BaseModel):
         indexes = ((("log_account", "at"), False),)
 
 
+class Setting(BaseModel):
+    """Service-wide values shared by every replica (e.g. the cursor signing secret)."""
+
+    key = pw.CharField(primary_key=True, max_length=100)
+    value = pw.TextField()
+
+
 class SchemaVersion(BaseModel):
     """Which migrations have run (forward only)."""
 
@@ -100,4 +107,4 @@ class SchemaVersion(BaseModel):
     applied_at = pw.DateTimeField(default=utcnow)
 
 
-ALL_TABLES = [Account, User, Link, ViewSession, ApiKey, Decision, SchemaVersion]
+ALL_TABLES = [Account, User, Link, ViewSession, ApiKey, Decision, Setting, SchemaVersion]

@@ -1,0 +1,28 @@
+"""Opaque, signed page cursors: a caller can neither read nor forge one (API.md lists, R5.10)."""
+
+from itsdangerous import BadData, URLSafeSerializer
+
+from authz_service.store import settings
+
+
+class InvalidCursor(Exception):
+    """The cursor was not made by this service for this list."""
+
+
+def _serializer(kind: str) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret("cursor"), salt=f"cursor:{kind}")
+
+
+def encode(kind: str, position) -> str:
+    """A cursor for the list `kind`, resuming after `position` (any JSON value)."""
+    return _serializer(kind).dumps(position)
+
+
+def decode(kind: str, cursor: str | None):
+    """The position inside a cursor (None for no cursor); InvalidCursor if tampered."""
+    if cursor is None:
+        return None
+    try:
+        return _serializer(kind).loads(cursor)
+    except (BadData, UnicodeError, ValueError):
+        raise InvalidCursor("the cursor is not one this service gave for this list") from None

@@ -1,0 +1,80 @@
+"""`authz demo` then `authz serve`: a real gunicorn answers a curl-style authorize (make run)."""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+AUTHZ = Path(sys.executable).with_name("authz")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not become ready")
+
+
+def post(port: int, path: str, body: dict, key: str) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture
+def served(tmp_path):
+    """The demo data and a demo key in a new database, served by 2 gunicorn workers."""
+    env = {**os.environ, "AUTHZ_DATABASE_URL": f"sqlite:///{tmp_path}/demo.db"}
+    env.pop("AUTHZ_BOOTSTRAP_KEY", None)
+    demo = subprocess.run([AUTHZ, "demo"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=True)
+    key = re.search(r"demo key: (\S+)", demo.stdout).group(1)
+    assert "curl" in demo.stdout
+    port = free_port()
+    server = subprocess.Popen([AUTHZ, "serve", "--port", str(port), "--workers", "2"], cwd=ROOT,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        wait_ready(port)
+        yield port, key
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_demo_key_answers_an_authorize(served):
+    """The quickstart: the printed key and curl line get a decision from the real server."""
+    port, key = served
+    status, body = post(port, "/v1/authorize", {"user": "rita@acme.example",
+                        "action": "port.create", "account": "initech"}, key)
+    assert status == 200
+    assert body["allowed"] is True and body["group"] == "regular"
+    status, body = post(port, "/v1/authorize", {"user": "rita@acme.example",
+                        "action": "port.create", "account": "initech"}, "wrong-key")
+    assert status == 401 and body["error"]["code"] == "unauthorized"
