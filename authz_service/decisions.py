@@ -11,6 +11,24 @@ class UnknownAction(Exception):
     """The action is not one of the policy's resource.verb names (API.md: 400)."""
 
 
+class Denied(Exception):
+    """The policy refused a check the service makes for a call (API.md: 403 + decision_id)."""
+
+    def __init__(self, result: dict):
+        super().__init__(result["reason"])
+        self.result = result
+
+
+def require(policy: Policy, user: str, action: str, account: str | None,
+            resource: dict | None = None, session: str | None = None,
+            caller: str | None = None) -> dict:
+    """Decide and record; raise Denied unless allowed (links, invites, services, logs)."""
+    result = authorize(policy, user, action, account, resource, session, caller)
+    if not result["allowed"]:
+        raise Denied(result)
+    return result
+
+
 def authorize(policy: Policy, user: str, action: str, account: str | None = None,
               resource: dict | None = None, session: str | None = None,
               caller: str | None = None) -> dict:

@@ -18,9 +18,13 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
+ACCESS_LOG = ('{"remote": "%(h)s", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, '
+              '"bytes": "%(B)s", "duration_us": %(D)s, "pid": "%(p)s"}')
+
+
 def run(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve on host:port with `workers` processes of `threads` threads each."""
+    """Serve on host:port with `workers` processes of `threads` threads each (1: sync workers)."""
     _Gunicorn({
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-        "worker_class": "gthread", "accesslog": "-", "timeout": 60, "graceful_timeout": 10,
+        "worker_class": "gthread" if threads > 1 else "sync", "accesslog": "-", "access_log_format": ACCESS_LOG, "timeout": 60, "graceful_timeout": 10,
     }).run()

@@ -3,9 +3,9 @@
 import flask_smorest
 from flask import request
 
-from authz_service.api import decide, directory, errors, ops
+from authz_service.api import decide, directory, errors, invites, links, ops, sessions
 
-BLUEPRINTS = [ops.blp, directory.blp, decide.blp]
+BLUEPRINTS = [ops.blp, directory.blp, decide.blp, links.blp, invites.blp, sessions.blp]
 
 
 class Api(flask_smorest.Api):

@@ -18,7 +18,7 @@ HTTP_CODES = {
 class ApiError(Exception):
     """An error a handler raises to answer with the contract's shape."""
 
-    def __init__(self, status: int, code: str, message: str, **details):
+    def __init__(self, status: int, code: str, message: str, /, **details):
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
 
@@ -95,8 +95,33 @@ def _strip_location(messages: dict) -> dict:
     return messages
 
 
+def _translate(exc: Exception) -> ApiError:
+    """Domain exceptions from the layers below, in the contract's terms."""
+    from authz_service import cursors, decisions
+    from authz_service.store import Conflict, NotFound
+
+    if isinstance(exc, NotFound):
+        return ApiError(404, "not_found", str(exc), what=exc.what, id=exc.key)
+    if isinstance(exc, Conflict):
+        return ApiError(409, exc.code, exc.message, **exc.details)
+    if isinstance(exc, decisions.Denied):
+        result = exc.result
+        return ApiError(403, "forbidden", result["reason"], decision_id=result["decision_id"],
+                        rule=result["rule"], group=result["group"])
+    if isinstance(exc, decisions.UnknownAction):
+        return ApiError(400, "unknown_action", f"unknown action {exc.args[0]!r}", action=exc.args[0])
+    if isinstance(exc, cursors.InvalidCursor):
+        return ApiError(422, "invalid_cursor", str(exc))
+    raise exc
+
+
 def init_app(app) -> None:
     """Register the handlers on the app."""
+    from authz_service import cursors, decisions
+    from authz_service.store import Conflict, NotFound
+
+    for kind in (NotFound, Conflict, decisions.Denied, decisions.UnknownAction, cursors.InvalidCursor):
+        app.register_error_handler(kind, lambda exc: handle_api_error(_translate(exc)))
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -30,6 +30,23 @@ class Policy:
         """The decision for these facts; the action must be known (see `is_action`)."""
         return self.table[(*facts, action)]
 
+    def is_linkable(self, home_group: str) -> bool:
+        """R4.4, R4.9: a partner user can be linked when a link changes the group they hold.
+
+        Read from scoping.csv: a partner admin holds admin in every customer whatever
+        their links (R4.1), so a link to them would never be used and is refused.
+        """
+        unlinked = self.decide(Facts("customer", "owner", home_group, NONE, "none"), "account.view")
+        return any(
+            self.decide(Facts("customer", "owner", home_group, g, "none"), "account.view").group
+            != unlinked.group
+            for g in self.vocab.groups
+        )
+
+    def default_group(self, purpose: str) -> str:
+        """The group vocabulary.toml names for `first_user_group` or `new_link_group`."""
+        return self.vocab.defaults[purpose]
+
     def is_action(self, action: str) -> bool:
         """True when the action is one of the vocabulary's resource.verb names."""
         return self.vocab.is_action(action)

@@ -17,6 +17,7 @@ class Vocabulary:
     account_kinds: tuple[str, ...]
     conditions: tuple[str, ...]
     condition_reasons: dict
+    defaults: dict
     actions: tuple[str, ...]
 
     def __post_init__(self):
@@ -40,6 +41,9 @@ def load(policy_dir: Path) -> Vocabulary:
     for key in ("groups", "account_kinds", "conditions", "actions"):
         if key not in data:
             problems.append((FILE, 0, f"missing key {key!r}"))
+    for key, group in data.get("defaults", {}).items():
+        if group not in data.get("groups", []):
+            problems.append((FILE, 0, f"default {key} names unknown group {group!r}"))
     if problems:
         raise PolicyError(problems)
     actions = tuple(
@@ -50,5 +54,6 @@ def load(policy_dir: Path) -> Vocabulary:
         account_kinds=tuple(data["account_kinds"]),
         conditions=tuple(data["conditions"]),
         condition_reasons=dict(data["conditions"]),
+        defaults=dict(data.get("defaults", {})),
         actions=actions,
     )

@@ -7,7 +7,7 @@ from authz_service.store import models as m
 
 def _v1_initial(db: pw.Database) -> None:
     """The directory, links, view sessions, API keys and the decision log."""
-    db.create_tables([m.Account, m.User, m.Link, m.ViewSession, m.ApiKey, m.Decision, m.Setting])
+    db.create_tables([m.Account, m.User, m.Link, m.ViewSession, m.Invite, m.ApiKey, m.Decision, m.Setting])
 
 
 MIGRATIONS = [(1, _v1_initial)]

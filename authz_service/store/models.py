@@ -59,6 +59,20 @@ class ViewSession(BaseModel):
     expires_at = pw.DateTimeField()
 
 
+class Invite(BaseModel):
+    """A partner's invitation to a future customer (R1.2); `expired` is computed from expires_at."""
+
+    id = pw.CharField(primary_key=True, max_length=32)
+    partner = pw.ForeignKeyField(Account, backref="invites", on_delete="CASCADE", index=True)
+    email = pw.CharField(max_length=254)
+    status = pw.CharField(max_length=16, default="pending")  # pending | revoked | accepted
+    invited_by = pw.CharField(max_length=254)
+    created_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField()
+    ended_at = pw.DateTimeField(null=True)
+    customer_id = pw.CharField(max_length=64, null=True)
+
+
 class ApiKey(BaseModel):
     """A calling service's key: only its SHA-256 is kept, with its scopes."""
 

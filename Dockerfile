@@ -1,0 +1,23 @@
+# authz-service: gunicorn serving create_app() as a non-root user.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    AUTHZ_DATABASE_URL=sqlite:////data/authz.db \
+    AUTHZ_POLICY_DIR=/app/policies
+
+WORKDIR /app
+COPY pyproject.toml constraints.txt README.md ./
+COPY authz_service ./authz_service
+RUN pip install --no-cache-dir -c constraints.txt . \
+    && useradd --system --uid 10001 --home-dir /app authz \
+    && mkdir -p /data && chown authz /data
+COPY policies ./policies
+COPY fixtures ./fixtures
+
+USER authz
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"
+CMD ["gunicorn", "--bind", "0.0.0.0:8080", "--workers", "2", "--threads", "4", \
+     "--worker-class", "gthread", "--access-logfile", "-", "authz_service:create_app()"]

@@ -1,0 +1,93 @@
+"""Shapes for links, invites and view sessions (API.md "Links", "Invites", "View sessions")."""
+
+import marshmallow as ma
+
+from authz_service.api.base import in_range, known_group
+from authz_service.api.fields import UtcDateTime
+
+F = ma.fields
+
+
+class UserQuery(ma.Schema):
+    user = F.String(required=True)
+
+
+class PageQuery(UserQuery):
+    limit = F.Integer(load_default=50, validate=in_range(1, 500))
+    cursor = F.String(load_default=None)
+
+
+class LinkIn(ma.Schema):
+    user = F.String(required=True)
+    group = F.String(validate=known_group)
+
+
+class LinkOut(ma.Schema):
+    email = F.String()
+    group = F.String()
+    linked_at = UtcDateTime()
+
+
+class LinkPage(ma.Schema):
+    items = F.List(F.Nested(LinkOut))
+    next_cursor = F.String(allow_none=True)
+
+
+class LinkableOut(ma.Schema):
+    email = F.String()
+    group = F.String()
+
+
+class LinkablePage(ma.Schema):
+    items = F.List(F.Nested(LinkableOut))
+    next_cursor = F.String(allow_none=True)
+
+
+class InviteIn(ma.Schema):
+    user = F.String(required=True)
+    email = F.String(required=True)
+
+
+class InviteOut(ma.Schema):
+    invite_id = F.String()
+    email = F.String()
+    status = F.String()
+    created_at = UtcDateTime()
+    expires_at = UtcDateTime()
+    partner_id = F.String()
+    customer_id = F.String(allow_none=True)
+
+
+class InvitePage(ma.Schema):
+    items = F.List(F.Nested(InviteOut))
+    next_cursor = F.String(allow_none=True)
+
+
+class AcceptIn(ma.Schema):
+    customer_id = F.String(required=True)
+    name = F.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    admin_email = F.String(required=True)
+
+
+class CustomerOut(ma.Schema):
+    customer_id = F.String()
+    name = F.String()
+    partner_id = F.String()
+    admin_email = F.String()
+    created_at = UtcDateTime()
+
+
+class SessionIn(ma.Schema):
+    user = F.String(required=True)
+
+
+class BindIn(ma.Schema):
+    customer_id = F.String(required=True)
+
+
+class SessionOut(ma.Schema):
+    session_id = F.String()
+    user = F.String()
+    customer_id = F.String(allow_none=True)
+    group = F.String(allow_none=True)
+    expires_at = UtcDateTime()

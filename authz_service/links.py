@@ -1,0 +1,72 @@
+"""Manage Users: linking partner users to customers (R4.2-R4.6), each call a grant.manage decision."""
+
+from authz_service import cursors, decisions
+from authz_service.policy import Policy
+from authz_service.store import Conflict, NotFound, directory, links
+
+
+def _customer(customer_id: str) -> dict:
+    found = directory.get_account(customer_id)
+    if found is None or found["kind"] != "customer":
+        raise NotFound("customer", customer_id)
+    return found
+
+
+def _authorize(policy: Policy, actor: str, customer: dict, email: str | None, caller) -> None:
+    """R4.5: grant.manage on the customer's own partner, recorded in the partner's log (R7.2)."""
+    resource = {"type": "link", "id": f"{customer['id']}/{email}" if email else customer["id"]}
+    decisions.require(policy, actor, "grant.manage", customer["partner_id"], resource, None, caller)
+
+
+def _linkable_target(policy: Policy, partner_id: str, email: str) -> dict:
+    """R4.4: only a non-admin user of the same partner; anything else refused, nothing changed."""
+    user = directory.get_user(email)
+    if user is None:
+        raise NotFound("user", email)
+    if user["account_id"] != partner_id:
+        home = directory.get_account(user["account_id"])
+        whose = "a customer's user" if home["kind"] == "customer" else "a user of another partner"
+        raise Conflict("not_linkable", f"{email} is {whose}; only this partner's users can be linked",
+                       email=email)
+    if not policy.is_linkable(user["group"]):
+        raise Conflict("not_linkable", f"{email} is a partner admin and already sees every "
+                       "customer (R4.1); a link would never be used", email=email)
+    return user
+
+
+def put(policy: Policy, actor: str, customer_id: str, email: str, group: str | None, caller=None):
+    """Link (default group from the policy) or change a link; returns (link, created)."""
+    customer = _customer(customer_id)
+    _authorize(policy, actor, customer, email, caller)
+    _linkable_target(policy, customer["partner_id"], email)
+    existing = links.get_link(email, customer_id)
+    if group is None:
+        group = existing["group"] if existing else policy.default_group("new_link_group")
+    link, created = directory.put_link(email, customer_id, group)
+    return link, created
+
+
+def revoke(policy: Policy, actor: str, customer_id: str, email: str, caller=None) -> None:
+    """Revoke a link; it takes effect on the next decision anywhere (R4.6)."""
+    customer = _customer(customer_id)
+    _authorize(policy, actor, customer, email, caller)
+    links.delete_link(email, customer_id)
+
+
+def list_links(policy: Policy, actor: str, customer_id: str, limit: int, cursor, caller=None):
+    """The customer's links, by email."""
+    customer = _customer(customer_id)
+    _authorize(policy, actor, customer, None, caller)
+    items, more = links.list_links(customer_id, cursors.decode(f"links:{customer_id}", cursor), limit)
+    return items, cursors.encode(f"links:{customer_id}", items[-1]["email"]) if more else None
+
+
+def linkable(policy: Policy, actor: str, customer_id: str, limit: int, cursor, caller=None):
+    """The partner's users a link would apply to, not yet linked here."""
+    customer = _customer(customer_id)
+    _authorize(policy, actor, customer, None, caller)
+    groups = [g for g in policy.vocab.groups if policy.is_linkable(g)]
+    kind = f"linkable:{customer_id}"
+    items, more = links.unlinked_users(customer["partner_id"], customer_id, groups,
+                                       cursors.decode(kind, cursor), limit)
+    return items, cursors.encode(kind, items[-1]["email"]) if more else None

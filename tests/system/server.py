@@ -1,0 +1,82 @@
+"""Starting a real `authz serve` (gunicorn) on a free loopback port for system tests."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+AUTHZ = Path(sys.executable).with_name("authz")
+KEY = "system-test-key-0123456789abcdef"
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """`authz serve` with the demo data in its own SQLite file and a bootstrap key."""
+
+    def __init__(self, tmp_path: Path, workers: int = 2, env: dict | None = None, threads: int = 4):
+        self.port = free_port()
+        self.log = tmp_path / f"server-{self.port}.log"
+        self.env = {**os.environ, "AUTHZ_DATABASE_URL": f"sqlite:///{tmp_path}/authz.db",
+                    "AUTHZ_BOOTSTRAP_KEY": KEY, **(env or {})}
+        self.workers = workers
+        self.threads = threads
+        self.process = None
+
+    def load_demo(self) -> None:
+        subprocess.run([AUTHZ, "demo", "--no-key"], cwd=ROOT, env=self.env, check=True,
+                       capture_output=True, timeout=120)
+
+    def start(self) -> "Server":
+        out = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [AUTHZ, "serve", "--port", str(self.port), "--workers", str(self.workers),
+             "--threads", str(self.threads)],
+            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if self.call("GET", "/readyz")[0] == 200:
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError(f"server not ready: {self.log.read_text()[-2000:]}")
+
+    def stop(self, sig=signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=30)
+
+    def call(self, method: str, path: str, body: dict | None = None, key: str = KEY):
+        """(status, json body) of one request on a new connection."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                raw = response.read()
+                return response.status, (json.loads(raw) if raw else None)
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            return error.code, (json.loads(raw) if raw else None)
+
+    def pids_serving(self, path: str) -> set[int]:
+        """Worker pids that answered requests for `path`, from the JSON access log."""
+        pids = set()
+        for line in self.log.read_text().splitlines():
+            if line.startswith("{") and f'"path": "{path}"' in line:
+                pids.add(json.loads(line)["pid"])
+        return pids
