@@ -3,7 +3,7 @@
 import hashlib
 from pathlib import Path
 
-from authz_service.policy import files, tables, vocabulary
+from authz_service.policy import fields, files, tables, vocabulary
 from authz_service.policy.engine import Engine
 from authz_service.policy.errors import PolicyError
 from authz_service.policy.facts import NONE, Facts
@@ -20,6 +20,7 @@ class Policy:
         self.vocab = vocabulary.load(self.dir)
         self.rules = files.read_rules(self.dir)
         files.check_rules(self.rules, self.vocab)
+        self.fields = fields.load(self.dir, self.vocab)
         if check_tests:
             tables.check_coverage(self.dir, self.vocab)
         self.engine = Engine(self.dir, self.rules)
@@ -42,6 +43,15 @@ class Policy:
             != unlinked.group
             for g in self.vocab.groups
         )
+
+    def visible_fields(self, view: str, facts: Facts) -> frozenset[str]:
+        """R5.8: the columns of `view` these facts may see (each column's action is allowed)."""
+        return frozenset(column for column, action in self.fields.get(view, {}).items()
+                         if self.decide(facts, action).allowed)
+
+    def field_actions(self, view: str) -> dict[str, str]:
+        """{column: action} for a view, as policies/fields.toml says."""
+        return dict(self.fields.get(view, {}))
 
     def default_group(self, purpose: str) -> str:
         """The group vocabulary.toml names for `first_user_group` or `new_link_group`."""

@@ -37,4 +37,22 @@ def render(policy) -> str:
     out.append("")
     out.append("A customer's users hold their home group in their home account and nothing "
                "anywhere else; nothing crosses partners (R4.7, R4.8).\n")
+    out += _fields(policy)
     return "\n".join(out)
+
+
+def _fields(policy) -> list[str]:
+    """Which columns of each view each group sees on a customer (R5.8)."""
+    out = []
+    for view, columns in policy.fields.items():
+        out.append(f"## Columns of `{view}` each group sees on a customer (R5.8)\n")
+        out.append("| column | needs | " + " | ".join(policy.vocab.groups) + " |")
+        out.append("|---|---|" + "---|" * len(policy.vocab.groups))
+        for column, action in columns.items():
+            cells = []
+            for group in policy.vocab.groups:
+                facts = Facts("customer", "home", group, NONE, "none")
+                cells.append("yes" if column in policy.visible_fields(view, facts) else "-")
+            out.append(f"| `{column}` | `{action}` | " + " | ".join(cells) + " |")
+        out.append("")
+    return out

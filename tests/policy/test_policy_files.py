@@ -141,3 +141,22 @@ def test_committed_matrix_is_current():
     result = CliRunner().invoke(main, ["policy", "matrix", "--dir", str(POLICIES), "--check",
                                        "--out", str(POLICIES.parent / "docs" / "permissions.md")])
     assert result.exit_code == 0, result.output
+
+
+def test_field_visibility_comes_from_the_policy(scratch):
+    """R5.8: support sees no figure, read_only sees them all; change fields.toml and it follows."""
+    loaded = policy.load(scratch)
+    support = policy.Facts("customer", "owner", "regular", "support", "none")
+    reader = policy.Facts("customer", "owner", "regular", "read_only", "none")
+    assert loaded.visible_fields("customers_page", support) == frozenset()
+    assert "mrr_cents" in loaded.visible_fields("customers_page", reader)
+    edit(scratch / "fields.toml", 'ports = "account.view_summary"', 'ports = "account.view"')
+    assert policy.load(scratch).visible_fields("customers_page", support) == frozenset({"ports"})
+
+
+def test_a_field_naming_an_unknown_action_is_refused(scratch):
+    """R9.2: fields.toml is checked like the rules, with its line."""
+    edit(scratch / "fields.toml", 'vcs = "account.view_summary"', 'vcs = "account.peek"')
+    found = problems(scratch)
+    assert ("policies/fields.toml", line_of(scratch / "fields.toml", "account.peek"),
+            "unknown action 'account.peek' for customers_page.vcs") in found
