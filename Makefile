@@ -26,7 +26,7 @@ run: install ## load the demo data, print a demo key, serve on 127.0.0.1:8080
 test: install ## policy check and decision tables, then the whole pytest suite
 	$(BIN)/authz policy check
 	$(BIN)/authz policy test
-	$(BIN)/pytest
+	$(BIN)/pytest -q
 
 lint: install ## ruff, and the committed permission matrix must match the policy
 	$(BIN)/ruff check authz_service tests bench

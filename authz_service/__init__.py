@@ -34,4 +34,8 @@ def create_app(config: dict | None = None) -> Flask:
     def _open_db():
         store.database.connect(reuse_if_open=True)
 
+    @app.teardown_request
+    def _release_db(_exc):
+        store.release()
+
     return app

@@ -4,15 +4,23 @@ import pytest
 
 from authz_service import create_app, fixtures, store
 from authz_service.store import keys as store_keys
+from tests import backends
 
 BOOTSTRAP = "test-bootstrap-key-0123456789"
 
 
+@pytest.fixture(params=backends.available())
+def database_url(request, tmp_path) -> str:
+    """A fresh, empty database: a new SQLite file, or the emptied test PostgreSQL."""
+    if request.param == "postgres":
+        return backends.postgres_url()
+    return f"sqlite:///{tmp_path}/authz.db"
+
+
 @pytest.fixture
-def app(tmp_path):
-    """The service on a new SQLite file, with fixtures/demo.toml loaded."""
-    application = create_app({"database_url": f"sqlite:///{tmp_path}/authz.db",
-                              "bootstrap_key": BOOTSTRAP})
+def app(database_url):
+    """The service on a fresh database, with fixtures/demo.toml loaded."""
+    application = create_app({"database_url": database_url, "bootstrap_key": BOOTSTRAP})
     with store.connection():
         fixtures.load()
     yield application

@@ -6,6 +6,7 @@ from urllib.parse import urlparse
 
 import peewee as pw
 from playhouse.db_url import connect as connect_url
+from playhouse.pool import PooledDatabase
 
 from authz_service.store import migrations, settings
 from authz_service.store.models import database
@@ -18,6 +19,10 @@ SQLITE_PRAGMAS = {
 }
 
 
+# Each worker thread holds at most one connection during a request and returns it after.
+POOL_OPTIONS = "max_connections=32&stale_timeout=300&timeout=10"
+
+
 def _open(url: str) -> pw.Database:
     """Build a peewee database for a sqlite:/// or postgresql:// URL."""
     parsed = urlparse(url)
@@ -27,7 +32,10 @@ def _open(url: str) -> pw.Database:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         return pw.SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, check_same_thread=False)
     if parsed.scheme in ("postgres", "postgresql"):
-        return connect_url(url.replace(parsed.scheme + "://", "psycopg3://", 1))
+        pooled = url.replace(parsed.scheme + "://", "psycopg3+pool://", 1)
+        if "max_connections" not in pooled:
+            pooled += ("&" if "?" in pooled else "?") + POOL_OPTIONS
+        return connect_url(pooled)
     raise ValueError(f"unsupported database URL scheme: {parsed.scheme!r}")
 
 
@@ -45,6 +53,12 @@ def connect(url: str, migrate: bool = True) -> pw.Database:
         with db.connection_context():
             migrations.run(db)
     return db
+
+
+def release() -> None:
+    """End of a request: return a pooled (PostgreSQL) connection; SQLite keeps its own open."""
+    if isinstance(database.obj, PooledDatabase) and not database.is_closed():
+        database.close()
 
 
 def close() -> None:
