@@ -19,5 +19,5 @@ USER authz
 VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"
-CMD ["gunicorn", "--bind", "0.0.0.0:8080", "--workers", "2", "--threads", "4", \
-     "--worker-class", "gthread", "--access-logfile", "-", "authz_service:create_app()"]
+# `authz serve` runs gunicorn (gthread workers, JSON access log, metrics of every worker).
+CMD ["authz", "serve", "--host", "0.0.0.0", "--port", "8080", "--workers", "2", "--threads", "4"]

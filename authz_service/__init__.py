@@ -6,6 +6,7 @@ from flask import Flask
 
 from authz_service import policy, store
 from authz_service.config import Settings
+from authz_service.policy_watch import PolicyWatch
 
 
 @dataclass
@@ -15,6 +16,7 @@ class State:
     settings: Settings
     policy: policy.Policy
     api: object = None
+    watch: object = None
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -27,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     store.connect(settings.database_url)
     state = State(settings, policy.load(settings.policy_dir))
+    state.watch = PolicyWatch(state, settings.policy_poll_seconds).start()
     app.extensions["authz"] = state
     state.api = api.init_app(app)
 

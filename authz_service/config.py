@@ -14,6 +14,7 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "authz@localhost"
     session_ttl_hours: float = 12.0
+    policy_poll_seconds: float = 2.0
     max_body_bytes: int = 1_048_576
 
     @classmethod

@@ -1,6 +1,6 @@
 """authorize, batch and the accounts a user may act on: facts in, the policy's verdict out."""
 
-from authz_service import cursors, decision_log
+from authz_service import cursors, decision_log, metrics
 from authz_service.facts import Gathered, gather, load_session
 from authz_service.policy import NONE, Facts, Policy
 from authz_service.store import accounts as store_accounts
@@ -57,6 +57,7 @@ def authorize_many(policy: Policy, user: str, checks: list[dict], session: str |
                         "reason": verdict.reason, "rule": verdict.rule})
     for result, decision_id in zip(results, decision_log.append(entries), strict=True):
         result["decision_id"] = decision_id
+    metrics.observe_decisions([(e["action"], e["allowed"]) for e in entries])
     return results
 
 

@@ -20,7 +20,8 @@ def database_url(request, tmp_path) -> str:
 @pytest.fixture
 def app(database_url):
     """The service on a fresh database, with fixtures/demo.toml loaded."""
-    application = create_app({"database_url": database_url, "bootstrap_key": BOOTSTRAP})
+    application = create_app({"database_url": database_url, "bootstrap_key": BOOTSTRAP,
+                              "policy_poll_seconds": 0})
     with store.connection():
         fixtures.load()
     yield application

@@ -1,8 +1,13 @@
 """The HTTP layer: the only package that imports Flask. One blueprint per resource."""
 
-import flask_smorest
-from flask import request
+import re
+import time
+import uuid
 
+import flask_smorest
+from flask import g, request
+
+from authz_service import metrics
 from authz_service.api import decide, directory, errors, invites, links, ops, sessions
 
 BLUEPRINTS = [ops.blp, directory.blp, decide.blp, links.blp, invites.blp, sessions.blp]
@@ -15,6 +20,15 @@ class Api(flask_smorest.Api):
 
     def _register_error_handlers(self):
         errors.init_app(self._app)
+
+
+SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+def _request_id() -> str:
+    """The caller's X-Request-Id when it is a plain token, else a new one."""
+    given = request.headers.get("X-Request-Id", "")
+    return given if SAFE_ID.match(given) else uuid.uuid4().hex
 
 
 def init_app(app) -> flask_smorest.Api:
@@ -33,7 +47,17 @@ def init_app(app) -> flask_smorest.Api:
 
     @app.before_request
     def _limit_body():
+        g.request_id = _request_id()
+        g.started = time.perf_counter()
         if request.content_length and request.content_length > app.config["MAX_CONTENT_LENGTH"]:
             raise errors.ApiError(413, "request_too_large", "the body is too large")
+
+    @app.after_request
+    def _echo_request_id(response):
+        response.headers["X-Request-Id"] = g.get("request_id") or _request_id()
+        if "started" in g:
+            rule = request.url_rule.rule if request.url_rule else "unmatched"
+            metrics.LATENCY.labels(endpoint=rule).observe(time.perf_counter() - g.started)
+        return response
 
     return api

@@ -2,9 +2,9 @@
 
 from flask import Response, current_app, render_template_string
 from flask.views import MethodView
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from authz_service import store
+from authz_service import metrics, store
 from authz_service.api.base import Blueprint, state
 
 blp = Blueprint("operations", __name__, description="Operations (no key)")
@@ -32,10 +32,12 @@ class Ready(MethodView):
     @blp.doc(security=[])
     def get(self):
         """The database answers and a policy is loaded."""
-        policy = state().policy
-        ready = store.is_ready() and policy is not None
-        body = {"status": "ready" if ready else "not_ready", "database": store.is_ready(),
-                "policy_version": policy.version if policy else None}
+        policy, database = state().policy, store.is_ready()
+        ready = database and policy is not None
+        watch = state().watch
+        body = {"status": "ready" if ready else "not_ready", "database": database,
+                "policy_version": policy.version if policy else None,
+                "policy_reload_error": watch.error if watch else None}
         return body, 200 if ready else 503
 
 
@@ -44,7 +46,7 @@ class Metrics(MethodView):
     @blp.doc(security=[])
     def get(self):
         """Prometheus text format."""
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        return Response(metrics.render(), mimetype=CONTENT_TYPE_LATEST)
 
 
 @blp.route("/docs")

@@ -1,0 +1,67 @@
+"""Prometheus metrics: decisions by action and outcome, latency, log batches, outbox depth."""
+
+import os
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
+
+DECISIONS = Counter("authz_decisions_total", "Decisions made", ["action", "allowed"])
+LATENCY = Histogram("authz_request_seconds", "Time to answer an API request", ["endpoint"],
+                    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1, 5))
+LOG_BATCH = Histogram("authz_log_commit_batch_size", "Decision log entries per commit",
+                      buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000))
+
+_gauges: dict = {}
+
+
+def observe_decisions(results: list[tuple[str, bool]]) -> None:
+    """Count decisions (action, allowed)."""
+    for action, allowed in results:
+        DECISIONS.labels(action=action, allowed=str(allowed).lower()).inc()
+
+
+def register_gauge(name: str, help_text: str, read) -> None:
+    """A gauge computed when scraped (e.g. outbox depth read from the database)."""
+    _gauges[name] = (help_text, read)
+
+
+class _ScrapeTime:
+    def collect(self):
+        for name, (help_text, read) in _gauges.items():
+            try:
+                value = float(read())
+            except Exception:  # a gauge that cannot be read is left out, never a failed scrape
+                continue
+            family = GaugeMetricFamily(name, help_text)
+            family.add_metric([], value)
+            yield family
+
+
+def render() -> bytes:
+    """The metrics text: every worker's counters (multiprocess mode) plus scrape-time gauges."""
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        from prometheus_client import REGISTRY
+
+        registry = REGISTRY
+    text = generate_latest(registry)
+    extra = CollectorRegistry()
+    extra.register(_ScrapeTime())
+    return text + generate_latest(extra)
+
+
+class Timer:
+    """Context manager timing one request for LATENCY."""
+
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        LATENCY.labels(endpoint=self.endpoint).observe(time.perf_counter() - self.start)
