@@ -16,8 +16,8 @@ def available() -> list[str]:
 _reset_done = False
 
 
-def postgres_url() -> str:
-    """The test PostgreSQL, emptied of this service's tables (dropped once, then truncated)."""
+def postgres_url(drop: bool = False) -> str:
+    """The test PostgreSQL, emptied of this service's tables (dropped once or when asked, else truncated)."""
     global _reset_done
     import psycopg
 
@@ -31,7 +31,7 @@ def postgres_url() -> str:
     with conn:
         tables = [r[0] for r in conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").fetchall()]
-        if tables and not _reset_done:
+        if tables and (drop or not _reset_done):
             conn.execute("DROP TABLE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
         elif tables:
             keep = {"schema_version"}
