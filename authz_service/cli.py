@@ -99,18 +99,33 @@ def policy_check(policy_dir):
 @policy_group.command("test")
 @_dir_option
 @click.option("--fixtures", "fixture_path", default=str(fixtures.DEFAULT), show_default=True)
-def policy_test(policy_dir, fixture_path):
+@click.option("--junit", "junit_path", default=None, help="also write a JUnit XML report here")
+def policy_test(policy_dir, fixture_path, junit_path):
     """Run the decision tables under policies/tests/ (R9.3)."""
-    from authz_service.policy_checks import run_tables
+    from authz_service.policy_checks import run_report
 
     policy_dir = policy_dir or _settings().policy_dir
     _load(policy_dir)
-    failures = run_tables(policy_dir, fixture_path)
-    for failure in failures:
+    report = run_report(policy_dir, fixture_path)
+    for failure in report.failures:
         click.echo(failure, err=True)
-    rows = sum(1 for _ in Path(policy_dir, "tests").glob("*.csv"))
-    click.echo(f"{len(failures)} failed; {rows} table files")
-    sys.exit(1 if failures else 0)
+    if junit_path:
+        Path(junit_path).write_text(report.junit(), encoding="utf-8")
+    click.echo(f"{report.checked - len(report.failures)} passed, {len(report.failures)} failed")
+    sys.exit(1 if report.failures else 0)
+
+
+@policy_group.command("diff")
+@click.argument("old_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("new_dir", type=click.Path(exists=True, file_okay=False))
+def policy_diff(old_dir, new_dir):
+    """Print the (kind, group, action) cells and scoping cells that change from OLD to NEW."""
+    from authz_service.policy.diff import diff
+
+    lines = diff(_load(old_dir), _load(new_dir))
+    for line in lines:
+        click.echo(line)
+    click.echo(f"{len(lines)} cell(s) change")
 
 
 @policy_group.command("matrix")

@@ -78,28 +78,45 @@ def check_coverage(policy_dir: Path, vocab: Vocabulary) -> None:
 Decide = Callable[[str, str, str], tuple[bool, str | None]]
 
 
+@dataclass(frozen=True)
+class Case:
+    """One checked row (or one completeness check of a user on an account), with its failures."""
+
+    name: str
+    where: str
+    failures: tuple[str, ...]
+
+
 def run(rows: list[Row], vocab: Vocabulary, decide: Decide, decide_as: Callable) -> list[str]:
     """Check every row, then that everything unlisted denies; returns the failures."""
-    failures, listed = [], {}
+    return [f for case in run_cases(rows, vocab, decide, decide_as) for f in case.failures]
+
+
+def run_cases(rows: list[Row], vocab: Vocabulary, decide: Decide, decide_as: Callable) -> list[Case]:
+    """One Case per row, then one per (user, account) pair for "anything unlisted denies"."""
+    cases, listed = [], {}
     for row in rows:
         actions = vocab.actions if row.action == "*" else (row.action,)
         listed.setdefault((row.user, row.account), set()).update(actions)
-        for action in actions:
-            allowed, group = decide(row.user, action, row.account)
-            want = _wanted(row, action, decide_as)
-            if allowed != want:
-                failures.append(f"{row.where}: {row.user} {action} on {row.account}: "
-                                f"expected {'allow' if want else 'deny'}, got {'allow' if allowed else 'deny'}")
-            if row.group and (group or "-") != row.group:
-                failures.append(f"{row.where}: {row.user} on {row.account}: expected group {row.group}, got {group or '-'}")
+        failures = [f for action in actions for f in _check(row, action, decide, decide_as)]
+        cases.append(Case(f"{row.user} {row.action} on {row.account}", row.where, tuple(failures)))
     for (user, account), actions in sorted(listed.items()):
-        for action in vocab.actions:
-            if action not in actions and decide(user, action, account)[0]:
-                failures.append(f"unlisted: {user} {action} on {account} is allowed; every allow needs a row")
+        failures = [f"unlisted: {user} {action} on {account} is allowed; every allow needs a row"
+                    for action in vocab.actions
+                    if action not in actions and decide(user, action, account)[0]]
+        cases.append(Case(f"{user} on {account}: nothing unlisted is allowed", "completeness",
+                          tuple(failures)))
+    return cases
+
+
+def _check(row: Row, action: str, decide: Decide, decide_as: Callable) -> list[str]:
+    allowed, group = decide(row.user, action, row.account)
+    want = decide_as(row.group, action, row.account) if row.expect == "as" else row.expect == "allow"
+    failures = []
+    if allowed != want:
+        failures.append(f"{row.where}: {row.user} {action} on {row.account}: "
+                        f"expected {'allow' if want else 'deny'}, got {'allow' if allowed else 'deny'}")
+    if row.group and (group or "-") != row.group:
+        failures.append(f"{row.where}: {row.user} on {row.account}: expected group {row.group}, "
+                        f"got {group or '-'}")
     return failures
-
-
-def _wanted(row: Row, action: str, decide_as: Callable) -> bool:
-    if row.expect == "as":
-        return decide_as(row.group, action, row.account)
-    return row.expect == "allow"
