@@ -15,6 +15,7 @@ class Settings:
     mail_from: str = "authz@localhost"
     session_ttl_hours: float = 12.0
     policy_poll_seconds: float = 2.0
+    console_secure_cookie: bool = False  # set true behind HTTPS
     max_body_bytes: int = 1_048_576
 
     @classmethod

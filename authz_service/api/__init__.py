@@ -22,6 +22,18 @@ class Api(flask_smorest.Api):
         errors.init_app(self._app)
 
 
+def _init_console(app) -> None:
+    """The reviewer console: signed, HttpOnly, SameSite=Strict session cookie; not in /openapi.json."""
+    from authz_service.api import console
+    from authz_service.store import settings
+
+    app.secret_key = settings.secret("console-session")
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
+                      SESSION_COOKIE_SECURE=app.config["AUTHZ"].console_secure_cookie,
+                      SESSION_COOKIE_NAME="authz_console")
+    app.register_blueprint(console.bp)
+
+
 SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
@@ -44,6 +56,7 @@ def init_app(app) -> flask_smorest.Api:
     api = Api(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    _init_console(app)
 
     @app.before_request
     def _limit_body():

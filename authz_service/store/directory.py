@@ -104,9 +104,20 @@ def _link_dict(row: Link) -> dict:
             "linked_at": row.linked_at}
 
 
-def list_partners() -> list[dict]:
-    """Every partner account."""
-    return [account_dict(r) for r in Account.select().where(Account.kind == "partner")]
+def list_accounts(kind: str | None = None, partner_id: str | None = None, limit: int = 500) -> list[dict]:
+    """Accounts by id, optionally of one kind or one partner (the console's pickers)."""
+    query = Account.select().order_by(Account.id).limit(limit)
+    if kind:
+        query = query.where(Account.kind == kind)
+    if partner_id:
+        query = query.where(Account.partner == partner_id)
+    return [account_dict(r) for r in query]
+
+
+def users_of(account_id: str, limit: int = 500) -> list[dict]:
+    """An account's home users by email."""
+    query = User.select().where(User.account == account_id).order_by(User.email).limit(limit)
+    return [user_dict(r) for r in query]
 
 
 def count(model_name: str) -> int:

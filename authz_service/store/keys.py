@@ -25,7 +25,12 @@ def create(name: str, scopes: list[str], expires_at: datetime | None = None) -> 
 
 def find(key: str) -> dict | None:
     """The live key's name and scopes, or None (unknown, revoked, expired)."""
-    row = ApiKey.get_or_none(ApiKey.key_hash == digest(key))
+    return find_by_digest(digest(key))
+
+
+def find_by_digest(key_hash: str) -> dict | None:
+    """As `find`, from the stored digest (the console's cookie keeps only that)."""
+    row = ApiKey.get_or_none(ApiKey.key_hash == key_hash)
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= utcnow():
