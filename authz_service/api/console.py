@@ -5,11 +5,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from authz_service import links
 from authz_service.api import console_auth as auth
 from authz_service.api.base import state
+from authz_service.api.fields import rfc3339
 from authz_service.facts import gather, load_session
 from authz_service.policy import NONE, Facts
 from authz_service.store import directory
 
 bp = Blueprint("console", __name__, url_prefix="/console")
+bp.add_app_template_filter(lambda value: rfc3339(value) if value else "", "rfc3339")
 PAGES = [("console.matrix", "Policy"), ("console.why", "Why"), ("console.customers", "See as"),
          ("console.links", "Manage users"), ("console.activity", "Activity")]
 
@@ -109,12 +111,13 @@ def links_page():
                            groups=state().policy.vocab.groups, error=error)
 
 
-def _link_action(do):
+def _link_action(do, done: str):
     """Run a link change as the chosen actor; show a refusal as a message; back to the panel."""
     customer, actor = request.form.get("customer", ""), request.form.get("actor", "")
+    email = request.form.get("email", "")
     try:
-        do(customer, actor, request.form.get("email", ""))
-        flash("Done.", "ok")
+        do(customer, actor, email)
+        flash(done.format(email=email, customer=customer), "ok")
     except Exception as exc:
         flash(_explain(exc), "error")
     return redirect(url_for("console.links", customer=customer, actor=actor))
@@ -124,7 +127,8 @@ def _link_action(do):
 @auth.signed_in
 def link_add():
     """Link user (group from the policy's default)."""
-    return _link_action(lambda c, a, e: links.put(state().policy, a, c, e, None, "console"))
+    return _link_action(lambda c, a, e: links.put(state().policy, a, c, e, None, "console"),
+                        "Linked {email} to {customer}.")
 
 
 @bp.post("/links/group")
@@ -132,14 +136,16 @@ def link_add():
 def link_change():
     """Change a linked user's group."""
     group = request.form.get("group", "")
-    return _link_action(lambda c, a, e: links.put(state().policy, a, c, e, group or None, "console"))
+    return _link_action(lambda c, a, e: links.put(state().policy, a, c, e, group or None, "console"),
+                        "{email} is now " + group + " on {customer}.")
 
 
 @bp.post("/links/revoke")
 @auth.signed_in
 def link_revoke():
     """Revoke a link (the X)."""
-    return _link_action(lambda c, a, e: links.revoke(state().policy, a, c, e, "console"))
+    return _link_action(lambda c, a, e: links.revoke(state().policy, a, c, e, "console"),
+                        "Revoked {email}'s link to {customer}.")
 
 
 def _explain(exc: Exception) -> str:

@@ -1,0 +1,73 @@
+"""The reviewer console in a real browser: sign-in, policy, why, Manage Users, CSRF (issue: console)."""
+
+import pytest
+
+from tests.browser.conftest import shot, sign_in
+
+pytestmark = pytest.mark.slow
+
+
+def test_pages_redirect_to_sign_in_without_a_key(page):
+    """Every console page redirects to sign-in without a signed-in key."""
+    for path in ("/console/policy", "/console/why", "/console/links"):
+        page.goto(path)
+        assert "/console/signin" in page.url
+    shot(page, "signin")
+
+
+def test_a_key_without_audit_scope_is_refused(page, live):
+    """Only an audit-scoped key signs in."""
+    sign_in(page, "not-a-key")
+    assert "/console/signin" in page.url
+    assert page.get_by_role("status").inner_text().startswith("That key is unknown")
+
+
+def test_matrix_and_why(page):
+    """The live matrix with its version; "why" shows facts, group, rule and reason."""
+    sign_in(page)
+    assert page.get_by_role("heading", name="Policy").is_visible()
+    assert page.locator("tr", has_text="port.edit").first.inner_text().split() == [
+        "port.edit", "yes", "yes", "yes"]
+    shot(page, "policy")
+    page.goto("/console/why?user=rita@acme.example&action=port.create&account=umbrella")
+    assert page.locator("h2").first.inner_text() == "Decision: denied"
+    body = page.locator("main").inner_text()
+    assert "support" in body and "policies/model.conf" in body and "owner/read_only/support/none" in body
+    shot(page, "why")
+
+
+def test_manage_users_link_change_revoke(page):
+    """Link a user, change the group, revoke: the panel reflects each step (R4.2, R4.6)."""
+    sign_in(page)
+    page.goto("/console/links?customer=hooli&actor=ada@acme.example")
+    assert page.locator("tr", has_text="lee@acme.example").count() == 0
+    page.get_by_label("User (only non-admin users of the partner)").select_option("lee@acme.example")
+    page.get_by_role("button", name="Link user").click()
+    row = page.locator("tr", has_text="lee@acme.example")
+    assert row.locator("select").input_value() == "support"
+    row.locator("select").select_option("regular")
+    row.get_by_role("button", name="Change").click()
+    assert page.locator("tr", has_text="lee@acme.example").locator("select").input_value() == "regular"
+    shot(page, "manage-users")
+    page.get_by_role("button", name="Revoke lee@acme.example").click()
+    assert page.locator("tr", has_text="lee@acme.example").count() == 0
+    assert page.get_by_label("User (only non-admin users of the partner)").locator(
+        "option", has_text="lee@acme.example").count() == 1
+
+
+def test_a_non_admin_sees_the_refusal(page):
+    """Acting as a non-admin partner user, the panel shows the policy's refusal (R4.5)."""
+    sign_in(page)
+    page.goto("/console/links?customer=initech&actor=reggie@acme.example")
+    assert page.get_by_role("alert").inner_text().startswith("Refused:")
+
+
+def test_forged_csrf_is_refused(page):
+    """A POST without the session's CSRF token changes nothing."""
+    sign_in(page)
+    response = page.request.post("/console/links/revoke", form={
+        "customer": "initech", "actor": "ada@acme.example", "email": "sam@acme.example",
+        "csrf_token": "forged"})
+    assert response.status == 400
+    page.goto("/console/links?customer=initech&actor=ada@acme.example")
+    assert page.locator("tr", has_text="sam@acme.example").count() == 1
