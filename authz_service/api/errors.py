@@ -64,8 +64,11 @@ def from_validation(messages) -> ApiError:
 
 
 def handle_api_error(exc: ApiError):
-    """Render an ApiError."""
-    return jsonify(body(exc.code, exc.message, exc.details)), exc.status
+    """Render an ApiError (a 503 says when to retry)."""
+    response = jsonify(body(exc.code, exc.message, exc.details))
+    if exc.status == 503:
+        response.headers["Retry-After"] = "1"
+    return response, exc.status
 
 
 def handle_http_exception(exc: HTTPException):
@@ -98,7 +101,7 @@ def _strip_location(messages: dict) -> dict:
 def _translate(exc: Exception) -> ApiError:
     """Domain exceptions from the layers below, in the contract's terms."""
     from authz_service import cursors, decisions
-    from authz_service.store import Conflict, NotFound
+    from authz_service.store import Conflict, DatabaseError, IntegrityError, NotFound
 
     if isinstance(exc, NotFound):
         return ApiError(404, "not_found", str(exc), what=exc.what, id=exc.key)
@@ -112,15 +115,22 @@ def _translate(exc: Exception) -> ApiError:
         return ApiError(400, "unknown_action", f"unknown action {exc.args[0]!r}", action=exc.args[0])
     if isinstance(exc, cursors.InvalidCursor):
         return ApiError(422, "invalid_cursor", str(exc))
+    if isinstance(exc, IntegrityError):
+        return ApiError(409, "conflict", "the change conflicts with one made at the same time; retry")
+    if isinstance(exc, DatabaseError):
+        log.error("database unavailable: %s", exc)
+        return ApiError(503, "unavailable", "the database cannot answer now; nothing was decided "
+                        "or changed; retry later")
     raise exc
 
 
 def init_app(app) -> None:
     """Register the handlers on the app."""
     from authz_service import cursors, decisions
-    from authz_service.store import Conflict, NotFound
+    from authz_service.store import Conflict, DatabaseError, NotFound
 
-    for kind in (NotFound, Conflict, decisions.Denied, decisions.UnknownAction, cursors.InvalidCursor):
+    for kind in (NotFound, Conflict, decisions.Denied, decisions.UnknownAction, cursors.InvalidCursor,
+                 DatabaseError):
         app.register_error_handler(kind, lambda exc: handle_api_error(_translate(exc)))
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)

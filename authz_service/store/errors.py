@@ -1,5 +1,13 @@
 """Errors the store raises for the layers above to translate."""
 
+import peewee
+
+# The database cannot answer (down, locked too long, read-only, disk full): callers get 503.
+Unavailable = peewee.OperationalError
+# Any error of the database driver, as peewee wraps it.
+DatabaseError = peewee.DatabaseError
+IntegrityError = peewee.IntegrityError
+
 
 class NotFound(Exception):
     """A named row does not exist."""
