@@ -34,6 +34,8 @@ lint: install ## ruff, and the committed permission matrix must match the policy
 
 bench: install ## benchmarks, each printing ratios measured in one run
 	$(BIN)/python bench/decide.py
+	$(BIN)/python bench/links.py
+	$(BIN)/python bench/http.py
 
 clean: ## remove the virtualenv, the demo database and caches
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,13 @@
+"""The ceiling of the stack: a bare Flask JSON endpoint, served like the service (bench/http.py)."""
+
+from flask import Flask, jsonify, request
+
+app = Flask(__name__)
+
+
+@app.post("/v1/authorize")
+def authorize():
+    """Parse the JSON body and answer a fixed decision-shaped object."""
+    body = request.get_json()
+    return jsonify({"allowed": True, "decision_id": "0", "group": "admin", "reason": body["user"],
+                    "rule": "bare"})

@@ -1,0 +1,142 @@
+"""HTTP throughput and latency of POST /v1/authorize against a bare Flask endpoint (wrk, loopback)."""
+
+import sys  # noqa: I001  (first: this folder holds http.py, which must not hide the standard library's)
+
+sys.path[:] = [p for p in sys.path if not p.rstrip("/").endswith("bench")]
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.system.server import KEY, Server, free_port  # noqa: E402
+
+LUA = """
+local bodies = {%s}
+local i = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format(nil, "/v1/authorize", nil, bodies[i])
+end
+"""
+CHECKS = [("rita@acme.example", "port.create", "initech"), ("sam@acme.example", "port.edit", "initech"),
+          ("ada@acme.example", "billing.view", "umbrella"), ("gina@globex.example", "port.view", "acme"),
+          ("ian@initech.example", "port.delete", "initech"), ("lee@acme.example", "port.view", "hooli")]
+
+
+def lua_script(directory: Path) -> Path:
+    bodies = ", ".join(f"'{{\"user\": \"{u}\", \"action\": \"{a}\", \"account\": \"{c}\"}}'" for u, a, c in CHECKS)
+    path = directory / "authorize.lua"
+    path.write_text(LUA % (bodies, KEY))
+    return path
+
+
+def wrk(port: int, script: Path, connections: int, seconds: int) -> dict:
+    """Requests/s, p50 and p99 (ms) from one wrk run."""
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
+                          f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=seconds + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": _ms(out, "50%"), "p99": _ms(out, "99%"),
+            "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def _ms(out: str, label: str) -> float:
+    value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)", out, re.M).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def worker_rss_mb(master_pid: int) -> list[float]:
+    """VmRSS of each gunicorn worker (children of the master)."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+    return sizes
+
+
+def bare_server(port: int) -> subprocess.Popen:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+                                "--worker-class", "gthread", "--chdir", str(ROOT), "bench.bare_app:app"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(2)
+    return process
+
+
+def measure(name: str, port: int, script: Path, seconds: int) -> dict:
+    wrk(port, script, 8, 2)  # warm up every worker
+    return {"name": name, "c32": wrk(port, script, 32, seconds), "c4": wrk(port, script, 4, seconds)}
+
+
+def report(rows: list[dict], bare: dict, rss: dict) -> bool:
+    print(f"{'endpoint':34s} {'req/s @32':>10s} {'p50 ms':>7s} {'p99 ms':>7s} {'req/s @4':>9s} {'p99 ms @4':>9s} {'non-2xx':>7s}")
+    for row in [bare, *rows]:
+        c32, c4 = row["c32"], row["c4"]
+        print(f"{row['name']:34s} {c32['rps']:10.0f} {c32['p50']:7.2f} {c32['p99']:7.2f} {c4['rps']:9.0f} "
+              f"{c4['p99']:9.2f} {c32['non2xx'] + c4['non2xx']:7d}")
+    ok = True
+    for row in rows:
+        ratio = row["c32"]["rps"] / bare["c32"]["rps"]
+        p99 = row["c4"]["p99"]
+        print(f"{row['name']}: {ratio:.0%} of the bare endpoint at 32 connections (target >= 70%), "
+              f"p99 at 4 connections {p99:.2f} ms (target < 5 ms), workers {', '.join(f'{m:.0f}' for m in rss[row['name']])} MB "
+              f"(target < 200 MB each)")
+        ok &= ratio >= 0.7 and p99 < 5 and all(m < 200 for m in rss[row["name"]])
+    print("PASS" if ok else "FAIL", "all targets")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--postgres", default=os.environ.get("AUTHZ_TEST_POSTGRES_URL", ""),
+                        help="also measure on this PostgreSQL (emptied of the service's tables)")
+    parser.add_argument("--strict", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed: apt-get install -y wrk")
+        return 0
+    print(f"bench/http.py: wrk -t2, {args.seconds}s per run, gunicorn 2 workers x 4 threads (gthread), loopback, {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as tmp:
+        script = lua_script(Path(tmp))
+        port = free_port()
+        bare_process = bare_server(port)
+        try:
+            bare = measure("bare Flask JSON endpoint", port, script, args.seconds)
+        finally:
+            os.killpg(bare_process.pid, signal.SIGTERM)
+        rows, rss = [], {}
+        backends = [("authorize, SQLite, log on", {})]
+        if args.postgres:
+            from tests import backends as test_backends
+
+            backends.append(("authorize, PostgreSQL, log on", {"AUTHZ_DATABASE_URL": test_backends.postgres_url(drop=True)}))
+        for name, env in backends:
+            server = Server(Path(tempfile.mkdtemp(dir=tmp)), workers=2, env=env)
+            server.load_demo()
+            server.start()
+            try:
+                rows.append(measure(name, server.port, script, args.seconds))
+                rss[name] = worker_rss_mb(server.process.pid)
+            finally:
+                server.stop()
+    ok = report(rows, bare, rss)
+    return 1 if args.strict and not ok else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
