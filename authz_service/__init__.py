@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from authz_service import policy, store
+from authz_service import mailer, policy, store
 from authz_service.config import Settings
 from authz_service.policy_watch import PolicyWatch
 
@@ -17,6 +17,7 @@ class State:
     policy: policy.Policy
     api: object = None
     watch: object = None
+    mailer: object = None
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -30,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     store.connect(settings.database_url)
     state = State(settings, policy.load(settings.policy_dir))
     state.watch = PolicyWatch(state, settings.policy_poll_seconds).start()
+    state.mailer = mailer.start(settings)  # the outbox sender thread (R8.3), when SMTP is configured
     app.extensions["authz"] = state
     state.api = api.init_app(app)
 

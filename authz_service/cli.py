@@ -1,4 +1,4 @@
-"""`authz`: serve, keys, policy check|test|matrix, demo, db migrate."""
+"""`authz`: serve, worker, keys, policy check|test|matrix, demo, db migrate, log verify|archive."""
 
 import sys
 from pathlib import Path
@@ -35,6 +35,34 @@ def serve(host, port, workers, threads):
     from authz_service.serve import run
 
     run(host, port, workers, threads)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="send what is due now, then exit")
+def worker(once):
+    """Run the mail sender alone: deliver the outbox over AUTHZ_SMTP_URL (R8.3) until stopped."""
+    import logging
+    import signal
+
+    from authz_service import mailer
+
+    settings = _settings()
+    if not settings.smtp_url:
+        raise click.ClickException("AUTHZ_SMTP_URL is not set: mail stays in the outbox")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        sender = mailer.Sender(settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    store.connect(settings.database_url)
+    if once:
+        click.echo(f"handled {sender.drain()} notification(s)")
+        return
+    signal.signal(signal.SIGTERM, lambda *_: sender.stop())
+    try:
+        sender.serve()
+    except KeyboardInterrupt:
+        sender.stop()
 
 
 @main.group()
@@ -180,3 +208,44 @@ def db_migrate():
     with store.connection():
         applied = migrations.run(database)
     click.echo(f"applied {applied or 'nothing'}; now at {migrations.MIGRATIONS[-1][0]}")
+
+
+@main.group(name="log")
+def log_group():
+    """The decision log: verify its hash chain, archive old entries (R7.4)."""
+
+
+@log_group.command("verify")
+@click.option("--archive", "archives", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="archive files (JSON lines), oldest first: verify from entry 1 through them")
+def log_verify(archives):
+    """Walk the chain; exit 1 naming the first entry that does not match."""
+    from authz_service import audit
+
+    _connect()
+    with store.connection():
+        verdict = audit.verify(Path(a) for a in archives)
+    if verdict.problem:
+        who = f" (decision {verdict.bad_id})" if verdict.bad_id else ""
+        click.echo(f"FAILED at entry {verdict.bad_seq}{who}: {verdict.problem}; "
+                   f"{verdict.checked} entries before it match", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {verdict.checked} entries verified; last entry {verdict.last_seq}, "
+               f"hash {verdict.last_hash}")
+
+
+@log_group.command("archive")
+@click.option("--before", required=True, type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="UTC date (or date and time): archive the entries recorded before it")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="a new JSON lines file")
+def log_archive(before, out):
+    """Move the oldest entries, up to the first recorded at or after BEFORE, into a file."""
+    from authz_service import audit
+
+    _connect()
+    try:
+        with store.connection():
+            count = audit.archive(before, Path(out))
+    except (FileExistsError, ValueError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"archived {count} entries to {out}" if count else "nothing to archive")

@@ -13,6 +13,10 @@ class Settings:
     policy_dir: str = "policies"
     smtp_url: str | None = None
     mail_from: str = "authz@localhost"
+    mail_poll_seconds: float = 2.0  # the in-service sender's poll; 0: none (tests, `authz worker`)
+    mail_retry_seconds: float = 30.0  # first retry delay, doubled each attempt
+    mail_retry_max_seconds: float = 3600.0
+    mail_lease_seconds: float = 300.0  # a crashed sender's rows are retried after this
     session_ttl_hours: float = 12.0
     policy_poll_seconds: float = 2.0
     console_secure_cookie: bool = False  # set true behind HTTPS

@@ -8,9 +8,23 @@ import flask_smorest
 from flask import g, request
 
 from authz_service import metrics
-from authz_service.api import decide, directory, errors, invites, links, ops, sessions
+from authz_service.api import (
+    contacts,
+    customers,
+    decide,
+    directory,
+    errors,
+    invites,
+    links,
+    logs,
+    notifications,
+    ops,
+    services,
+    sessions,
+)
 
-BLUEPRINTS = [ops.blp, directory.blp, decide.blp, links.blp, invites.blp, sessions.blp]
+BLUEPRINTS = [ops.blp, directory.blp, decide.blp, links.blp, invites.blp, sessions.blp, contacts.blp,
+              notifications.blp, services.blp, customers.blp, logs.blp]
 
 
 class Api(flask_smorest.Api):
@@ -62,7 +76,15 @@ def init_app(app) -> flask_smorest.Api:
     def _limit_body():
         g.request_id = _request_id()
         g.started = time.perf_counter()
-        if request.content_length and request.content_length > app.config["MAX_CONTENT_LENGTH"]:
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.content_length and request.content_length > limit:
+            raise errors.ApiError(413, "request_too_large", "the body is too large")
+        # A body without Content-Length (chunked): werkzeug stops reading at the limit without
+        # a word, so the parser would get it cut short (400, not 413). Read it here, then look
+        # one byte past the limit.
+        chunked = request.content_length is None and request.environ.get("wsgi.input_terminated")
+        if (chunked and len(request.get_data(cache=True)) >= limit
+                and request.environ["wsgi.input"].read(1)):
             raise errors.ApiError(413, "request_too_large", "the body is too large")
 
     @app.after_request

@@ -54,6 +54,16 @@ def in_range(low: int, high: int):
     return check
 
 
+def length(low: int, high: int):
+    """A validator for string length in [low, high], answered 422 outside (well-formed, invalid)."""
+
+    def check(value: str) -> None:
+        if not low <= len(value) <= high:
+            raise invalid(f"length must be between {low} and {high}")
+
+    return check
+
+
 def email_or_422(email: str) -> str:
     """A user name is an email (R2.2): lower-cased; an impossible one is 422."""
     local, at, domain = email.partition("@")

@@ -80,7 +80,11 @@ def handle_http_exception(exc: HTTPException):
             return handle_api_error(ApiError(400, "malformed_json", "the body is not valid JSON"))
         return handle_api_error(from_validation(_strip_location(messages)))
     code = exc.code or 500
-    return jsonify(body(HTTP_CODES.get(code, "error"), exc.description or exc.name)), code
+    response = jsonify(body(HTTP_CODES.get(code, "error"), exc.description or exc.name))
+    for name, value in exc.get_headers():
+        if name.lower() == "allow":  # a 405 says which methods exist (RFC 9110)
+            response.headers[name] = value
+    return response, code
 
 
 def handle_unexpected(exc: Exception):

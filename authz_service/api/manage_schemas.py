@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from authz_service.api.base import in_range, known_group
+from authz_service.api.base import in_range, known_group, length
 from authz_service.api.fields import UtcDateTime
 
 F = ma.fields
@@ -65,7 +65,7 @@ class InvitePage(ma.Schema):
 
 class AcceptIn(ma.Schema):
     customer_id = F.String(required=True)
-    name = F.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = F.String(required=True, validate=length(1, 200))
     admin_email = F.String(required=True)
 
 

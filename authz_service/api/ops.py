@@ -1,5 +1,6 @@
 """Operations endpoints, no key: /healthz, /readyz, /metrics, /docs (API.md)."""
 
+import marshmallow as ma
 from flask import Response, current_app, render_template_string
 from flask.views import MethodView
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -19,9 +20,26 @@ DOCS = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 {% endfor %}{% endfor %}</tbody></table></body></html>"""
 
 
+class HealthOut(ma.Schema):
+    status = ma.fields.String(required=True)
+
+
+class ReadyOut(ma.Schema):
+    status = ma.fields.String(required=True, metadata={"description": "ready | not_ready"})
+    database = ma.fields.Boolean(required=True)
+    policy_version = ma.fields.String(allow_none=True)
+    policy_reload_error = ma.fields.String(allow_none=True)
+    mail = ma.fields.String(metadata={"description": "configured | not_configured"})
+
+
+def _text(content_type: str, what: str) -> dict:
+    return {"responses": {"200": {"description": what, "content": {content_type: {"schema": {"type": "string"}}}}}}
+
+
 @blp.route("/healthz")
 class Health(MethodView):
     @blp.doc(security=[])
+    @blp.response(200, HealthOut)
     def get(self):
         """The process is up."""
         return {"status": "ok"}
@@ -30,6 +48,8 @@ class Health(MethodView):
 @blp.route("/readyz")
 class Ready(MethodView):
     @blp.doc(security=[])
+    @blp.response(200, ReadyOut)
+    @blp.alt_response(503, schema=ReadyOut, description="not ready")
     def get(self):
         """The database answers and a policy is loaded."""
         policy, database = state().policy, store.is_ready()
@@ -37,13 +57,14 @@ class Ready(MethodView):
         watch = state().watch
         body = {"status": "ready" if ready else "not_ready", "database": database,
                 "policy_version": policy.version if policy else None,
-                "policy_reload_error": watch.error if watch else None}
+                "policy_reload_error": watch.error if watch else None,
+                "mail": "configured" if state().settings.smtp_url else "not_configured"}
         return body, 200 if ready else 503
 
 
 @blp.route("/metrics")
 class Metrics(MethodView):
-    @blp.doc(security=[])
+    @blp.doc(security=[], **_text("text/plain", "Prometheus text format"))
     def get(self):
         """Prometheus text format."""
         return Response(metrics.render(), mimetype=CONTENT_TYPE_LATEST)
@@ -51,7 +72,7 @@ class Metrics(MethodView):
 
 @blp.route("/docs")
 class Docs(MethodView):
-    @blp.doc(security=[])
+    @blp.doc(security=[], **_text("text/html", "a page listing every operation"))
     def get(self):
         """A page listing every endpoint of the OpenAPI document."""
         spec = current_app.extensions["authz"].api.spec.to_dict()

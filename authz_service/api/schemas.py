@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from authz_service.api.base import in_range, known_group
+from authz_service.api.base import in_range, known_group, length
 from authz_service.api.fields import UtcDateTime
 
 F = ma.fields
@@ -10,7 +10,7 @@ F = ma.fields
 
 
 class PartnerIn(ma.Schema):
-    name = F.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = F.String(required=True, validate=length(1, 200))
 
 
 class PartnerOut(ma.Schema):
@@ -30,8 +30,8 @@ class UserOut(ma.Schema):
 
 
 class ResourceRef(ma.Schema):
-    type = F.String(required=True, validate=ma.validate.Length(max=64))
-    id = F.String(required=True, validate=ma.validate.Length(max=200))
+    type = F.String(required=True, validate=length(0, 64))
+    id = F.String(required=True, validate=length(0, 200))
 
 
 class CheckIn(ma.Schema):
@@ -72,7 +72,7 @@ class BatchOut(ma.Schema):
 class AccountsIn(ma.Schema):
     user = F.String(required=True)
     action = F.String(required=True)
-    limit = F.Integer(load_default=50, validate=in_range(1, 500))
+    limit = F.Integer(load_default=50, strict=True, validate=in_range(1, 500))
     cursor = F.String(load_default=None, allow_none=True)
 
 

@@ -1,13 +1,163 @@
-"""Writing and reading decision log rows (R7)."""
+"""Writing and reading decision log rows (R7): chained appends, pages by index, the chain's walk."""
 
-from authz_service.store.models import Decision, database
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import peewee as pw
+
+from authz_service.store.models import Decision, LogHead, database
+
+GENESIS = "0" * 64
+# The chain's own columns come last: a row is built before the chain is locked, then completed.
+CONTENT = ("id", "at", "user_email", "account_id", "log_account", "action", "resource_type",
+           "resource_id", "allowed", "group", "rule", "reason", "session_id", "caller",
+           "on_behalf_of_partner")
+COLUMNS = (*CONTENT, "seq", "prev_hash", "hash")
+FIELDS = [Decision._meta.fields[name] for name in COLUMNS]
+_INSERT: dict[str, str] = {}
 
 
-def insert(entries: list[dict]) -> None:
-    """Insert entries in one transaction."""
-    with database.atomic():
-        for start in range(0, len(entries), 100):
-            Decision.insert_many(entries[start : start + 100]).execute()
+_in_process = threading.Lock()
+_lock_files: dict[tuple[int, str], int] = {}
+
+
+def _is_sqlite() -> bool:
+    return isinstance(database.obj, pw.SqliteDatabase)
+
+
+@contextmanager
+def _writers_queue(path: str):
+    """Log writers of every process on one SQLite file queue on a file lock (woken in order),
+    not in SQLite's busy handler, which sleeps and retries."""
+    with _in_process:
+        if not path or path == ":memory:":
+            yield
+            return
+        key = (os.getpid(), path)
+        if key not in _lock_files:
+            _lock_files[key] = os.open(path + "-log.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(_lock_files[key], fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(_lock_files[key], fcntl.LOCK_UN)
+
+
+@contextmanager
+def chain_end(nested: bool = False):
+    """Lock the chain for one writer and yield its last (seq, hash); commit on leaving.
+
+    SQLite: BEGIN IMMEDIATE (or, inside a caller's transaction, a write first so the
+    lock is taken before the head is read); PostgreSQL: a row lock on the head row.
+    """
+    if not _is_sqlite():
+        with database.atomic():
+            yield _read_head(True)
+    elif nested:
+        with database.atomic():
+            database.execute_sql('UPDATE "log_head" SET id = id WHERE id = 1')
+            yield _read_head(False)
+    else:
+        with _writers_queue(database.database), database.atomic("IMMEDIATE"):
+            yield _read_head(False)
+
+
+HEAD = ('SELECT h.archived_seq, h.archived_hash, d.seq, d.hash FROM "log_head" AS h LEFT JOIN '
+        '(SELECT seq, hash FROM "decision" ORDER BY seq DESC LIMIT 1) AS d ON 1 = 1 WHERE h.id = 1')
+
+
+def _read_head(lock: bool) -> tuple[int, str]:
+    """(seq, hash) of the chain's last entry, live or archived; locks the chain on PostgreSQL.
+
+    The lock comes first, in its own statement, so the read after it sees every commit
+    made by the writer it waited for.
+    """
+    if lock:
+        database.execute_sql('SELECT id FROM "log_head" WHERE id = 1 FOR UPDATE')
+    row = database.execute_sql(HEAD).fetchone()
+    if row is None:  # a new (or emptied) database: the chain starts here
+        LogHead.insert(id=1, archived_seq=0, archived_hash=GENESIS).on_conflict_ignore().execute()
+        return _read_head(lock)
+    return (row[2], row[3]) if row[2] is not None and row[2] > row[0] else (row[0], row[1])
+
+
+def row_start(entry: dict) -> tuple:
+    """An entry's content columns, as the database takes them (before it is chained)."""
+    values = tuple(entry[c] for c in CONTENT)
+    if _is_sqlite():  # as peewee writes a datetime, so it reads it back the same
+        values = (values[0], str(values[1]), *values[2:])
+    return values
+
+
+def insert(rows: list[tuple]) -> None:
+    """Insert full rows (row_start + seq, prev_hash, hash), inside chain_end, in one executemany."""
+    sql = _INSERT.get(database.param)
+    if sql is None:
+        names = ", ".join(f'"{f.column_name}"' for f in FIELDS)
+        marks = ", ".join([database.param] * len(FIELDS))
+        sql = _INSERT[database.param] = f'INSERT INTO "decision" ({names}) VALUES ({marks})'
+    database.cursor().executemany(sql, rows)
+
+
+def savepoint():
+    """A nested transaction: what runs in it is undone alone if it fails."""
+    return database.atomic()
+
+
+def in_transaction() -> bool:
+    """True when this thread is inside a transaction of its own."""
+    return database.in_transaction()
+
+
+def anchor() -> tuple[int, str]:
+    """(seq, hash) of the last archived entry: where the live chain starts ((0, GENESIS) if none)."""
+    query = LogHead.select(LogHead.archived_seq, LogHead.archived_hash).where(LogHead.id == 1)
+    row = query.tuples().first()
+    return tuple(row) if row else (0, GENESIS)
+
+
+def walk(after_seq: int = 0, chunk: int = 5000) -> Iterator[dict]:
+    """Every live entry with seq > after_seq, in chain order, read a chunk at a time."""
+    while True:
+        rows = list(Decision.select(*FIELDS).where(Decision.seq > after_seq)
+                    .order_by(Decision.seq).limit(chunk).tuples())
+        for row in rows:
+            yield dict(zip(COLUMNS, row, strict=True))
+        if len(rows) < chunk:
+            return
+        after_seq = rows[-1][COLUMNS.index("seq")]
+
+
+def drop_through(expected: tuple[int, str], seq: int, last_hash: str) -> int:
+    """Delete live entries up to `seq` (archived first) and move the anchor there.
+
+    Refused when another archiving moved the anchor since it was read as `expected`.
+    """
+    with chain_end():
+        if anchor() != tuple(expected):
+            raise RuntimeError("the log was archived meanwhile; nothing dropped")
+        gone = Decision.delete().where(Decision.seq <= seq).execute()
+        LogHead.update(archived_seq=seq, archived_hash=last_hash).where(LogHead.id == 1).execute()
+    return gone
+
+
+def page(filters: dict, after: tuple | None, limit: int) -> tuple[list[dict], bool]:
+    """Entries matching `filters`, newest first (at, seq), after a position; (items, has_more)."""
+    query = Decision.select(*FIELDS)
+    for name in ("account_id", "log_account", "user_email", "action", "allowed"):
+        if filters.get(name) is not None:
+            query = query.where(getattr(Decision, name) == filters[name])
+    if filters.get("since") is not None:
+        query = query.where(Decision.at >= filters["since"])
+    if filters.get("until") is not None:
+        query = query.where(Decision.at < filters["until"])
+    if after is not None:
+        query = query.where(pw.Tuple(Decision.at, Decision.seq) < pw.Tuple(*after))
+    rows = list(query.order_by(Decision.at.desc(), Decision.seq.desc()).limit(limit + 1).tuples())
+    return [dict(zip(COLUMNS, row, strict=True)) for row in rows[:limit]], len(rows) > limit
 
 
 def get(decision_id: str) -> dict | None:

@@ -3,11 +3,16 @@
 import peewee as pw
 
 from authz_service.store import models as m
+from authz_service.store import summary_schema
 
 
 def _v1_initial(db: pw.Database) -> None:
     """The directory, links, view sessions, API keys and the decision log."""
-    db.create_tables([m.Account, m.User, m.Link, m.ViewSession, m.Invite, m.ApiKey, m.Decision, m.Setting])
+    db.create_tables([m.Account, m.User, m.Link, m.ViewSession, m.Invite, m.ApiKey, m.Decision, m.Setting,
+                      m.Contact, m.Notification])
+    db.create_tables([m.LogHead])  # the decision log's chain head (R7.4)
+    db.create_tables([m.Service])  # the Customers page (R5): services and their figures
+    summary_schema.create(db)
 
 
 MIGRATIONS = [(1, _v1_initial)]

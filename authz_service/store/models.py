@@ -1,6 +1,6 @@
 """Tables of the directory, keys, sessions and the decision log (R1, R2, R4, R7)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import peewee as pw
 
@@ -85,10 +85,17 @@ class ApiKey(BaseModel):
 
 
 class Decision(BaseModel):
-    """One recorded decision (R7.1); `log_account` is the activity log it belongs to (R7.2)."""
+    """One recorded decision (R7.1); `log_account` is the activity log it belongs to (R7.2).
+
+    `seq` numbers the one global hash chain (R7.4): `hash` covers this entry's content,
+    its `seq` and `prev_hash`, the hash of entry `seq - 1` (docs/decisions/003-decision-log.md).
+    """
 
     id = pw.CharField(primary_key=True, max_length=32)
-    at = pw.DateTimeField(index=True)
+    seq = pw.BigIntegerField(unique=True)
+    prev_hash = pw.CharField(max_length=64)
+    hash = pw.CharField(max_length=64)
+    at = pw.DateTimeField()
     user_email = pw.CharField(max_length=254)
     account_id = pw.CharField(max_length=64, null=True)
     log_account = pw.CharField(max_length=64, null=True)
@@ -104,7 +111,21 @@ class Decision(BaseModel):
     on_behalf_of_partner = pw.CharField(max_length=64, null=True)
 
     class Meta:
-        indexes = ((("log_account", "at"), False),)
+        # Newest first is (at, seq) descending. Every index costs each commit a page write, so
+        # there are three: an account's activity is its account_id rows with log_account set.
+        indexes = (
+            (("account_id", "at", "seq"), False),
+            (("user_email", "at", "seq"), False),
+            (("at", "seq"), False),
+        )
+
+
+class LogHead(BaseModel):
+    """The decision log's one chain: locked by each append (PostgreSQL); where archiving stopped."""
+
+    id = pw.IntegerField(primary_key=True)  # always 1: one global chain
+    archived_seq = pw.BigIntegerField(default=0)
+    archived_hash = pw.CharField(max_length=64)
 
 
 class Setting(BaseModel):
@@ -114,6 +135,48 @@ class Setting(BaseModel):
     value = pw.TextField()
 
 
+class Contact(BaseModel):
+    """A company contact of a partner: name, email, type (R8.2); not a user, never authorized."""
+
+    partner = pw.ForeignKeyField(Account, backref="contacts", on_delete="CASCADE")
+    email = pw.CharField(max_length=254)
+    name = pw.CharField(max_length=200)
+    type = pw.CharField(max_length=16)  # admin | billing | technical
+
+    class Meta:
+        primary_key = pw.CompositeKey("partner", "email")
+
+
+class Notification(BaseModel):
+    """One mail for one event and one admin contact (R8.1, R8.3): the outbox row, rendered when queued."""
+
+    id = pw.AutoField()
+    event_id = pw.CharField(max_length=255)
+    event = pw.CharField(max_length=16)  # provisioned | deleted
+    partner = pw.ForeignKeyField(Account, backref="notifications", on_delete="CASCADE")
+    customer_id = pw.CharField(max_length=64)
+    service_id = pw.CharField(max_length=200)
+    email = pw.CharField(max_length=254)
+    subject = pw.TextField()
+    body_text = pw.TextField()
+    body_html = pw.TextField()
+    status = pw.CharField(max_length=16, default="pending")  # pending | sent | failed
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = pw.DateTimeField(default=utcnow)
+    lease_until = pw.DateTimeField(null=True)
+    lease_owner = pw.CharField(max_length=32, null=True)
+    last_error = pw.TextField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    sent_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("event_id", "email"), True),  # one mail per event and contact
+            (("status", "next_attempt_at"), False),
+            (("partner", "id"), False),
+        )
+
+
 class SchemaVersion(BaseModel):
     """Which migrations have run (forward only)."""
 
@@ -121,4 +184,65 @@ class SchemaVersion(BaseModel):
     applied_at = pw.DateTimeField(default=utcnow)
 
 
-ALL_TABLES = [Account, User, Link, ViewSession, ApiKey, Decision, Setting, SchemaVersion]
+ALL_TABLES = [Account, User, Link, ViewSession, ApiKey, Decision, LogHead, Setting, SchemaVersion]
+
+
+EPOCH = datetime(1970, 1, 1)
+
+
+def to_micros(value: datetime) -> int:
+    """A naive UTC time as whole microseconds since the epoch."""
+    return (value - EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(value: int) -> datetime:
+    """The naive UTC time of a count of microseconds since the epoch."""
+    return EPOCH + timedelta(microseconds=value)
+
+
+class MicrosField(pw.BigIntegerField):
+    """A UTC time kept as microseconds since the epoch: raw SQL sorts, compares and aggregates it
+    the same way on SQLite and PostgreSQL."""
+
+    def db_value(self, value):
+        return to_micros(value) if isinstance(value, datetime) else value
+
+    def python_value(self, value):
+        return None if value is None else from_micros(value)
+
+
+class Service(BaseModel):
+    """A customer's service as the provisioning system reports it (R5.2-R5.7); kept when deleted."""
+
+    id = pw.CharField(primary_key=True, max_length=64)
+    customer = pw.ForeignKeyField(Account, backref="services", on_delete="CASCADE", index=False)
+    kind = pw.CharField(max_length=32)
+    monthly_price_cents = pw.BigIntegerField()
+    ordered_at = MicrosField()
+    billing_starts_at = MicrosField(null=True)
+    created_at = MicrosField()
+    deleted_at = MicrosField(null=True)
+
+    class Meta:
+        indexes = ((("customer", "deleted_at"), False),)
+
+
+class CustomerFigures(BaseModel):
+    """One row per customer: the Customers page figures, kept in step with every event (R5).
+
+    `mrr_cents` counts the services whose billing had started when the row was last
+    brought up to date; `next_billing_at` is the earliest later billing start, so a
+    reader knows exactly which rows to bring up to date (docs/decisions/004).
+    Rows are created and renamed with their account by triggers (store/summary.py).
+    """
+
+    customer = pw.ForeignKeyField(Account, primary_key=True, on_delete="CASCADE")
+    partner_id = pw.CharField(max_length=64)
+    name = pw.CharField(max_length=200)
+    mrr_cents = pw.BigIntegerField(default=0)
+    next_billing_at = MicrosField(null=True)
+    ports = pw.IntegerField(default=0)
+    vcs = pw.IntegerField(default=0)
+    cloud = pw.IntegerField(default=0)
+    last_activity = MicrosField(null=True)
+    last_order = MicrosField(null=True)

@@ -1,0 +1,76 @@
+"""A partner's company contacts (R8.2; directory, scope manage): who gets service mail (R8.1)."""
+
+import marshmallow as ma
+from flask.views import MethodView
+
+from authz_service import cursors
+from authz_service.api.base import Blueprint, email_or_422, in_range, invalid
+from authz_service.api.keys import require_scope
+from authz_service.store import contacts
+
+blp = Blueprint("contacts", __name__, url_prefix="/v1/partners",
+                description="Contacts: part of the directory (scope manage)")
+
+TYPES = ("admin", "billing", "technical")
+
+
+def _known_type(value: str) -> None:
+    if value not in TYPES:
+        raise invalid(f"unknown contact type {value!r}; one of {', '.join(TYPES)}")
+
+
+def _name(value: str) -> None:
+    if not 0 < len(value.strip()) <= 200:
+        raise invalid("a contact's name is 1-200 characters")
+
+
+class ContactIn(ma.Schema):
+    name = ma.fields.String(required=True, validate=_name)
+    type = ma.fields.String(required=True, validate=_known_type)
+
+
+class ContactOut(ma.Schema):
+    email = ma.fields.String()
+    name = ma.fields.String()
+    type = ma.fields.String()
+
+
+class PageQuery(ma.Schema):
+    limit = ma.fields.Integer(load_default=50, validate=in_range(1, 500))
+    cursor = ma.fields.String(load_default=None)
+
+
+class ContactPage(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ContactOut))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+@blp.route("/<partner_id>/contacts")
+class Contacts(MethodView):
+    @require_scope("manage")
+    @blp.arguments(PageQuery, location="query")
+    @blp.response(200, ContactPage)
+    def get(self, query, partner_id):
+        """The partner's contacts, by email."""
+        kind = f"contacts:{partner_id}"
+        items, more = contacts.list_for(partner_id, cursors.decode(kind, query["cursor"]), query["limit"])
+        return {"items": items, "next_cursor": cursors.encode(kind, items[-1]["email"]) if more else None}
+
+
+@blp.route("/<partner_id>/contacts/<email>")
+class Contact(MethodView):
+    @require_scope("manage")
+    @blp.arguments(ContactIn)
+    @blp.response(200, ContactOut)
+    @blp.alt_response(201, schema=ContactOut, description="created")
+    def put(self, body, partner_id, email):
+        """Add a contact or change its name or type; admin contacts get service mail (R8.1)."""
+        row, created = contacts.put(partner_id, email_or_422(email), body["name"], body["type"])
+        return row, 201 if created else 200
+
+    @require_scope("manage")
+    @blp.response(204)
+    def delete(self, partner_id, email):
+        """Remove a contact; mail to it not yet sent is not sent."""
+        contacts.delete(partner_id, email.lower())
+        return None

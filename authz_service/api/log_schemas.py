@@ -1,0 +1,77 @@
+"""Shapes for the activity and decision logs (API.md "Logs")."""
+
+from datetime import UTC, datetime
+
+import marshmallow as ma
+
+from authz_service.api.base import in_range, invalid
+from authz_service.api.fields import UtcDateTime
+
+F = ma.fields
+
+
+class QueryBool(F.Field):
+    """`true` or `false` (API.md conventions), else 422."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value not in ("true", "false"):
+            raise invalid("must be true or false")
+        return value == "true"
+
+
+class QueryTime(F.Field):
+    """An RFC 3339 time with an offset, kept as naive UTC; else 422."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise invalid("must be an RFC 3339 time, e.g. 2026-11-24T12:00:00Z") from None
+        if parsed.tzinfo is None:
+            raise invalid("must carry an offset, e.g. Z")
+        return parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+class Page(ma.Schema):
+    limit = F.Integer(load_default=50, validate=in_range(1, 500))
+    cursor = F.String(load_default=None)
+
+
+class ActivityQuery(Page):
+    user = F.String(required=True)
+
+
+class DecisionsQuery(Page):
+    user = F.String()
+    account = F.String()
+    action = F.String()
+    allowed = QueryBool()
+    since = QueryTime(metadata={"description": "at or after (RFC 3339)"})
+    until = QueryTime(metadata={"description": "before (RFC 3339)"})
+
+
+class ResourceOut(ma.Schema):
+    type = F.String(allow_none=True)
+    id = F.String(allow_none=True)
+
+
+class EntryOut(ma.Schema):
+    entry_id = F.String(metadata={"description": "the entry's place in the hash chain"})
+    at = UtcDateTime()
+    user = F.String()
+    action = F.String()
+    resource = F.Nested(ResourceOut, allow_none=True)
+    allowed = F.Boolean()
+    group = F.String(allow_none=True)
+    on_behalf_of_partner = F.String(allow_none=True)
+    session = F.String(allow_none=True)
+    decision_id = F.String()
+    rule = F.String()
+    reason = F.String()
+    account = F.String(allow_none=True)
+    caller = F.String(allow_none=True)
+
+
+class EntryPage(ma.Schema):
+    items = F.List(F.Nested(EntryOut))
+    next_cursor = F.String(allow_none=True)

@@ -1,0 +1,123 @@
+"""Shapes for the Customers page, services and logins (API.md "The Customers page", "Services")."""
+
+from datetime import UTC, datetime, timedelta
+
+import marshmallow as ma
+
+from authz_service.api.base import in_range, invalid
+from authz_service.api.fields import UtcDateTime
+from authz_service.customers import SORTS
+from authz_service.services import KINDS
+
+F = ma.fields
+SKEW = timedelta(minutes=5)  # a reported time may run this far ahead of our clock
+MAX_PRICE = 10**12  # cents a month per service: sums stay far inside 64 bits
+
+
+class QueryBool(F.Boolean):
+    """A query boolean: exactly `true` or `false` (API.md conventions), else 422."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value not in ("true", "false"):
+            raise invalid("must be true or false")
+        return value == "true"
+
+
+class Rfc3339(F.DateTime):
+    """An RFC 3339 time with an offset (2026-11-24T12:00:00Z), kept as naive UTC; else 422."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ma.ValidationError("must be a string")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise invalid("must be an RFC 3339 time, e.g. 2026-11-24T12:00:00Z") from None
+        if parsed.tzinfo is None:
+            raise invalid("must carry an offset, e.g. Z")
+        return parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+def not_ahead(value: datetime) -> None:
+    """A time that has happened (a login, an order), allowing for clock skew; else 422."""
+    if value > datetime.now(UTC).replace(tzinfo=None) + SKEW:
+        raise invalid("must not be in the future")
+
+
+def known_kind(value: str) -> None:
+    """One of API.md's service kinds, else 422."""
+    if value not in KINDS:
+        raise invalid(f"unknown service kind {value!r}; one of {', '.join(KINDS)}")
+
+
+def known_sort(value: str) -> None:
+    """A page column, optionally with a leading - (R5.11), else 422."""
+    if value not in SORTS and not (value.startswith("-") and value[1:] in SORTS):
+        raise invalid(f"unknown sort {value!r}; one of {', '.join(SORTS)}, each with an optional -")
+
+
+class CustomersQuery(ma.Schema):
+    user = F.String(required=True)
+    hide_inactive = QueryBool(load_default=False)
+    sort = F.String(load_default="name", validate=known_sort,
+                    metadata={"enum": [w + s for s in SORTS for w in ("", "-")]})
+    limit = F.Integer(load_default=50, validate=in_range(1, 500))
+    cursor = F.String(load_default=None)
+
+
+class CustomerRow(ma.Schema):
+    customer_id = F.String()
+    name = F.String()
+    group = F.String(allow_none=True)
+    mrr_cents = F.Integer(allow_none=True)
+    ports = F.Integer(allow_none=True)
+    vcs = F.Integer(allow_none=True)
+    cloud = F.Integer(allow_none=True)
+    last_activity = UtcDateTime(allow_none=True)
+    last_order = UtcDateTime(allow_none=True)
+
+
+class CustomersPage(ma.Schema):
+    items = F.List(F.Nested(CustomerRow))
+    next_cursor = F.String(allow_none=True)
+
+
+class ServiceIn(ma.Schema):
+    user = F.String(required=True)
+    session = F.String()
+    service_id = F.String(required=True)
+    kind = F.String(required=True, validate=known_kind, metadata={"enum": list(KINDS)})
+    monthly_price_cents = F.Integer(required=True, strict=True, validate=in_range(0, MAX_PRICE))
+    ordered_at = Rfc3339(validate=not_ahead)
+    billing_starts_at = Rfc3339(allow_none=True)
+
+
+class ServicePatch(ma.Schema):
+    user = F.String(required=True)
+    session = F.String()
+    monthly_price_cents = F.Integer(strict=True, validate=in_range(0, MAX_PRICE))
+    billing_starts_at = Rfc3339(allow_none=True)
+
+    @ma.validates_schema
+    def _something(self, data, **kwargs):
+        if not {"monthly_price_cents", "billing_starts_at"} & set(data):
+            raise invalid("nothing to change: give monthly_price_cents or billing_starts_at")
+
+
+class ServiceQuery(ma.Schema):
+    user = F.String(required=True)
+    session = F.String()
+
+
+class ServiceOut(ma.Schema):
+    service_id = F.String()
+    customer_id = F.String()
+    kind = F.String()
+    monthly_price_cents = F.Integer()
+    ordered_at = UtcDateTime()
+    billing_starts_at = UtcDateTime(allow_none=True)
+
+
+class LoginIn(ma.Schema):
+    user = F.String(required=True)
+    at = Rfc3339(validate=not_ahead)

@@ -1,0 +1,150 @@
+"""Reading the decision log: activity and decision pages (R7.2, R7.3), verifying and archiving
+the hash chain (R7.4)."""
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from authz_service import cursors, decisions
+from authz_service.decision_log import GENESIS, canonical_at, chain_hash, content
+from authz_service.policy import Policy
+from authz_service.store import NotFound, directory
+from authz_service.store import decisions as store
+
+
+def item(row: dict) -> dict:
+    """One entry as the API shows it (API.md "Logs")."""
+    resource = None
+    if row["resource_type"] is not None or row["resource_id"] is not None:
+        resource = {"type": row["resource_type"], "id": row["resource_id"]}
+    return {"entry_id": str(row["seq"]), "at": row["at"], "user": row["user_email"],
+            "action": row["action"], "resource": resource, "allowed": bool(row["allowed"]),
+            "group": row["group"], "on_behalf_of_partner": row["on_behalf_of_partner"],
+            "session": row["session_id"], "decision_id": row["id"], "rule": row["rule"],
+            "reason": row["reason"], "account": row["account_id"], "caller": row["caller"]}
+
+
+def _page(kind: str, filters: dict, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    """Newest first, after the cursor's (at, seq); the next cursor when more remain."""
+    after = cursors.decode(kind, cursor)
+    if after is not None:
+        try:
+            at, seq = after
+            after = (datetime.fromisoformat(at), int(seq))
+        except (TypeError, ValueError):
+            raise cursors.InvalidCursor("the cursor is not one this service gave for this list") from None
+    rows, more = store.page(filters, after, limit)
+    last = rows[-1] if rows else None
+    next_cursor = cursors.encode(kind, [canonical_at(last["at"]), last["seq"]]) if more else None
+    return [item(r) for r in rows], next_cursor
+
+
+def activity(policy: Policy, user: str, account_id: str, limit: int, cursor: str | None,
+             caller: str | None = None) -> tuple[list[dict], str | None]:
+    """An account's activity log (R7.3); reading it is an `activity.view` decision, recorded there."""
+    if directory.get_account(account_id) is None:
+        raise NotFound("account", account_id)
+    decisions.require(policy, user, "activity.view", account_id,
+                      {"type": "activity", "id": account_id}, None, caller)
+    filters = {"account_id": account_id, "log_account": account_id}  # R7.2
+    return _page(f"activity:{account_id}", filters, limit, cursor)
+
+
+def decisions_page(filters: dict, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    """Every decision, for auditors: by user, account, action, outcome and time (API.md)."""
+    wanted = {"user_email": (filters.get("user") or "").lower() or None,
+              "account_id": filters.get("account"), "action": filters.get("action"),
+              "allowed": filters.get("allowed"), "since": filters.get("since"),
+              "until": filters.get("until")}
+    return _page("decisions", wanted, limit, cursor)
+
+
+@dataclass
+class Verdict:
+    """What `authz log verify` found: how many entries matched, and the first that did not."""
+
+    checked: int
+    last_seq: int
+    last_hash: str
+    bad_seq: int | None = None
+    bad_id: str | None = None
+    problem: str | None = None
+
+    def follow(self, entries: Iterable[dict]) -> bool:
+        """Check entries against the chain so far; False at the first that does not match."""
+        for entry in entries:
+            problem = _problem(entry, self.last_seq, self.last_hash)
+            if problem:
+                self.bad_seq, self.bad_id, self.problem = entry["seq"], entry["id"], problem
+                return False
+            self.checked, self.last_seq, self.last_hash = self.checked + 1, entry["seq"], entry["hash"]
+        return True
+
+
+def _problem(entry: dict, seq: int, prev: str) -> str | None:
+    if entry["seq"] != seq + 1:
+        return f"expected entry {seq + 1} here, found entry {entry['seq']} (entries missing)"
+    if entry["prev_hash"] != prev:
+        return f"its prev_hash does not match the hash of entry {seq}"
+    if chain_hash(entry["seq"], entry["prev_hash"], content(entry)) != entry["hash"]:
+        return "its content does not match its hash (changed after it was recorded)"
+    return None
+
+
+def read_archive(path: Path) -> Iterator[dict]:
+    """The entries of an archive file (JSON lines), in chain order."""
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)
+
+
+def verify(archives: Iterable[Path] = ()) -> Verdict:
+    """Walk the chain, archive files first (from entry 1) then the live rows; stop at a mismatch.
+
+    Without archives the walk starts from the anchor the last archiving left in the database.
+    """
+    archives = list(archives)
+    anchor = store.anchor()
+    verdict = Verdict(0, *((0, GENESIS) if archives else anchor))
+    for path in archives:
+        if not verdict.follow(read_archive(path)):
+            return verdict
+    if archives and (verdict.last_seq, verdict.last_hash) != anchor:
+        verdict.bad_seq = verdict.last_seq
+        verdict.problem = (f"the archives end at entry {verdict.last_seq}, but the live log "
+                           f"continues from entry {anchor[0]}")
+        return verdict
+    verdict.follow(store.walk(anchor[0]))
+    return verdict
+
+
+def archive(before: datetime, out: Path) -> int:
+    """Move the oldest entries, up to the first recorded at or after `before`, into a JSON lines
+    file, then drop them from the database; the chain still verifies with the file (R7.4)."""
+    if out.exists():
+        raise FileExistsError(f"{out} exists; archives are never overwritten")
+    anchor = store.anchor()
+    seq, prev, count = anchor[0], anchor[1], 0
+    partial = out.with_name(out.name + ".partial")
+    with open(partial, "w", encoding="utf-8") as lines:
+        for entry in store.walk(anchor[0]):
+            if entry["at"] >= before:
+                break
+            problem = _problem(entry, seq, prev)
+            if problem:
+                raise ValueError(f"entry {entry['seq']}: {problem}; nothing archived")
+            lines.write(json.dumps({**entry, "at": canonical_at(entry["at"]),
+                                    "allowed": bool(entry["allowed"])}) + "\n")
+            seq, prev, count = entry["seq"], entry["hash"], count + 1
+        lines.flush()
+        os.fsync(lines.fileno())
+    if count == 0:
+        partial.unlink()
+        return 0
+    os.replace(partial, out)
+    store.drop_through(anchor, seq, prev)
+    return count

@@ -1,0 +1,154 @@
+"""The decision log's hash chain: group commit, tamper evidence, archiving (R7.1, R7.4)."""
+
+import json
+import threading
+from datetime import datetime
+
+import pytest
+from click.testing import CliRunner
+
+from authz_service import decision_log, store
+from authz_service.cli import main
+from authz_service.store.models import Decision, database
+
+
+def entry(n: int = 0, **changes) -> dict:
+    """A log entry as decisions.authorize_many builds one."""
+    return {"at": datetime(2026, 3, 1, 12, 0, n % 60), "user_email": f"u{n}@acme.example",
+            "account_id": "initech", "log_account": "initech", "action": "port.view",
+            "resource_type": "port", "resource_id": f"p{n}", "allowed": n % 2 == 0,
+            "group": "regular", "rule": "policies/services.csv:1", "reason": "test",
+            "session_id": None, "caller": "test", "on_behalf_of_partner": "acme", **changes}
+
+
+@pytest.fixture
+def log(app, database_url, monkeypatch):
+    """A fresh database for the log, and `authz log ...` pointed at it."""
+    monkeypatch.setenv("AUTHZ_DATABASE_URL", database_url)
+
+
+def authz(*args: str):
+    """`authz ARGS...` in this process, on the test's database."""
+    return CliRunner().invoke(main, list(args))
+
+
+def append(entries: list[dict], also=None) -> list[str]:
+    with store.connection():
+        return decision_log.append(entries, also)
+
+
+def sql(statement: str) -> None:
+    with store.connection():
+        database.execute_sql(statement)
+
+
+def ids_in_order() -> list[str]:
+    with store.connection():
+        return [d.id for d in Decision.select().order_by(Decision.seq)]
+
+
+def test_the_hash_covers_every_field_and_the_place_in_the_chain():
+    """R7.4: changing any recorded field, the position or the previous hash changes the hash."""
+    base = decision_log._prepare(entry(1, id="a" * 32))[0]
+    first = decision_log.chain_hash(5, "0" * 64, decision_log.content(base))
+    for field in decision_log.CONTENT:
+        other = {None: "x", True: False, False: True}.get(base[field])
+        changed = {**base, field: datetime(2027, 1, 1) if field == "at" else other}
+        assert decision_log.chain_hash(5, "0" * 64, decision_log.content(changed)) != first, field
+    assert decision_log.chain_hash(6, "0" * 64, decision_log.content(base)) != first
+    assert decision_log.chain_hash(5, "1" * 64, decision_log.content(base)) != first
+
+
+def test_concurrent_appends_make_one_valid_chain(log):
+    """R7.1, R7.4: 8 threads appending at once: every id recorded once, one unbroken chain."""
+    ids, errors = [], []
+
+    def work(k):
+        try:
+            with store.connection():
+                for n in range(40):
+                    ids.extend(decision_log.append([entry(n), entry(n + 1)]))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(set(ids)) == len(ids) == 640
+    assert sorted(ids_in_order()) == sorted(ids)
+    result = authz("log", "verify")
+    assert result.exit_code == 0 and "ok: 640 entries" in result.output
+
+
+@pytest.mark.parametrize("change", [
+    "UPDATE decision SET reason = 'nothing to see' WHERE seq = 3",
+    "UPDATE decision SET allowed = NOT allowed WHERE seq = 3",
+    "UPDATE decision SET hash = (SELECT hash FROM decision WHERE seq = 2) WHERE seq = 3",
+])
+def test_editing_one_stored_entry_fails_verify_naming_it(log, change):
+    """R7.4: one edited row; `authz log verify` exits 1 and names entry 3 and its decision."""
+    ids = append([entry(n) for n in range(6)])
+    assert authz("log", "verify").exit_code == 0
+    sql(change)
+    result = authz("log", "verify")
+    assert result.exit_code == 1
+    assert "FAILED at entry 3" in result.output and ids[2] in result.output
+
+
+def test_a_deleted_entry_is_named(log):
+    """R7.4: a row deleted from the database leaves a gap the walk names."""
+    append([entry(n) for n in range(5)])
+    sql("DELETE FROM decision WHERE seq = 2")
+    result = authz("log", "verify")
+    assert result.exit_code == 1 and "FAILED at entry 3" in result.output
+    assert "entries missing" in result.output
+
+
+def test_archiving_keeps_the_chain_verifiable(log, tmp_path):
+    """R7.4: old entries move to a JSON lines file; live and archive+live both verify."""
+    old = append([entry(n, at=datetime(2026, 1, 1, 0, 0, n)) for n in range(5)])
+    new = append([entry(n, at=datetime(2026, 6, 1, 0, 0, n)) for n in range(4)])
+    out = tmp_path / "2026-05.jsonl"
+    result = authz("log", "archive", "--before", "2026-05-01", "--out", str(out))
+    assert result.exit_code == 0 and "archived 5 entries" in result.output
+    archived = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [a["id"] for a in archived] == old
+    assert ids_in_order() == new
+    assert "ok: 4 entries" in authz("log", "verify").output
+    assert "ok: 9 entries" in authz("log", "verify", "--archive", str(out)).output
+    assert authz("log", "archive", "--before", "2026-05-01", "--out", str(out)).exit_code == 1
+    archived[1]["user_email"] = "someone@else.example"
+    out.write_text("".join(json.dumps(a) + "\n" for a in archived))
+    result = authz("log", "verify", "--archive", str(out))
+    assert result.exit_code == 1 and "FAILED at entry 2" in result.output
+
+
+def test_a_failing_companion_keeps_nothing_of_that_call(log):
+    """`also` runs in the log's transaction: when it fails, its entries are not kept either."""
+    def fail():
+        Decision.update(reason="half done").execute()
+        raise RuntimeError("figures could not move")
+
+    kept = append([entry(1)])
+    with pytest.raises(RuntimeError):
+        append([entry(2)], also=fail)
+    assert ids_in_order() == kept
+    with store.connection():
+        assert Decision.get_by_id(kept[0]).reason == "test"
+    assert authz("log", "verify").exit_code == 0
+
+
+def test_an_append_inside_a_transaction_commits_or_rolls_back_with_it(log):
+    """Entries appended inside a caller's transaction share its fate; the chain stays whole."""
+    with store.connection():
+        with pytest.raises(RuntimeError), database.atomic():
+            decision_log.append([entry(1)])
+            raise RuntimeError("the caller's change failed")
+        assert Decision.select().count() == 0
+        with database.atomic():
+            decision_log.append([entry(2)])
+        decision_log.append([entry(3)])
+    assert len(ids_in_order()) == 2
+    assert "ok: 2 entries" in authz("log", "verify").output
