@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from authz_service import mailer, policy, store
+from authz_service import policy, store
 from authz_service.config import Settings
 from authz_service.policy_watch import PolicyWatch
 
@@ -22,7 +22,8 @@ class State:
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings, database, policy (refusing to start on a bad one, R9.2), API."""
-    from authz_service import api
+    # Imported here, in the worker: prometheus_client must see PROMETHEUS_MULTIPROC_DIR first.
+    from authz_service import api, mailer
 
     settings = Settings.from_env(config)
     app = Flask(__name__)

@@ -76,6 +76,8 @@ def init_app(app) -> flask_smorest.Api:
     def _limit_body():
         g.request_id = _request_id()
         g.started = time.perf_counter()
+        if "" in request.args:
+            raise errors.ApiError(400, "malformed", "a query parameter has no name")
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length and request.content_length > limit:
             raise errors.ApiError(413, "request_too_large", "the body is too large")

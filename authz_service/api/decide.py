@@ -19,8 +19,8 @@ def _unknown_action(exc: decisions.UnknownAction) -> ApiError:
 @blp.route("/authorize")
 class Authorize(MethodView):
     @require_scope("decide")
-    @blp.arguments(s.AuthorizeIn)
-    @blp.response(200, s.AuthorizeOut)
+    @blp.arguments(s.AuthorizeIn())
+    @blp.response(200, s.AuthorizeOut())
     def post(self, body):
         """May `user` do `action` on `account`? Recorded before the answer (R7.1)."""
         if "account" not in body and "session" not in body:
@@ -37,8 +37,8 @@ class Authorize(MethodView):
 @blp.route("/authorize/batch")
 class AuthorizeBatch(MethodView):
     @require_scope("decide")
-    @blp.arguments(s.BatchIn)
-    @blp.response(200, s.BatchOut)
+    @blp.arguments(s.BatchIn())
+    @blp.response(200, s.BatchOut())
     def post(self, body):
         """Up to 1000 checks for one user, answered in order."""
         try:

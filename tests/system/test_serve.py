@@ -78,3 +78,18 @@ def test_demo_key_answers_an_authorize(served):
     status, body = post(port, "/v1/authorize", {"user": "rita@acme.example",
                         "action": "port.create", "account": "initech"}, "wrong-key")
     assert status == 401 and body["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.slow
+def test_metrics_add_up_every_worker(served):
+    """/metrics counts the decisions of both gunicorn workers, whichever one answers the scrape."""
+    port, key = served
+    for _ in range(40):
+        post(port, "/v1/authorize", {"user": "ada@acme.example", "action": "lag.manage_members",
+                                     "account": "initech"}, key)
+    for _ in range(4):  # any worker answering the scrape sees all 40
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+        line = next(x for x in text.splitlines()
+                    if x.startswith('authz_decisions_total{action="lag.manage_members",allowed="true"}'))
+        assert float(line.split()[-1]) == 40.0
