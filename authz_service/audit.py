@@ -53,6 +53,14 @@ def activity(policy: Policy, user: str, account_id: str, limit: int, cursor: str
     return _page(f"activity:{account_id}", filters, limit, cursor)
 
 
+def account_log(account_id: str, filters: dict, limit: int, cursor: str | None):
+    """An account's activity log for auditors (the console, audit key): by user, action, outcome."""
+    wanted = {"account_id": account_id, "log_account": account_id,
+              "user_email": (filters.get("user") or "").lower() or None,
+              "action": filters.get("action") or None, "allowed": filters.get("allowed")}
+    return _page(f"console:{account_id}", wanted, limit, cursor)
+
+
 def decisions_page(filters: dict, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
     """Every decision, for auditors: by user, account, action, outcome and time (API.md)."""
     wanted = {"user_email": (filters.get("user") or "").lower() or None,

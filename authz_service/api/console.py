@@ -111,6 +111,27 @@ def links_page():
                            groups=state().policy.vocab.groups, error=error)
 
 
+@bp.get("/activity")
+@auth.signed_in
+def activity():
+    """An account's activity log with filters, newest first, and the chain's verification."""
+    from authz_service import audit, cursors
+
+    accounts = directory.list_accounts()
+    account = request.args.get("account") or (accounts[0]["id"] if accounts else "")
+    allowed = {"true": True, "false": False}.get(request.args.get("allowed", ""))
+    filters = {"user": request.args.get("user", "").strip(), "allowed": allowed,
+               "action": request.args.get("action", "").strip()}
+    try:
+        items, next_cursor = audit.account_log(account, filters, 50, request.args.get("cursor") or None)
+    except cursors.InvalidCursor:
+        items, next_cursor = [], None
+        flash("That page link is not valid any more.", "error")
+    return render_template("console/activity.html", accounts=accounts, account=account,
+                           filters=filters, items=items, next_cursor=next_cursor,
+                           verdict=audit.verify() if request.args.get("verify") else None)
+
+
 def _link_action(do, done: str):
     """Run a link change as the chosen actor; show a refusal as a message; back to the panel."""
     customer, actor = request.form.get("customer", ""), request.form.get("actor", "")

@@ -71,3 +71,24 @@ def test_forged_csrf_is_refused(page):
     assert response.status == 400
     page.goto("/console/links?customer=initech&actor=ada@acme.example")
     assert page.locator("tr", has_text="sam@acme.example").count() == 1
+
+
+def test_activity_shows_link_changes_in_the_partners_log(page):
+    """R7.2: linking, changing and revoking appear as grant.manage entries in acme's log; the chain verifies."""
+    sign_in(page)
+    page.goto("/console/links?customer=umbrella&actor=ada@acme.example")
+    page.get_by_label("User (only non-admin users of the partner)").select_option("lee@acme.example")
+    page.get_by_role("button", name="Link user").click()
+    row = page.locator("tr", has_text="lee@acme.example")
+    row.locator("select").select_option("read_only")
+    row.get_by_role("button", name="Change").click()
+    page.get_by_role("button", name="Revoke lee@acme.example").click()
+    page.goto("/console/activity?account=acme&action=grant.manage&user=ada@acme.example")
+    targets = [t.inner_text() for t in page.locator("tbody tr td:nth-child(4)").all()]
+    assert targets.count("link umbrella/lee@acme.example") == 3  # link, change, revoke
+    page.goto("/console/activity?account=umbrella&action=grant.manage")
+    assert "no entries" in page.locator("tbody").inner_text()
+    page.goto("/console/activity?account=acme")
+    page.get_by_role("link", name="Verify the whole log now").click()
+    assert "intact" in page.locator("#verification").inner_text()
+    shot(page, "activity")
