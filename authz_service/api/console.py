@@ -111,6 +111,38 @@ def links_page():
                            groups=state().policy.vocab.groups, error=error)
 
 
+@bp.get("/customers")
+@auth.signed_in
+def customers():
+    """The Customers page a chosen user would see, masked cells marked with the missing action."""
+    from authz_service import customers as page
+
+    policy = state().policy
+    partners = directory.list_accounts("partner")
+    partner = request.args.get("partner") or (partners[0]["id"] if partners else "")
+    viewers = directory.users_of(partner) if partner else []
+    viewer = request.args.get("viewer") or (viewers[0]["email"] if viewers else "")
+    sort = request.args.get("sort", "name")
+    sort = sort if sort.lstrip("-") in page.SORTS else "name"
+    hide = request.args.get("hide_inactive") == "true"
+    actions = policy.field_actions("customers_page")
+    rows, next_cursor, error = None, None, None
+    if viewer:
+        try:
+            rows, next_cursor = page.page(policy, viewer, partner, sort, hide, 50,
+                                          request.args.get("cursor") or None, "console")
+        except Exception as exc:
+            error = _explain(exc)
+    for row in rows or []:
+        seen = policy.visible_fields("customers_page", Facts("customer", "home", row["group"], NONE, "none"))
+        row["masked"] = [c for c in actions if c not in seen]
+    return render_template("console/customers.html", partners=partners, partner=partner,
+                           viewers=viewers, viewer=viewer, sort=sort, hide_inactive=hide,
+                           sorts=[w + c for c in page.SORTS for w in ("", "-")],
+                           columns=list(actions), actions=actions, rows=rows,
+                           next_cursor=next_cursor, error=error)
+
+
 @bp.get("/activity")
 @auth.signed_in
 def activity():
@@ -178,4 +210,8 @@ def _explain(exc: Exception) -> str:
         return f"Refused: {exc.result['reason']} (decision {exc.result['decision_id']})"
     if isinstance(exc, NotFound | Conflict):
         return f"Refused: {exc}"
+    from authz_service import cursors
+
+    if isinstance(exc, cursors.InvalidCursor):
+        return "That page link is not valid any more."
     raise exc

@@ -92,3 +92,26 @@ def test_activity_shows_link_changes_in_the_partners_log(page):
     page.get_by_role("link", name="Verify the whole log now").click()
     assert "intact" in page.locator("#verification").inner_text()
     shot(page, "activity")
+
+
+def test_see_as_masks_figures_for_support(page, live):
+    """R5.8: rita sees Umbrella (support) by name with masked figures, Initech (regular) with figures."""
+    for service, customer in (("svc-i1", "initech"), ("svc-u1", "umbrella")):
+        status, body = live.call("POST", f"/v1/customers/{customer}/services", {
+            "user": "ada@acme.example", "service_id": service, "kind": "port",
+            "monthly_price_cents": 12000, "billing_starts_at": "2026-01-01T00:00:00Z"})
+        assert status == 201, body
+    sign_in(page)
+    page.goto("/console/customers?partner=acme&viewer=rita@acme.example")
+    regular = page.locator("tr", has_text="Initech")
+    support = page.locator("tr", has_text="Umbrella")
+    assert regular.locator("td").nth(1).inner_text() == "120.00"
+    assert support.locator("td").nth(0).inner_text() == "support"
+    masked = support.locator("td.masked")
+    assert masked.count() == 6
+    assert masked.first.get_attribute("title") == "masked: support lacks billing.view"
+    assert page.locator("tr", has_text="Hooli").count() == 0
+    shot(page, "see-as")
+    page.get_by_label("Hide inactive customers").check()
+    page.get_by_role("button", name="Show").click()
+    assert page.locator("tr", has_text="Umbrella").count() == 1  # masked rows are never hidden (R5.10)
