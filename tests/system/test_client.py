@@ -54,6 +54,17 @@ def test_batch_accounts_links_and_sessions(client):
     client.close_session(session)
 
 
+def test_services_through_the_client(client):
+    """Report a service and delete it; a caller without the right gets AuthzError 403."""
+    client.create_service("hooli", "ada@acme.example", "svc-client", "port", 4200)
+    with pytest.raises(AuthzError) as caught:
+        client.delete_service("hooli", "svc-client", "lee@acme.example")
+    assert caught.value.status == 403
+    client.delete_service("hooli", "svc-client", "ada@acme.example")
+    page = client.customers("acme", "ada@acme.example")
+    assert [row["ports"] for row in page["items"] if row["customer_id"] == "hooli"] == [0]
+
+
 def test_errors_the_caller_must_fix_are_raised(client):
     """An unknown action is the caller's bug: AuthzError 400, not a silent deny."""
     with pytest.raises(AuthzError) as caught:

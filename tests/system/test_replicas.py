@@ -73,3 +73,50 @@ def test_cursors_from_one_replica_work_on_the_other(replicas):
                           "action": "port.view", "limit": 2, "cursor": page["next_cursor"]})
     assert status == 200
     assert page["items"] + rest["items"] == ["acme", "hooli", "initech", "umbrella"]
+
+
+def test_concurrent_writes_on_both_replicas_keep_the_chain_and_send_each_mail_once(tmp_path):
+    """R7.4, R8.3: decisions and service events on A and B at once; the log verifies, each mail arrives once."""
+    import subprocess
+
+    from tests.smtp import Mailbox, SmtpServer
+    from tests.system.server import AUTHZ, ROOT
+
+    smtp = SmtpServer(Mailbox()).start()
+    url = backends.postgres_url()
+    mail = {"AUTHZ_DATABASE_URL": url, "AUTHZ_SMTP_URL": smtp.url, "AUTHZ_MAIL_POLL_SECONDS": "0.2",
+            "AUTHZ_MAIL_RETRY_SECONDS": "1"}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a, b = Server(tmp_path / "a", workers=2, env=mail), Server(tmp_path / "b", workers=2, env=mail)
+    try:
+        a.load_demo()
+        a.start()
+        b.start()
+        for email, kind in [("boss@acme.example", "admin"), ("ops@acme.example", "admin"),
+                            ("money@acme.example", "billing")]:
+            assert a.call("PUT", f"/v1/partners/acme/contacts/{email}", {"name": email, "type": kind})[0] == 201
+
+        def work(i: int):
+            server = a if i % 2 else b
+            server.call("POST", "/v1/authorize", CHECK)
+            if i % 5 == 0:
+                status, _ = server.call("POST", "/v1/customers/initech/services", {
+                    "user": "ada@acme.example", "service_id": f"svc-{i}", "kind": "port",
+                    "monthly_price_cents": 100})
+                assert status == 201
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(work, range(200)))
+        events = 200 // 5
+        received = smtp.mailbox.wait_for(events * 2, seconds=30)
+        assert len(received) == events * 2, len(received)           # two admin contacts per event
+        assert len(set(received)) == len(received)                    # never the same mail twice
+        assert not smtp.mailbox.to("money@acme.example")              # billing contacts get none
+        verify = subprocess.run([AUTHZ, "log", "verify"], cwd=ROOT, env=a.env, capture_output=True,
+                                text=True, timeout=120)
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+    finally:
+        a.stop()
+        b.stop()
+        smtp.stop()
