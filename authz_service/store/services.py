@@ -39,22 +39,20 @@ def create(customer_id: str, service: dict, now: datetime) -> dict:
 
 def update(customer_id: str, service_id: str, changes: dict, now: datetime) -> dict:
     """Change price or billing start of a live service; call inside summary.transaction()."""
-    summary.lock(customer_id)
-    query = Service.update(changes).where((Service.id == service_id)
-                                          & (Service.customer == customer_id)
-                                          & Service.deleted_at.is_null())
-    if not query.execute():
-        raise NotFound("service", service_id)
-    summary.recompute([customer_id], now)
-    return get(customer_id, service_id)
+    return _change_live(customer_id, service_id, changes, now)
 
 
 def delete(customer_id: str, service_id: str, now: datetime) -> dict:
     """Mark a live service deleted (404 if already gone); call inside summary.transaction()."""
+    return _change_live(customer_id, service_id, {"deleted_at": now}, now)
+
+
+def _change_live(customer_id: str, service_id: str, changes: dict, now: datetime) -> dict:
+    """Update one live service of the locked customer, then recompute its figures."""
     summary.lock(customer_id)
-    query = Service.update(deleted_at=now).where((Service.id == service_id)
-                                                 & (Service.customer == customer_id)
-                                                 & Service.deleted_at.is_null())
+    query = Service.update(changes).where((Service.id == service_id)
+                                          & (Service.customer == customer_id)
+                                          & Service.deleted_at.is_null())
     if not query.execute():
         raise NotFound("service", service_id)
     summary.recompute([customer_id], now)
