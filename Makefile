@@ -37,5 +37,8 @@ bench: install ## benchmarks, each printing ratios measured in one run
 	$(BIN)/python bench/links.py
 	$(BIN)/python bench/http.py
 
+soak: install ## the reliability and security suites, 10x longer, with their summary table
+	AUTHZ_SOAK=10 $(BIN)/pytest -q tests/reliability tests/security
+
 clean: ## remove the virtualenv, the demo database and caches
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

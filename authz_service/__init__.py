@@ -29,7 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config["AUTHZ"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    store.connect(settings.database_url)
+    store.connect(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     state = State(settings, policy.load(settings.policy_dir))
     state.watch = PolicyWatch(state, settings.policy_poll_seconds).start()
     state.mailer = mailer.start(settings)  # the outbox sender thread (R8.3), when SMTP is configured

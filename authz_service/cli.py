@@ -74,12 +74,18 @@ def keys():
 @click.argument("name")
 @click.option("--scope", "scopes", multiple=True, required=True,
               type=click.Choice(["decide", "manage", "audit"]))
-def keys_create(name, scopes):
-    """Print a new key with the given scopes (shown once)."""
+@click.option("--expires-in-days", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="the key stops working after this many days")
+def keys_create(name, scopes, expires_in_days):
+    """Print a new key with the given scopes (shown once; only its digest is kept)."""
+    from datetime import timedelta
+
     from authz_service.store import keys as store_keys
+    from authz_service.store.models import utcnow
 
     _connect()
-    click.echo(store_keys.create(name, list(scopes)))
+    expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    click.echo(store_keys.create(name, list(scopes), expires))
 
 
 @keys.command("revoke")

@@ -19,6 +19,7 @@ class Settings:
     mail_lease_seconds: float = 300.0  # a crashed sender's rows are retried after this
     session_ttl_hours: float = 12.0
     policy_poll_seconds: float = 2.0
+    sqlite_busy_timeout_ms: int = 10000  # how long a SQLite write waits for the lock before 503
     console_secure_cookie: bool = False  # set true behind HTTPS
     max_body_bytes: int = 1_048_576
 

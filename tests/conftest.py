@@ -71,3 +71,14 @@ class Api:
 def api(client):
     """Helpers over the test client."""
     return Api(client)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The soak table: requests tried, faults injected, 500s, entries lost, unauthorized changes."""
+    from tests import soak
+
+    lines = soak.table()
+    if lines:
+        terminalreporter.section(f"reliability and security summary (AUTHZ_SOAK={soak.SCALE})")
+        for line in lines:
+            terminalreporter.write_line(line)

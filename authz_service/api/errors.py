@@ -104,7 +104,7 @@ def _strip_location(messages: dict) -> dict:
 
 def _translate(exc: Exception) -> ApiError:
     """Domain exceptions from the layers below, in the contract's terms."""
-    from authz_service import cursors, decisions
+    from authz_service import cursors, decision_log, decisions
     from authz_service.store import Conflict, DatabaseError, IntegrityError, NotFound
 
     if isinstance(exc, NotFound):
@@ -119,10 +119,14 @@ def _translate(exc: Exception) -> ApiError:
         return ApiError(400, "unknown_action", f"unknown action {exc.args[0]!r}", action=exc.args[0])
     if isinstance(exc, cursors.InvalidCursor):
         return ApiError(422, "invalid_cursor", str(exc))
+    if isinstance(exc, decision_log.LogUnavailable):
+        log.error("decision log unavailable: %s", exc)
+        return ApiError(503, "unavailable", "the decision log cannot record now, so nothing was "
+                        "decided; retry later")
     if isinstance(exc, IntegrityError):
         return ApiError(409, "conflict", "the change conflicts with one made at the same time; retry")
     if isinstance(exc, DatabaseError):
-        log.error("database unavailable: %s", exc)
+        log.error("database unavailable: %s", exc, exc_info=True)
         return ApiError(503, "unavailable", "the database cannot answer now; nothing was decided "
                         "or changed; retry later")
     raise exc
@@ -130,11 +134,11 @@ def _translate(exc: Exception) -> ApiError:
 
 def init_app(app) -> None:
     """Register the handlers on the app."""
-    from authz_service import cursors, decisions
+    from authz_service import cursors, decision_log, decisions
     from authz_service.store import Conflict, DatabaseError, NotFound
 
     for kind in (NotFound, Conflict, decisions.Denied, decisions.UnknownAction, cursors.InvalidCursor,
-                 DatabaseError):
+                 DatabaseError, decision_log.LogUnavailable):
         app.register_error_handler(kind, lambda exc: handle_api_error(_translate(exc)))
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)

@@ -23,14 +23,19 @@ SQLITE_PRAGMAS = {
 POOL_OPTIONS = "max_connections=32&stale_timeout=300&timeout=10"
 
 
-def _open(url: str) -> pw.Database:
+def _open(url: str, busy_timeout_ms: int | None = None) -> pw.Database:
     """Build a peewee database for a sqlite:/// or postgresql:// URL."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = url[len("sqlite:///") :]
         if path and path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        return pw.SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        pragmas = {**SQLITE_PRAGMAS, **({"busy_timeout": busy_timeout_ms} if busy_timeout_ms else {})}
+        # Transactions take the write lock when they begin (BEGIN IMMEDIATE): in WAL mode one
+        # that reads first and writes later cannot wait for the lock and fails at once when
+        # another writer committed in between; taking it up front waits (busy_timeout) instead.
+        return pw.SqliteDatabase(path or ":memory:", pragmas=pragmas, check_same_thread=False,
+                                 lock_type="IMMEDIATE")
     if parsed.scheme in ("postgres", "postgresql"):
         pooled = url.replace(parsed.scheme + "://", "psycopg3+pool://", 1)
         if "max_connections" not in pooled:
@@ -39,9 +44,9 @@ def _open(url: str) -> pw.Database:
     raise ValueError(f"unsupported database URL scheme: {parsed.scheme!r}")
 
 
-def connect(url: str, migrate: bool = True) -> pw.Database:
+def connect(url: str, migrate: bool = True, busy_timeout_ms: int | None = None) -> pw.Database:
     """Bind the models to `url` and bring the schema up to date."""
-    db = _open(url)
+    db = _open(url, busy_timeout_ms)
     database.initialize(db)
     settings.forget()
     if getattr(db, "database", None) == ":memory:":

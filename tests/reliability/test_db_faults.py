@@ -8,6 +8,7 @@ from authz_service import create_app, fixtures, store
 from tests import backends
 from tests.conftest import BOOTSTRAP, bearer
 from tests.proxy import Proxy
+from tests.soak import SCALE, tally
 
 pytestmark = pytest.mark.skipif(not backends.PG_URL, reason="needs AUTHZ_TEST_POSTGRES_URL")
 CHECK = {"user": "ada@acme.example", "action": "port.delete", "account": "initech"}
@@ -31,10 +32,19 @@ def faulty(tmp_path):
 def test_unreachable_database_is_503_then_recovers(faulty):
     """Database gone: authorize, batch, links and readiness answer 503 (or not ready); back: allowed again."""
     client, proxy = faulty
+    for _ in range(SCALE):
+        _cut_and_restore(client, proxy)
+
+
+def _cut_and_restore(client, proxy):
+    """One fault: the link to the database cut, then restored."""
     assert client.post("/v1/authorize", json=CHECK, headers=bearer()).json["allowed"] is True
     proxy.cut()
+    tally("database unreachable", faults=1)
     for _ in range(3):
         response = client.post("/v1/authorize", json=CHECK, headers=bearer())
+        tally("database unreachable", requests=1, server_errors=response.status_code == 500,
+              unauthorized=response.status_code == 200 and response.json["allowed"])
         assert response.status_code == 503, response.json
         assert response.json["error"]["code"] == "unavailable"
         assert response.headers["Retry-After"] == "1"

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.soak import SCALE, tally
 from tests.system.server import AUTHZ, KEY, ROOT, Server
 
 CHECKS = [("rita@acme.example", "port.create", "initech"), ("lee@acme.example", "port.create", "hooli"),
@@ -60,7 +61,7 @@ def test_kill_9_mid_load_loses_no_acknowledged_entry(tmp_path):
     try:
         for client in clients:
             client.start()
-        time.sleep(2.5)
+        time.sleep(2.5 * SCALE)
         server.stop(signal.SIGKILL)  # the whole process group, mid-load
     finally:
         stop.set()
@@ -73,6 +74,7 @@ def test_kill_9_mid_load_loses_no_acknowledged_entry(tmp_path):
         missing = answered - logged_ids(server)
     finally:
         server.stop()
+    tally("kill -9 under load", requests=len(received), faults=1, lost=len(missing))
     assert not missing, f"{len(missing)} acknowledged decisions are not in the log"
     verify = subprocess.run([AUTHZ, "log", "verify"], cwd=ROOT, env=server.env,
                             capture_output=True, text=True, timeout=120)

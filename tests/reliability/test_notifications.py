@@ -14,6 +14,7 @@ from authz_service.store import models, outbox
 from authz_service.store.models import utcnow
 from tests.conftest import BOOTSTRAP, bearer
 from tests.smtp import Mailbox, SmtpServer
+from tests.soak import tally
 from tests.system.server import Server
 
 ADMINS = ["olga@acme.example", "omar@acme.example"]
@@ -161,6 +162,8 @@ def test_server_down_then_back_every_mail_arrives_once(service, smtp):
     assert sender.drain() == 6
     clock.advance(7200)
     assert sender.drain() == 0
+    tally("smtp down then back", requests=6, faults=2,
+          lost=6 - len(set(smtp.mailbox.received())))
     assert_once_each(smtp.mailbox, Counter({a: 3 for a in ADMINS}))
     assert [r["attempts"] for r in rows("a")] == [3, 3]
 
