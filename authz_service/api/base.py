@@ -9,7 +9,13 @@ from authz_service.api.errors import ApiError, Invalid, from_validation
 
 
 class Parser(FlaskParser):
-    """Bad JSON is 400; a shape error is 400; only invalid values are 422 (API.md)."""
+    """Bad JSON is 400; a shape error is 400; only invalid values are 422 (API.md).
+
+    An unknown query parameter is refused like an unknown body field (400), not ignored.
+    """
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+                                   "query": ma.RAISE, "querystring": ma.RAISE}
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise ApiError(400, "malformed_json", "the body is not valid JSON")

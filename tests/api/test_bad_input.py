@@ -575,3 +575,18 @@ def test_any_json_body_never_yields_a_500(client, body):
     else:
         assert response.status_code in (400, 422), (body, response.get_data(as_text=True))
         assert_error(response, response.status_code)
+
+
+def test_an_unknown_query_parameter_is_malformed(client):
+    """API.md: an unknown field is 400, in a query string as in a body; nothing is recorded."""
+    from authz_service.store.models import Decision
+
+    with store.connection():
+        before = Decision.select().count()
+    for path in ("/v1/decisions?colour=blue", "/v1/partners/acme/customers?user=ada@acme.example&colour=blue",
+                 "/v1/customers/initech/links?user=ada@acme.example&page=2"):
+        response = client.get(path, headers=bearer())
+        assert response.status_code == 400, (path, response.json)
+        assert set(response.json) == {"error"}
+    with store.connection():
+        assert Decision.select().count() == before

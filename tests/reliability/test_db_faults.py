@@ -59,3 +59,31 @@ def _cut_and_restore(client, proxy):
     recovered = [client.post("/v1/authorize", json=CHECK, headers=bearer()) for _ in range(3)]
     assert recovered[-1].status_code == 200 and recovered[-1].json["allowed"] is True
     assert client.get("/readyz").status_code == 200
+
+
+def test_read_only_database_is_503_then_recovers(faulty):
+    """A database that turns read-only: every decision is 503 (it cannot be recorded), never an
+    allow; writable again, decisions resume."""
+    import psycopg
+
+    client, proxy = faulty
+    url = urlparse(backends.PG_URL)
+    name = url.path.lstrip("/")
+    admin = psycopg.connect(backends.PG_URL, autocommit=True)
+    try:
+        admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        proxy.cut()  # pooled connections go; new ones start read-only
+        proxy.restore()
+        tally("database read-only", faults=1)
+        for _ in range(3):
+            response = client.post("/v1/authorize", json=CHECK, headers=bearer())
+            tally("database read-only", requests=1, server_errors=response.status_code == 500,
+                  unauthorized=response.status_code == 200)
+            assert response.status_code == 503, response.json
+    finally:
+        admin.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+        admin.close()
+    proxy.cut()
+    proxy.restore()
+    recovered = [client.post("/v1/authorize", json=CHECK, headers=bearer()) for _ in range(3)]
+    assert recovered[-1].status_code == 200 and recovered[-1].json["allowed"] is True
