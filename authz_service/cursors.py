@@ -21,6 +21,12 @@ def encode(kind: str, position) -> str:
     return _serializer(kind).dumps(position)
 
 
+def page(kind: str, cursor: str | None, fetch, key) -> tuple[list, str | None]:
+    """One page of a list: fetch(after) -> (items, more); the next cursor resumes after key(last)."""
+    items, more = fetch(decode(kind, cursor))
+    return items, (encode(kind, key(items[-1])) if more else None)
+
+
 def decode(kind: str, cursor: str | None):
     """The position inside a cursor (None for no cursor); InvalidCursor if tampered."""
     if cursor is None:

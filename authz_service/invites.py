@@ -31,9 +31,9 @@ def list_for(policy: Policy, actor: str, partner_id: str, limit: int, cursor, ca
     """The partner's invites and their status, newest first; needs customer.list."""
     _partner(partner_id)
     decisions.require(policy, actor, "customer.list", partner_id, None, None, caller)
-    kind = f"invites:{partner_id}"
-    items, more = store.list_for(partner_id, cursors.decode(kind, cursor), limit, utcnow())
-    return items, cursors.encode(kind, items[-1]["invite_id"]) if more else None
+    now = utcnow()
+    return cursors.page(f"invites:{partner_id}", cursor,
+                        lambda after: store.list_for(partner_id, after, limit, now), lambda i: i["invite_id"])
 
 
 def revoke(policy: Policy, actor: str, invite_id: str, caller=None) -> dict:

@@ -57,8 +57,8 @@ def list_links(policy: Policy, actor: str, customer_id: str, limit: int, cursor,
     """The customer's links, by email."""
     customer = _customer(customer_id)
     _authorize(policy, actor, customer, None, caller)
-    items, more = links.list_links(customer_id, cursors.decode(f"links:{customer_id}", cursor), limit)
-    return items, cursors.encode(f"links:{customer_id}", items[-1]["email"]) if more else None
+    return cursors.page(f"links:{customer_id}", cursor,
+                        lambda after: links.list_links(customer_id, after, limit), lambda i: i["email"])
 
 
 def linkable(policy: Policy, actor: str, customer_id: str, limit: int, cursor, caller=None):
@@ -66,7 +66,7 @@ def linkable(policy: Policy, actor: str, customer_id: str, limit: int, cursor, c
     customer = _customer(customer_id)
     _authorize(policy, actor, customer, None, caller)
     groups = [g for g in policy.vocab.groups if policy.is_linkable(g)]
-    kind = f"linkable:{customer_id}"
-    items, more = links.unlinked_users(customer["partner_id"], customer_id, groups,
-                                       cursors.decode(kind, cursor), limit)
-    return items, cursors.encode(kind, items[-1]["email"]) if more else None
+    return cursors.page(f"linkable:{customer_id}", cursor,
+                        lambda after: links.unlinked_users(customer["partner_id"], customer_id, groups,
+                                                           after, limit),
+                        lambda i: i["email"])

@@ -52,9 +52,10 @@ class Contacts(MethodView):
     @blp.response(200, ContactPage)
     def get(self, query, partner_id):
         """The partner's contacts, by email."""
-        kind = f"contacts:{partner_id}"
-        items, more = contacts.list_for(partner_id, cursors.decode(kind, query["cursor"]), query["limit"])
-        return {"items": items, "next_cursor": cursors.encode(kind, items[-1]["email"]) if more else None}
+        items, cursor = cursors.page(f"contacts:{partner_id}", query["cursor"],
+                                     lambda after: contacts.list_for(partner_id, after, query["limit"]),
+                                     lambda i: i["email"])
+        return {"items": items, "next_cursor": cursor}
 
 
 @blp.route("/<partner_id>/contacts/<email>")

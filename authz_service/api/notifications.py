@@ -54,7 +54,8 @@ class Notifications(MethodView):
     @blp.response(200, NotificationPage)
     def get(self, query, partner_id):
         """The partner's service mail, newest first: pending, sent or failed, attempts, last error."""
-        kind = f"notifications:{partner_id}:{query['status']}"
-        items, more = outbox.list_for(partner_id, query["status"], cursors.decode(kind, query["cursor"]),
-                                      query["limit"])
-        return {"items": items, "next_cursor": cursors.encode(kind, items[-1]["id"]) if more else None}
+        items, cursor = cursors.page(
+            f"notifications:{partner_id}:{query['status']}", query["cursor"],
+            lambda after: outbox.list_for(partner_id, query["status"], after, query["limit"]),
+            lambda i: i["id"])
+        return {"items": items, "next_cursor": cursor}
