@@ -4,6 +4,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     AUTHZ_DATABASE_URL=sqlite:////data/authz.db \
+    AUTHZ_LOG_SPOOL_DIR=/data/spool \
     AUTHZ_POLICY_DIR=/app/policies
 
 WORKDIR /app
@@ -11,7 +12,7 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY authz_service ./authz_service
 RUN pip install --no-cache-dir -c constraints.txt . \
     && useradd --system --uid 10001 --home-dir /app authz \
-    && mkdir -p /data && chown authz /data
+    && mkdir -p /data/spool && chown -R authz /data
 COPY policies ./policies
 COPY fixtures ./fixtures
 

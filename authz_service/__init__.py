@@ -35,6 +35,10 @@ def create_app(config: dict | None = None) -> Flask:
     state.mailer = mailer.start(settings)  # the outbox sender thread (R8.3), when SMTP is configured
     app.extensions["authz"] = state
     state.api = api.init_app(app)
+    if settings.fast_authorize:  # the hot path, with Flask as fallback and reference
+        from authz_service.api.fast import FastAuthorize
+
+        app.wsgi_app = FastAuthorize(app.wsgi_app, state, api.request_id_for)
 
     @app.before_request
     def _open_db():

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from authz_service import cursors, decisions
+from authz_service import cursors, decision_log, decisions
 from authz_service.decision_log import GENESIS, canonical_at, chain_hash, content
 from authz_service.policy import Policy
 from authz_service.store import NotFound, directory
@@ -29,6 +29,7 @@ def item(row: dict) -> dict:
 
 def _page(kind: str, filters: dict, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
     """Newest first, after the cursor's (at, seq); the next cursor when more remain."""
+    decision_log.sync()  # every decision recorded so far, those still in the host's spool too
     after = cursors.decode(kind, cursor)
     if after is not None:
         try:
@@ -116,6 +117,7 @@ def verify(archives: Iterable[Path] = ()) -> Verdict:
     Without archives the walk starts from the anchor the last archiving left in the database.
     """
     archives = list(archives)
+    decision_log.sync()
     anchor = store.anchor()
     verdict = Verdict(0, *((0, GENESIS) if archives else anchor))
     for path in archives:
@@ -135,6 +137,7 @@ def archive(before: datetime, out: Path) -> int:
     file, then drop them from the database; the chain still verifies with the file (R7.4)."""
     if out.exists():
         raise FileExistsError(f"{out} exists; archives are never overwritten")
+    decision_log.sync()
     anchor = store.anchor()
     seq, prev, count = anchor[0], anchor[1], 0
     partial = out.with_name(out.name + ".partial")

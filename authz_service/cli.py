@@ -221,6 +221,15 @@ def log_group():
     """The decision log: verify its hash chain, archive old entries (R7.4)."""
 
 
+def _store_left_spools() -> None:
+    """Entries a killed server left in its spool are stored first (a running server's are its own)."""
+    from authz_service import log_server
+
+    stored = log_server.recover(_settings())
+    if stored:
+        click.echo(f"{stored} spooled records left by a server that is gone are stored", err=True)
+
+
 @log_group.command("verify")
 @click.option("--archive", "archives", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="archive files (JSON lines), oldest first: verify from entry 1 through them")
@@ -230,6 +239,7 @@ def log_verify(archives):
 
     _connect()
     with store.connection():
+        _store_left_spools()
         verdict = audit.verify(Path(a) for a in archives)
     if verdict.problem:
         who = f" (decision {verdict.bad_id})" if verdict.bad_id else ""
@@ -251,6 +261,7 @@ def log_archive(before, out):
     _connect()
     try:
         with store.connection():
+            _store_left_spools()
             count = audit.archive(before, Path(out))
     except (FileExistsError, ValueError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -7,7 +7,7 @@ answers into one query. No group name is compared here (R9.1).
 
 from datetime import timedelta
 
-from authz_service import cursors, decisions
+from authz_service import cursors, decision_log, decisions
 from authz_service.facts import gather
 from authz_service.policy import NONE, Facts, Policy
 from authz_service.store import NotFound, directory, summary
@@ -86,6 +86,7 @@ def page(policy: Policy, user: str, partner_id: str, sort: str = "name",
     if view is None:
         return [], None
     now = utcnow()
+    decision_log.sync()  # R5.6: last activity moves with log entries still in the host's spool
     summary.catch_up(partner_id, now)
     order = store.Order(sort.lstrip("-"), sort.startswith("-"), hide_inactive, now - INACTIVE_AFTER)
     rows, has_more = store.page(view, order, after, limit)

@@ -1,8 +1,11 @@
 """The decision log: every decision recorded, hash-chained, before its answer leaves (R7).
 
-Appends use a group commit: the first waiting thread of a process becomes the writer,
-takes every entry queued so far and commits them in one transaction; the others wait
-for that commit (docs/decisions/003-decision-log.md).
+Under `authz serve` each entry is appended to the host's spool file (one write, which
+survives the server being killed) and the host's log writer process stores the spool
+in large batches (authz_service/log_spool.py, log_server.py); readers call `sync()`
+first. Elsewhere (tests, commands) appends use an in-process group commit: the first
+waiting thread takes every entry queued so far and commits them in one transaction;
+the others wait for that commit (docs/decisions/003-decision-log.md, 007).
 """
 
 import hashlib
@@ -12,8 +15,9 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from authz_service import metrics
+from authz_service import log_spool, metrics
 from authz_service.store import decisions as store
+from authz_service.store import summary
 from authz_service.store.models import utcnow
 
 GENESIS = store.GENESIS
@@ -72,7 +76,7 @@ class LogUnavailable(Exception):
     """The entries could not be committed; no answer may leave without its entry (fail closed)."""
 
 
-class _Ticket:
+class Ticket:
     __slots__ = ("prepared", "also", "done", "error", "also_failed")
 
     def __init__(self, prepared: list[tuple], also):
@@ -80,7 +84,7 @@ class _Ticket:
         self.also_failed = False
 
 
-def _write(tickets: list[_Ticket], nested: bool = False) -> None:
+def write(tickets: list[Ticket], nested: bool = False) -> None:
     """One transaction: each ticket's `also` (alone undone if it fails), then its entries, chained."""
     with store.chain_end(nested) as (seq, last_hash):
         for ticket in tickets:
@@ -101,9 +105,9 @@ class _GroupCommit:
     def __init__(self):
         self.queue_lock = threading.Lock()
         self.commit_lock = threading.Lock()
-        self.pending: list[_Ticket] = []
+        self.pending: list[Ticket] = []
 
-    def submit(self, ticket: _Ticket) -> None:
+    def submit(self, ticket: Ticket) -> None:
         """Return once the ticket is committed (by this thread or another), or failed."""
         with self.queue_lock:
             self.pending.append(ticket)
@@ -113,7 +117,7 @@ class _GroupCommit:
             with self.queue_lock:
                 batch, self.pending = self.pending, []
             try:
-                _write(batch)
+                write(batch)
             except Exception as exc:  # every waiter of this batch fails closed with it
                 for waiting in batch:
                     waiting.error = waiting.error or exc
@@ -126,21 +130,49 @@ _writer = _GroupCommit()
 os.register_at_fork(after_in_child=lambda: globals().update(_writer=_GroupCommit()))
 
 
-def append(entries: list[dict], also=None) -> list[str]:
+def append(entries: list[dict], activity: tuple[list[str], datetime] | None = None) -> list[str]:
     """Record entries durably before returning their ids in order (R7.1, R7.4).
 
-    `also()`, when given, runs in the same transaction (e.g. figures that must move
-    with the entries); if it raises, neither it nor the entries are kept.
+    `activity` = (customer ids, time): R5.6 last activity, updated in the same
+    transaction as the entries; if that update fails, neither it nor the entries are kept.
     """
-    ticket = _Ticket([_prepare(e) for e in entries], also)
-    if not ticket.prepared and also is None:
+    prepared = [_prepare(e) for e in entries]
+    ids = [entry["id"] for entry, _, _ in prepared]
+    if not prepared and not activity:
         return []
+    spool = log_spool.current()
+    if spool is not None and not store.in_transaction():
+        _to_spool(spool, prepared, activity)
+        return ids
+    also = (lambda: summary.note_activity(*activity)) if activity and activity[0] else None
+    ticket = Ticket(prepared, also)
     if store.in_transaction():  # the caller's transaction commits them, with its own changes
-        _write([ticket], nested=True)
+        write([ticket], nested=True)
     else:
         _writer.submit(ticket)
     if ticket.also_failed:
         raise ticket.error
     if ticket.error is not None:
         raise LogUnavailable(f"the decision log could not commit: {ticket.error}") from ticket.error
-    return [entry["id"] for entry, _, _ in ticket.prepared]
+    return ids
+
+
+def _to_spool(spool: log_spool.Spool, prepared: list[tuple], activity) -> None:
+    rows = [[*store.row_to_wire(start), body.decode()] for _, body, start in prepared]
+    wire = [sorted(set(activity[0])), activity[1].isoformat()] if activity and activity[0] else None
+    try:
+        spool.append(rows, wire)
+    except log_spool.SpoolError as exc:
+        raise LogUnavailable(str(exc)) from exc
+
+
+def sync() -> None:
+    """Before reading the log, or figures the log moves (R5.6): every entry recorded so far
+    is in the database. LogUnavailable when that cannot be confirmed (readers answer 503)."""
+    spool = log_spool.current()
+    if spool is None:
+        return
+    try:
+        spool.sync()
+    except log_spool.SpoolError as exc:
+        raise LogUnavailable(str(exc)) from exc

@@ -4,7 +4,6 @@ from authz_service import cursors, decision_log, metrics
 from authz_service.facts import Gathered, gather, load_session
 from authz_service.policy import NONE, Facts, Policy
 from authz_service.store import accounts as store_accounts
-from authz_service.store import summary
 from authz_service.store.models import utcnow
 
 
@@ -66,10 +65,8 @@ def authorize_many(policy: Policy, user: str, checks: list[dict], session: str |
 
 def _record(entries: list[dict], active: list[str], now) -> list[str]:
     """Append the entries; with R5.6 activity, in one transaction with the customers' figures."""
-    if not active:
-        return decision_log.append(entries)
-    # `also` runs inside the log's own (group) commit, so these entries still share a batch.
-    return decision_log.append(entries, also=lambda: summary.note_activity(active, now))
+    # The activity update runs inside the log's own (group) commit: no second commit.
+    return decision_log.append(entries, activity=(active, now) if active else None)
 
 
 def _entry(user, check, got: Gathered, verdict, session, caller, now) -> dict:

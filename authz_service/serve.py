@@ -1,7 +1,12 @@
 """Running create_app() under gunicorn (`authz serve`)."""
 
+import logging
 import os
+import subprocess
+import sys
 import tempfile
+import threading
+import time
 
 from gunicorn.app.base import BaseApplication
 
@@ -26,6 +31,13 @@ ACCESS_LOG = ('{"time": "%(t)s", "remote": "%(h)s", "method": "%(m)s", "path": "
               '"request_id": "%({x-request-id}o)s"}')
 
 
+def _post_fork(server, worker):
+    """In each worker: a thread waiting for the interpreter lock after I/O gets it sooner."""
+    from authz_service.config import Settings
+
+    sys.setswitchinterval(Settings.from_env().switch_interval_ms / 1000)
+
+
 def _child_exit(server, worker):
     """A worker's metric files stop counting as live when it exits."""
     from prometheus_client import multiprocess
@@ -33,13 +45,58 @@ def _child_exit(server, worker):
     multiprocess.mark_process_dead(worker.pid)
 
 
+class LogWriter:
+    """The host's decision-log writer process (authz_service/log_server.py), restarted if it dies.
+
+    It reads its standard input only to see it close: every process of the server holds
+    the pipe, so it exits once the last of them is gone, after storing their last entries.
+    """
+
+    def __init__(self, spool: str):
+        self.spool = spool
+        self.socket = os.path.join(tempfile.mkdtemp(prefix="authz-log-"), "writer.sock")
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "LogWriter":
+        """Start the writer and wait until it has stored earlier spools and listens; then watch it."""
+        self._spawn()
+        threading.Thread(target=self._watch, name="log-writer-watch", daemon=True).start()
+        return self
+
+    def _spawn(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "authz_service.log_server", self.spool, self.socket],
+            stdin=subprocess.PIPE)
+        deadline = time.monotonic() + 300  # a large spool left by a killed server is stored first
+        while not os.path.exists(self.socket) and self.process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def _watch(self) -> None:
+        while True:
+            code = self.process.wait()
+            logging.getLogger("authz.serve").warning(
+                "the decision log writer exited (%s); restarting it (entries wait in the spool)", code)
+            time.sleep(1)
+            self._spawn()
+
+
 def run(host: str, port: int, workers: int, threads: int) -> None:
     """Serve on host:port with `workers` processes of `threads` threads each (1: sync workers)."""
+    # Not decision_log here: prometheus_client must be imported in the workers, after the
+    # multiprocess folder is set, or each worker's counters stay in its own memory.
+    from authz_service import log_spool
+    from authz_service.config import Settings
+
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # every worker's counters in /metrics
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authz-metrics-")
+    settings = Settings.from_env()
+    spool = log_spool.new_spool_path(settings) if settings.log_writer else None
+    if spool:  # the workers inherit where to append their entries
+        writer = LogWriter(spool).start()
+        os.environ[log_spool.SPOOL_ENV], os.environ[log_spool.SOCKET_ENV] = spool, writer.socket
     _Gunicorn({
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
         "accesslog": "-", "access_log_format": ACCESS_LOG,
-        "timeout": 60, "graceful_timeout": 10, "child_exit": _child_exit,
+        "timeout": 60, "graceful_timeout": 10, "child_exit": _child_exit, "post_fork": _post_fork,
     }).run()

@@ -112,4 +112,4 @@ def record_login(policy: Policy, account_id: str, user: str, at: datetime | None
              "group": policy.decide(got.facts, "account.view").group, "rule": "fact:login",
              "reason": "login", "caller": caller, "on_behalf_of_partner": got.acting_partner}
     is_home = got.home_account == account_id
-    decision_log.append([entry], also=lambda: summary.note_activity([account_id] if is_home else [], at))
+    decision_log.append([entry], activity=([account_id], at) if is_home else None)

@@ -1,7 +1,12 @@
 """The ceiling of the stack: a bare Flask JSON endpoint, served like the service (bench/http.py)."""
 
+import sys
+
 from flask import Flask, jsonify, request
 
+from authz_service.config import Settings
+
+sys.setswitchinterval(Settings().switch_interval_ms / 1000)  # as `authz serve` sets it in its workers
 app = Flask(__name__)
 
 

@@ -143,11 +143,12 @@ def serve(port: int, mode: str) -> None:
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="authz-metrics-"))
     from authz_service import decision_log, store
     from authz_service.serve import run
+    from authz_service.store import summary
 
-    def no_log(entries: list[dict], also=None) -> list[str]:
-        if also is not None:  # what rides with the entries still happens, in its own commit
+    def no_log(entries: list[dict], activity=None) -> list[str]:
+        if activity and activity[0]:  # what rides with the entries still happens, in its own commit
             with store.database.atomic():
-                also()
+                summary.note_activity(*activity)
         return [e.setdefault("id", decision_log.new_id()) for e in entries]
 
     if mode == "off":

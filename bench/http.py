@@ -68,11 +68,15 @@ def worker_rss_mb(master_pid: int) -> list[float]:
     return sizes
 
 
-def bare_server(port: int) -> subprocess.Popen:
+def bare_server(port: int, log) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    from authz_service.serve import ACCESS_LOG
+
+    # The same gunicorn settings as `authz serve`, the JSON access log to a file included.
     process = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-                                "--worker-class", "gthread", "--chdir", str(ROOT), "bench.bare_app:app"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                                "--worker-class", "gthread", "--chdir", str(ROOT), "--access-logfile", "-",
+                                "--access-logformat", ACCESS_LOG, "bench.bare_app:app"],
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     time.sleep(2)
     return process
 
@@ -114,7 +118,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         script = lua_script(Path(tmp))
         port = free_port()
-        bare_process = bare_server(port)
+        bare_process = bare_server(port, (Path(tmp) / "bare.log").open("ab"))
         try:
             bare = measure("bare Flask JSON endpoint", port, script, args.seconds)
         finally:

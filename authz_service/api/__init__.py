@@ -51,10 +51,13 @@ def _init_console(app) -> None:
 SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
-def _request_id() -> str:
+def request_id_for(given: str) -> str:
     """The caller's X-Request-Id when it is a plain token, else a new one."""
-    given = request.headers.get("X-Request-Id", "")
     return given if SAFE_ID.match(given) else uuid.uuid4().hex
+
+
+def _request_id() -> str:
+    return request_id_for(request.headers.get("X-Request-Id", ""))
 
 
 def init_app(app) -> flask_smorest.Api:
@@ -78,6 +81,8 @@ def init_app(app) -> flask_smorest.Api:
         g.started = time.perf_counter()
         if "" in request.args:
             raise errors.ApiError(400, "malformed", "a query parameter has no name")
+        if any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+            raise errors.ApiError(422, "invalid", "text may not contain NUL characters (U+0000)")
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length and request.content_length > limit:
             raise errors.ApiError(413, "request_too_large", "the body is too large")

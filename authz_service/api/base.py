@@ -17,6 +17,12 @@ class Parser(FlaskParser):
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
                                    "query": ma.RAISE, "querystring": ma.RAISE}
 
+    def _raw_load_json(self, req):
+        data = super()._raw_load_json(req)
+        if has_nul(data):
+            raise ApiError(422, "invalid", "text may not contain NUL characters (U+0000)")
+        return data
+
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise ApiError(400, "malformed_json", "the body is not valid JSON")
 
@@ -26,6 +32,17 @@ class Parser(FlaskParser):
             (inner,) = messages.values()
             messages = inner if isinstance(inner, dict) else messages
         raise from_validation(messages)
+
+
+def has_nul(value) -> bool:
+    """True when any text in a parsed JSON value holds U+0000, which no store can keep (PostgreSQL)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
 
 
 class Blueprint(flask_smorest.Blueprint):

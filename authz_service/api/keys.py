@@ -11,19 +11,26 @@ from authz_service.store import keys as store_keys
 SCOPES = ("decide", "manage", "audit")
 
 
-def _caller() -> dict:
-    header = request.headers.get("Authorization", "")
+class CallerError(ApiError):
+    """No usable key: answered 401."""
+
+
+def caller_for(header: str, bootstrap: str | None) -> dict:
+    """The caller named by an Authorization header: {"name", "scopes"}; CallerError if none."""
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
-        raise ApiError(401, "unauthorized", "an API key is needed: Authorization: Bearer <key>")
+        raise CallerError(401, "unauthorized", "an API key is needed: Authorization: Bearer <key>")
     key = key.strip()
-    bootstrap = current_app.config["AUTHZ"].bootstrap_key
     if bootstrap and hmac.compare_digest(key.encode(), bootstrap.encode()):
         return {"name": "bootstrap", "scopes": frozenset(SCOPES)}
     found = store_keys.find(key)
     if found is None:
-        raise ApiError(401, "unauthorized", "unknown, revoked or expired API key")
+        raise CallerError(401, "unauthorized", "unknown, revoked or expired API key")
     return found
+
+
+def _caller() -> dict:
+    return caller_for(request.headers.get("Authorization", ""), current_app.config["AUTHZ"].bootstrap_key)
 
 
 def require_scope(scope: str):

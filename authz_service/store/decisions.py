@@ -5,6 +5,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import peewee as pw
 
@@ -90,6 +91,30 @@ def row_start(entry: dict) -> tuple:
     if _is_sqlite():  # as peewee writes a datetime, so it reads it back the same
         values = (values[0], str(values[1]), *values[2:])
     return values
+
+
+def row_to_wire(start: tuple) -> list:
+    """A row start as JSON takes it (the time as text), for the host's log writer."""
+    return [start[0], str(start[1]), *start[2:]]
+
+
+def row_from_wire(values: list) -> tuple:
+    """A row start sent by row_to_wire, as this database takes it."""
+    if len(values) != len(CONTENT):
+        raise ValueError(f"a row has {len(CONTENT)} columns, not {len(values)}")
+    if _is_sqlite():
+        return tuple(values)
+    return (values[0], datetime.fromisoformat(values[1]), *values[2:])
+
+
+def existing_ids(ids: list[str]) -> set[str]:
+    """Which of these entry ids are stored already."""
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join([database.param] * len(chunk))
+        found.update(r[0] for r in database.execute_sql(f'SELECT id FROM "decision" WHERE id IN ({marks})', chunk))
+    return found
 
 
 def insert(rows: list[tuple]) -> None:

@@ -30,7 +30,7 @@ class Server:
         self.port = free_port()
         self.log = tmp_path / f"server-{self.port}.log"
         self.env = {**os.environ, "AUTHZ_DATABASE_URL": f"sqlite:///{tmp_path}/authz.db",
-                    "AUTHZ_BOOTSTRAP_KEY": KEY, **(env or {})}
+                    "AUTHZ_BOOTSTRAP_KEY": KEY, "AUTHZ_LOG_SPOOL_DIR": str(tmp_path), **(env or {})}
         self.workers = workers
         self.threads = threads
         self.process = None
@@ -72,6 +72,15 @@ class Server:
         except urllib.error.HTTPError as error:
             raw = error.read()
             return error.code, (json.loads(raw) if raw else None)
+
+    def call_text(self, path: str) -> str:
+        """The body of a GET, as text (/metrics)."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=15) as response:
+            return response.read().decode()
+
+    def run_cli(self, *args: str) -> subprocess.CompletedProcess:
+        """`authz <args>` on this server's database."""
+        return subprocess.run([AUTHZ, *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120)
 
     def pids_serving(self, path: str) -> set[int]:
         """Worker pids that answered requests for `path`, from the JSON access log."""

@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from authz_service import decision_log, store
 from authz_service.cli import main
-from authz_service.store.models import Decision, database
+from authz_service.store import summary
+from authz_service.store.models import Decision, database, utcnow
 
 
 def entry(n: int = 0, **changes) -> dict:
@@ -32,9 +33,9 @@ def authz(*args: str):
     return CliRunner().invoke(main, list(args))
 
 
-def append(entries: list[dict], also=None) -> list[str]:
+def append(entries: list[dict], activity=None) -> list[str]:
     with store.connection():
-        return decision_log.append(entries, also)
+        return decision_log.append(entries, activity)
 
 
 def sql(statement: str) -> None:
@@ -125,15 +126,16 @@ def test_archiving_keeps_the_chain_verifiable(log, tmp_path):
     assert result.exit_code == 1 and "FAILED at entry 2" in result.output
 
 
-def test_a_failing_companion_keeps_nothing_of_that_call(log):
-    """`also` runs in the log's transaction: when it fails, its entries are not kept either."""
-    def fail():
+def test_a_failing_companion_keeps_nothing_of_that_call(log, monkeypatch):
+    """R5.6 last activity moves in the log's transaction: when it fails, its entries are not kept either."""
+    def fail(customer_ids, at):
         Decision.update(reason="half done").execute()
         raise RuntimeError("figures could not move")
 
     kept = append([entry(1)])
+    monkeypatch.setattr(summary, "note_activity", fail)
     with pytest.raises(RuntimeError):
-        append([entry(2)], also=fail)
+        append([entry(2)], activity=(["initech"], utcnow()))
     assert ids_in_order() == kept
     with store.connection():
         assert Decision.get_by_id(kept[0]).reason == "test"

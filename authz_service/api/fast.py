@@ -1,0 +1,120 @@
+"""POST /v1/authorize without the framework's per-request work (docs/decisions/008-authorize-fast-path.md).
+
+The decision endpoint is the service's hot path. A plainly well-formed request (JSON
+object of known fields and types, a live key with the `decide` scope, a known action)
+is answered here, by the same `decisions.authorize`, recorded the same way (R7.1).
+Anything else (no key, a bad body, an unknown action, a query string, a chunked body)
+goes to the Flask route untouched, whose answer is the reference:
+tests/api/test_fast_path.py compares the two on generated requests.
+"""
+
+import io
+import json
+import logging
+import time
+
+from authz_service import decisions, metrics, store
+from authz_service.api import errors
+from authz_service.api.base import has_nul
+from authz_service.api.keys import caller_for
+
+log = logging.getLogger("authz.api")
+PATH = "/v1/authorize"
+FIELDS = {"user", "action", "account", "resource", "session"}
+REQUIRED_STR = ("user", "action")
+OPTIONAL_STR = ("account", "session")
+RESOURCE_LIMITS = {"type": 64, "id": 200}  # schemas.ResourceRef
+
+
+def _json(payload: dict) -> bytes:
+    """As Flask's jsonify writes it: sorted keys, compact, a final newline."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+
+
+def well_formed(body) -> bool:
+    """True when the Flask route would accept this body as it is (schemas.AuthorizeIn)."""
+    if not isinstance(body, dict) or not body.keys() <= FIELDS or has_nul(body):
+        return False
+    if not all(isinstance(body.get(k), str) for k in REQUIRED_STR):
+        return False
+    if not all(isinstance(body[k], str) for k in OPTIONAL_STR if k in body):
+        return False
+    if "account" not in body and "session" not in body:
+        return False
+    resource = body.get("resource")
+    if resource is None:
+        return True
+    return (isinstance(resource, dict) and resource.keys() == RESOURCE_LIMITS.keys()
+            and all(isinstance(resource[k], str) and len(resource[k]) <= n
+                    for k, n in RESOURCE_LIMITS.items()))
+
+
+class FastAuthorize:
+    """WSGI middleware: answer plain authorize requests, hand the rest to `flask_app`."""
+
+    def __init__(self, flask_app, state, request_id):
+        self.flask_app, self.state, self.request_id = flask_app, state, request_id
+        self.limit = state.settings.max_body_bytes
+
+    def __call__(self, environ, start_response):
+        if (environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST"
+                or environ.get("QUERY_STRING")):
+            return self.flask_app(environ, start_response)
+        started = time.perf_counter()
+        body = self._read(environ)
+        if body is None:
+            return self.flask_app(environ, start_response)
+        try:
+            caller = caller_for(environ.get("HTTP_AUTHORIZATION", ""), self.state.settings.bootstrap_key)
+        except Exception:  # no key, or the database cannot say: Flask answers (401, 503)
+            return self.flask_app(environ, start_response)
+        policy = self.state.policy
+        if ("decide" not in caller["scopes"] or not well_formed(body)
+                or not policy.is_action(body["action"])):
+            return self.flask_app(environ, start_response)
+        status, payload, extra = self._decide(policy, body, caller["name"])
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
+                   *extra, ("X-Request-Id", self.request_id(environ.get("HTTP_X_REQUEST_ID", "")))]
+        start_response(status, headers)
+        metrics.LATENCY.labels(endpoint=PATH).observe(time.perf_counter() - started)
+        return [payload]
+
+    def _read(self, environ) -> object | None:
+        """The parsed JSON body, or None to leave the request to Flask (its input restored)."""
+        kind = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or -1)
+        except ValueError:
+            return None
+        if kind != "application/json" or not 0 < length <= self.limit:
+            return None
+        raw = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(raw)  # Flask reads it again if it gets the request
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return None
+
+    def _decide(self, policy, body: dict, caller: str) -> tuple[str, bytes, list]:
+        try:
+            store.database.connect(reuse_if_open=True)
+            result = decisions.authorize(policy, body["user"], body["action"], body.get("account"),
+                                         body.get("resource"), body.get("session"), caller)
+            return "200 OK", _json(result), []
+        except Exception as exc:  # the same answer the Flask route's handlers give
+            return _error(exc)
+        finally:
+            store.release()
+
+
+def _error(exc: Exception) -> tuple[str, bytes, list]:
+    try:
+        api_error = errors._translate(exc)
+    except Exception:
+        log.exception("unexpected error")
+        return "500 INTERNAL SERVER ERROR", _json(errors.body("internal", "unexpected error; it has been logged")), []
+    reason = {400: "BAD REQUEST", 403: "FORBIDDEN", 404: "NOT FOUND", 409: "CONFLICT",
+              422: "UNPROCESSABLE ENTITY", 503: "SERVICE UNAVAILABLE"}.get(api_error.status, "ERROR")
+    extra = [("Retry-After", "1")] if api_error.status == 503 else []
+    payload = _json(errors.body(api_error.code, api_error.message, api_error.details))
+    return f"{api_error.status} {reason}", payload, extra

@@ -1,0 +1,138 @@
+"""The host's decision-log spool, the worker's side (R7.1, R7.4; docs/decisions/007-log-spool.md).
+
+Under `authz serve`, a worker records a decision by appending one line to the spool
+file with a single `write()` before the answer leaves: the line is in the kernel's
+page cache, so it survives the server being killed (`kill -9`), like a SQLite WAL
+commit with synchronous=NORMAL. The host's log writer (authz_service/log_server.py)
+moves the lines into the database in large batches, numbering and hash-chaining them
+there, and answers `sync()` once everything appended before it is in the database.
+
+A line: "\\n" + JSON {"rows": [[content columns..., hashed content], ...],
+"activity": [customer ids, time] | null} + "\\n" (the leading newline ends any line a
+failed write left short, so a record always stands on its own line).
+"""
+
+import fcntl
+import hashlib
+import json
+import os
+import socket
+import threading
+import uuid
+from urllib.parse import urlparse
+
+SPOOL_ENV = "AUTHZ_LOG_SPOOL"  # set by `authz serve` for its workers
+SOCKET_ENV = "AUTHZ_LOG_SOCKET"
+
+
+def spool_family(settings) -> tuple[str, str] | None:
+    """(folder, name prefix) of this database's spool files; None for an in-memory database."""
+    parsed = urlparse(settings.database_url)
+    if parsed.scheme == "sqlite":
+        path = settings.database_url[len("sqlite:///"):]
+        if not path or path == ":memory:":
+            return None
+        path = os.path.abspath(path)
+        return settings.log_spool_dir or os.path.dirname(path), os.path.basename(path) + "-log"
+    digest = hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
+    return os.path.abspath(settings.log_spool_dir or "var"), f"pg-{digest}-log"
+
+
+def new_spool_path(settings) -> str | None:
+    """A fresh spool file name for a server starting now."""
+    family = spool_family(settings)
+    if family is None:
+        return None
+    os.makedirs(family[0], exist_ok=True)
+    return os.path.join(family[0], f"{family[1]}-{uuid.uuid4().hex[:12]}.spool")
+
+
+class SpoolError(Exception):
+    """The entry could not be appended, or the writer could not confirm a sync."""
+
+
+def line(rows: list[list], activity: list | None) -> bytes:
+    """One spool record."""
+    record = json.dumps({"rows": rows, "activity": activity}, separators=(",", ":"), ensure_ascii=False)
+    return b"\n" + record.encode() + b"\n"
+
+
+def records(data: bytes) -> tuple[list[dict], int]:
+    """The complete records at the start of data, and how many bytes they took.
+
+    A line that is not a record (a write cut short) is skipped; an unfinished last line waits.
+    """
+    out, used = [], 0
+    while True:
+        end = data.find(b"\n", used)
+        if end < 0:
+            return out, used
+        text = data[used:end].strip()
+        used = end + 1
+        if text:
+            try:
+                record = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("rows"), list):
+                out.append(record)
+
+
+class Spool:
+    """A worker's handle on the spool file (opened on first use, in the worker process)."""
+
+    def __init__(self, path: str, socket_path: str | None):
+        self.path, self.socket_path = path, socket_path
+        self.fd: int | None = None
+        self.lock = threading.Lock()
+
+    def append(self, rows: list[list], activity: list | None) -> None:
+        """Write one record; return once the kernel has it (no fsync); SpoolError otherwise."""
+        data = line(rows, activity)
+        try:
+            if self.fd is None:
+                with self.lock:
+                    if self.fd is None:
+                        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(self.fd, fcntl.LOCK_SH)  # the writer truncates the file only under LOCK_EX
+            try:
+                written = os.write(self.fd, data)
+            finally:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+        except OSError as exc:
+            raise SpoolError(f"cannot append to the decision log spool {self.path}: {exc}") from exc
+        if written != len(data):
+            raise SpoolError(f"the decision log spool took {written} of {len(data)} bytes")
+
+    def sync(self, timeout: float = 10.0) -> None:
+        """Return once every record appended so far is in the database; SpoolError otherwise."""
+        if not self.socket_path:
+            raise SpoolError("no log writer to ask")
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.settimeout(timeout)
+                conn.connect(self.socket_path)
+                conn.sendall(b"sync\n")
+                answer = conn.makefile("rb").readline()
+        except OSError as exc:
+            raise SpoolError(f"the log writer did not answer: {exc}") from exc
+        if answer.strip() != b"ok":
+            reason = answer.decode(errors="replace").strip() or "no answer"
+            raise SpoolError(f"the log writer could not store the spool: {reason}")
+
+
+_spool: Spool | None = None
+
+
+def current() -> Spool | None:
+    """This process's spool when `authz serve` started a log writer, else None."""
+    global _spool
+    path = os.environ.get(SPOOL_ENV)
+    if not path:
+        return None
+    if _spool is None or _spool.path != path:
+        _spool = Spool(path, os.environ.get(SOCKET_ENV))
+    return _spool
+
+
+os.register_at_fork(after_in_child=lambda: globals().update(_spool=None))

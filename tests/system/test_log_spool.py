@@ -1,0 +1,180 @@
+"""The host's decision-log spool and its writer (docs/decisions/007-log-spool.md; R7.1, R7.4).
+
+Under `authz serve` a decision is appended to the spool before its answer leaves; the
+writer process stores the spool in batches; readers sync first, so they see every
+entry answered before them. Entries a killed server left are stored, once, later.
+"""
+
+import os
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from authz_service import audit, decision_log, decisions, log_server, log_spool, store
+from authz_service.config import Settings
+from tests.reliability.test_log_crash import hammer, logged_ids
+from tests.system.server import Server
+
+BASE = {"user": "rita@acme.example", "action": "port.create", "account": "initech"}
+
+
+def test_records_skip_cut_lines_and_wait_for_unfinished():
+    """A line cut short by a failed write is skipped; an unfinished last line waits for its end."""
+    whole = log_spool.line([["a"]], None)
+    data = whole + b'\n{"rows": [["cut' + whole + whole[:-5]
+    found, used = log_spool.records(data)
+    assert found == [{"rows": [["a"]], "activity": None}] * 2
+    assert data[used:] == whole[1:-5]  # its leading newline ended an empty line
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings.from_env({"database_url": f"sqlite:///{tmp_path}/authz.db"})
+
+
+def _spool_some(app, monkeypatch, path: Path, count: int) -> list[str]:
+    """`count` authorize decisions appended to a spool at `path` (no writer running)."""
+    monkeypatch.setenv(log_spool.SPOOL_ENV, str(path))
+    monkeypatch.delenv(log_spool.SOCKET_ENV, raising=False)
+    with app.app_context(), store.connection():
+        policy = app.extensions["authz"].policy
+        ids = [decisions.authorize(policy, "ian@initech.example", "port.view", "initech")["decision_id"]
+               for _ in range(count)]
+    monkeypatch.delenv(log_spool.SPOOL_ENV)
+    return ids
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    from authz_service import create_app, fixtures
+
+    application = create_app({"database_url": f"sqlite:///{tmp_path}/authz.db", "policy_poll_seconds": 0})
+    with store.connection():
+        fixtures.load()
+    yield application
+    store.close()
+
+
+def _stored_ids() -> list[str]:
+    return [e["id"] for e in store.decisions.walk()]
+
+
+def test_a_left_spool_is_stored_once_with_a_valid_chain(sqlite_app, tmp_path, monkeypatch):
+    """R7.4: what a killed server spooled is stored by the next writer (or `authz log verify`),
+    each entry once, even from a copy of the same spool; the chain verifies."""
+    spool = tmp_path / "authz.db-log-killed.spool"
+    ids = _spool_some(sqlite_app, monkeypatch, spool, 25)
+    shutil.copy(spool, tmp_path / "authz.db-log-copy.spool")
+    with store.connection():
+        before = set(_stored_ids())
+        assert not set(ids) & before  # spooled, not stored yet
+        assert log_server.recover(_settings(tmp_path)) == 50
+        stored = _stored_ids()
+        assert set(ids) <= set(stored) and len(stored) == len(set(stored)) == len(before) + 25
+        assert audit.verify().problem is None
+        assert log_server.recover(_settings(tmp_path)) == 0
+    assert not list(tmp_path.glob("*.spool"))
+
+
+def test_a_spool_held_by_a_live_writer_is_left_alone(sqlite_app, tmp_path, monkeypatch):
+    """A running server's spool is its writer's own: recovery skips it while the lock is held."""
+    spool = tmp_path / "authz.db-log-live.spool"
+    _spool_some(sqlite_app, monkeypatch, spool, 3)
+    lock = log_server._claim(str(spool))
+    try:
+        with store.connection():
+            assert log_server.recover(_settings(tmp_path)) == 0
+        assert spool.exists()
+    finally:
+        os.close(lock)
+
+
+def test_the_spool_is_emptied_once_stored(sqlite_app, tmp_path, monkeypatch):
+    """Rotation: once everything in a large spool is stored, the file starts again from 0."""
+    spool = tmp_path / "authz.db-log-rotating.spool"
+    monkeypatch.setattr(log_server, "ROTATE_BYTES", 1)
+    first = _spool_some(sqlite_app, monkeypatch, spool, 5)
+    with store.connection():
+        ingester = log_server.Ingester(str(spool), dedupe=False)
+        assert ingester.step() == 5
+        ingester.rotate()
+        assert spool.stat().st_size == 0 and ingester.offset == 0
+        second = _spool_some(sqlite_app, monkeypatch, spool, 4)
+        assert ingester.step() == 4
+        assert set(first + second) <= set(_stored_ids())
+        assert audit.verify().problem is None
+        ingester.close(remove=True)
+    assert not spool.exists()
+
+
+def test_without_a_writer_decisions_still_answer_but_reads_fail_closed(client, tmp_path, monkeypatch):
+    """R7.1: the spool takes the entry, so authorize answers; a log read that cannot confirm
+    every entry is stored answers 503, never a page missing entries."""
+    monkeypatch.setenv(log_spool.SPOOL_ENV, str(tmp_path / "authz.db-log-orphan.spool"))
+    monkeypatch.setenv(log_spool.SOCKET_ENV, str(tmp_path / "nobody-listens.sock"))
+    headers = {"Authorization": "Bearer test-bootstrap-key-0123456789"}
+    assert client.post("/v1/authorize", json=BASE, headers=headers).status_code == 200
+    response = client.get("/v1/decisions", headers=headers)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    with pytest.raises(decision_log.LogUnavailable):
+        decision_log.sync()
+
+
+def _writer_pid(server: Server) -> int:
+    for pid in Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split():
+        if b"log_server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return int(pid)
+    raise AssertionError("no log writer process")
+
+
+def test_served_decisions_are_read_back_at_once_and_batched(tmp_path):
+    """Under `authz serve`: every answered decision_id is listed right after (sync), the chain
+    verifies, and the writer stored them in batches of more than one (authz_log_commit_batch_size)."""
+    server = Server(tmp_path, workers=2)
+    server.load_demo()
+    server.start()
+    try:
+        received, stop = [], threading.Event()
+        clients = [threading.Thread(target=hammer, args=(server.port, received, stop)) for _ in range(6)]
+        for c in clients:
+            c.start()
+        time.sleep(1.5)
+        stop.set()
+        for c in clients:
+            c.join(timeout=15)
+        assert len(received) > 50
+        assert set(received) <= logged_ids(server)
+        metrics = server.call_text("/metrics")
+        count = _sample(metrics, "authz_log_commit_batch_size_count")
+        total = _sample(metrics, "authz_log_commit_batch_size_sum")
+        assert count > 0 and total / count > 1, (count, total)
+    finally:
+        server.stop()
+    assert server.run_cli("log", "verify").returncode == 0
+
+
+def _sample(text: str, name: str) -> float:
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " ")
+               or line.startswith(name + "{"))
+
+
+def test_a_killed_writer_is_restarted_and_nothing_is_lost(tmp_path):
+    """The writer process killed (SIGKILL) while the server runs: decisions keep answering
+    (the spool takes them), a new writer stores them, and reads see every one."""
+    server = Server(tmp_path, workers=2)
+    server.load_demo()
+    server.start()
+    try:
+        ids = [server.call("POST", "/v1/authorize", BASE)[1]["decision_id"] for _ in range(5)]
+        os.kill(_writer_pid(server), signal.SIGKILL)
+        ids += [server.call("POST", "/v1/authorize", BASE)[1]["decision_id"] for _ in range(5)]
+        deadline = time.monotonic() + 20
+        while server.call("GET", "/v1/decisions?limit=1")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert set(ids) <= logged_ids(server)
+    finally:
+        server.stop()
+    assert server.run_cli("log", "verify").returncode == 0
