@@ -20,6 +20,7 @@ import selectors
 import signal
 import socket
 import sys
+import time
 from datetime import datetime
 
 from authz_service import decision_log, store
@@ -29,10 +30,11 @@ from authz_service.store import decisions as store_decisions
 from authz_service.store import summary
 
 log = logging.getLogger("authz.log_writer")
-TICK_SECONDS = 0.02
+TICK_SECONDS = 0.01
 MAX_BATCH = 2000
 READ_BYTES = 4 << 20
-ROTATE_BYTES = 16 << 20
+ROTATE_BYTES = 64 << 20
+RETIRE_SECONDS = 120.0  # a rotated file quiet this long (twice the workers' timeout) is done
 
 
 def _ticket(record: dict, skip: set[str]) -> decision_log.Ticket:
@@ -67,6 +69,7 @@ class Ingester:
 
     def __init__(self, path: str, dedupe: bool):
         self.path, self.dedupe, self.offset = path, dedupe, 0
+        self.moved_at = 0.0
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
     def step(self) -> int:
@@ -82,28 +85,34 @@ class Ingester:
             if len(data) < READ_BYTES or not used:
                 return stored
 
-    def rotate(self) -> None:
-        """Empty the file once everything in it is stored (appenders wait on the lock meanwhile)."""
-        if self.offset < ROTATE_BYTES:
-            return
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        try:
-            if os.fstat(self.fd).st_size == self.offset:
-                os.ftruncate(self.fd, 0)
-                self.offset = 0
-        finally:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
+    def move_aside(self) -> "Ingester":
+        """Rotation: rename this file aside (appenders move to a new one at the old name within
+        REOPEN_SECONDS); this ingester keeps reading it. A new ingester for the name is returned."""
+        moved = f"{self.path}.r{time.time_ns()}"
+        os.rename(self.path, moved)
+        self.path, self.moved_at = moved, time.monotonic()
+        return Ingester(self.path.rsplit(".r", 1)[0], dedupe=False)
 
     def close(self, remove: bool) -> None:
-        """Close; remove the file (and its lock) when everything in it is stored."""
+        """Close; remove the file when everything in it is stored."""
         if remove and os.fstat(self.fd).st_size == self.offset:
             os.unlink(self.path)
         os.close(self.fd)
 
 
+def _base(path: str) -> str:
+    """The live spool a (possibly rotated) spool file belongs to."""
+    folder, name = os.path.split(path)
+    return os.path.join(folder, name[: name.rindex(".spool") + len(".spool")])
+
+
+def _lock_path(spool: str) -> str:
+    return _base(spool)[: -len(".spool")] + ".lock"
+
+
 def _claim(spool: str) -> int | None:
     """Lock a spool's writer lock; None when a live writer holds it."""
-    fd = os.open(spool[: -len(".spool")] + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = os.open(_lock_path(spool), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -112,23 +121,38 @@ def _claim(spool: str) -> int | None:
     return fd
 
 
+def _files_of(spool: str) -> list[str]:
+    """A spool's files, oldest first: the rotated ones by time, then the live one."""
+    rotated = glob.glob(glob.escape(spool) + ".r*")
+    return sorted(rotated, key=lambda p: int(p.rsplit(".r", 1)[1])) + [spool]
+
+
+def store_all(spool: str) -> int:
+    """Store every file of a spool whose writer is gone (claimed), leaving out stored entries;
+    remove the files. How many records were read."""
+    stored = 0
+    for path in _files_of(spool):
+        if os.path.exists(path):
+            ingester = Ingester(path, dedupe=True)
+            stored += ingester.step()
+            ingester.close(remove=True)
+    return stored
+
+
 def recover(settings: Settings, own: str | None = None) -> int:
     """Store the records of every spool of this database that no live writer holds; how many."""
     family = spool_family(settings)
     if family is None:
         return 0
     stored = 0
-    for path in sorted(glob.glob(os.path.join(family[0], glob.escape(family[1]) + "-*.spool"))):
-        if path == own:
-            continue
-        lock = _claim(path)
+    found = glob.glob(os.path.join(family[0], glob.escape(family[1]) + "-*.spool*"))
+    for spool in sorted({_base(p) for p in found} - {own}):
+        lock = _claim(spool)
         if lock is None:
             continue
         try:
-            ingester = Ingester(path, dedupe=True)
-            stored += ingester.step()
-            ingester.close(remove=True)
-            os.unlink(path[: -len(".spool")] + ".lock")
+            stored += store_all(spool)
+            os.unlink(_lock_path(spool))
         finally:
             os.close(lock)
     if stored:
@@ -144,9 +168,13 @@ class Server:
         if self.lock is None:
             raise SystemExit(f"another log writer holds {spool}")
         recover(settings, own=spool)
-        self.ingester = Ingester(spool, dedupe=True)  # a restarted writer: its spool may be stored in part
+        for path in _files_of(spool)[:-1]:  # a restarted writer: what its predecessor moved aside
+            Ingester(path, dedupe=True).step()
+            os.unlink(path)
+        self.ingester = Ingester(spool, dedupe=True)  # and its spool may be stored in part
         self.ingester.step()
         self.ingester.dedupe = False
+        self.retired: list[Ingester] = []
         self.failing = ""
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         if os.path.exists(socket_path):
@@ -180,8 +208,14 @@ class Server:
 
     def _ingest(self) -> None:
         try:
+            for old in list(self.retired):  # appenders that have not yet followed a rotation
+                if old.step() == 0 and time.monotonic() - old.moved_at > RETIRE_SECONDS:
+                    old.close(remove=True)
+                    self.retired.remove(old)
             self.ingester.step()
-            self.ingester.rotate()
+            if self.ingester.offset >= ROTATE_BYTES:
+                self.retired.append(self.ingester)
+                self.ingester = self.ingester.move_aside()
             self.failing = ""
         except Exception as exc:  # the records stay in the spool; the next tick tries again
             if not self.failing:
@@ -211,7 +245,11 @@ class Server:
             conn.close()
 
     def _finish(self) -> None:
+        for old in self.retired:
+            old.moved_at = 0.0  # the workers are gone: nothing more can arrive
         self._ingest()
+        for old in self.retired:
+            old.close(remove=not self.failing)
         self.ingester.close(remove=not self.failing)
         if not self.failing:
             os.unlink(self.ingester.path[: -len(".spool")] + ".lock")
@@ -224,6 +262,7 @@ def main() -> None:
     # the last of them is gone (its stdin closes), to store their last entries.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(5)  # storing can wait a moment; answering requests cannot
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env()
     store.connect(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)

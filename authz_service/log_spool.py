@@ -7,22 +7,25 @@ commit with synchronous=NORMAL. The host's log writer (authz_service/log_server.
 moves the lines into the database in large batches, numbering and hash-chaining them
 there, and answers `sync()` once everything appended before it is in the database.
 
+A worker takes no lock to append (one `write()` on an `O_APPEND` descriptor).
+
 A line: "\\n" + JSON {"rows": [[content columns..., hashed content], ...],
 "activity": [customer ids, time] | null} + "\\n" (the leading newline ends any line a
 failed write left short, so a record always stands on its own line).
 """
 
-import fcntl
 import hashlib
 import json
 import os
 import socket
 import threading
+import time
 import uuid
 from urllib.parse import urlparse
 
 SPOOL_ENV = "AUTHZ_LOG_SPOOL"  # set by `authz serve` for its workers
 SOCKET_ENV = "AUTHZ_LOG_SOCKET"
+REOPEN_SECONDS = 0.5  # how soon an appender follows a rotated spool
 
 
 def spool_family(settings) -> tuple[str, str] | None:
@@ -79,30 +82,49 @@ def records(data: bytes) -> tuple[list[dict], int]:
 
 
 class Spool:
-    """A worker's handle on the spool file (opened on first use, in the worker process)."""
+    """A worker's handle on the spool file (opened on first use, in the worker process).
+
+    No lock is taken to append: the writer never truncates a spool. To rotate, it moves
+    the file aside and starts a new one; appenders notice within REOPEN_SECONDS (a stat)
+    and the writer keeps reading the moved file until it has been quiet a long while.
+    """
 
     def __init__(self, path: str, socket_path: str | None):
         self.path, self.socket_path = path, socket_path
         self.fd: int | None = None
+        self.checked = 0.0
+        self.old: list[int] = []  # earlier descriptors, closed a few rotations later
         self.lock = threading.Lock()
 
     def append(self, rows: list[list], activity: list | None) -> None:
         """Write one record; return once the kernel has it (no fsync); SpoolError otherwise."""
         data = line(rows, activity)
         try:
-            if self.fd is None:
-                with self.lock:
-                    if self.fd is None:
-                        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            fcntl.flock(self.fd, fcntl.LOCK_SH)  # the writer truncates the file only under LOCK_EX
-            try:
-                written = os.write(self.fd, data)
-            finally:
-                fcntl.flock(self.fd, fcntl.LOCK_UN)
+            written = os.write(self._fd(), data)
         except OSError as exc:
             raise SpoolError(f"cannot append to the decision log spool {self.path}: {exc}") from exc
         if written != len(data):
             raise SpoolError(f"the decision log spool took {written} of {len(data)} bytes")
+
+    def _fd(self) -> int:
+        now = time.monotonic()
+        if self.fd is not None and now < self.checked + REOPEN_SECONDS:
+            return self.fd
+        with self.lock:
+            if self.fd is None or (now >= self.checked + REOPEN_SECONDS and self._moved()):
+                if self.fd is not None:
+                    self.old.append(self.fd)
+                self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                while len(self.old) > 4:  # no thread still holds one this old
+                    os.close(self.old.pop(0))
+            self.checked = now
+            return self.fd
+
+    def _moved(self) -> bool:
+        try:
+            return os.stat(self.path).st_ino != os.fstat(self.fd).st_ino
+        except FileNotFoundError:
+            return True
 
     def sync(self, timeout: float = 10.0) -> None:
         """Return once every record appended so far is in the database; SpoolError otherwise."""

@@ -9,6 +9,25 @@ import threading
 import time
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
+
+ACCEPT_DELAY_PER_CONNECTION = 0.0005  # seconds
+
+
+class BalancedThreadWorker(ThreadWorker):
+    """gunicorn's gthread worker, but one that holds more connections waits a moment before
+    accepting, so that a sibling with fewer takes the connection first.
+
+    Every worker is woken for each new connection, and kept-alive connections stay with
+    the worker that accepted them; with plain gthread one worker often took every
+    connection of a burst and served them all on one core while its sibling idled
+    (docs/performance.md). This costs well under a millisecond per connection, never per request.
+    """
+
+    def accept(self, listener):
+        if self.nr_conns:
+            time.sleep(ACCEPT_DELAY_PER_CONNECTION * min(self.nr_conns, 20))
+        super().accept(listener)
 
 
 class _Gunicorn(BaseApplication):
@@ -96,7 +115,7 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
         os.environ[log_spool.SPOOL_ENV], os.environ[log_spool.SOCKET_ENV] = spool, writer.socket
     _Gunicorn({
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-        "worker_class": "gthread" if threads > 1 else "sync",
+        "worker_class": "authz_service.serve.BalancedThreadWorker" if threads > 1 else "sync",
         "accesslog": "-", "access_log_format": ACCESS_LOG,
         "timeout": 60, "graceful_timeout": 10, "child_exit": _child_exit, "post_fork": _post_fork,
     }).run()

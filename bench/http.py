@@ -74,7 +74,7 @@ def bare_server(port: int, log) -> subprocess.Popen:
 
     # The same gunicorn settings as `authz serve`, the JSON access log to a file included.
     process = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-                                "--worker-class", "gthread", "--chdir", str(ROOT), "--access-logfile", "-",
+                                "--worker-class", "authz_service.serve.BalancedThreadWorker", "--chdir", str(ROOT), "--access-logfile", "-",
                                 "--access-logformat", ACCESS_LOG, "bench.bare_app:app"],
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     time.sleep(2)
@@ -114,7 +114,7 @@ def main() -> int:
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install -y wrk")
         return 0
-    print(f"bench/http.py: wrk -t2, {args.seconds}s per run, gunicorn 2 workers x 4 threads (gthread), loopback, {os.cpu_count()} cores")
+    print(f"bench/http.py: wrk -t2, {args.seconds}s per run, gunicorn 2 workers x 4 threads (gthread, balanced accept), loopback, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
         script = lua_script(Path(tmp))
         port = free_port()

@@ -92,22 +92,39 @@ def test_a_spool_held_by_a_live_writer_is_left_alone(sqlite_app, tmp_path, monke
         os.close(lock)
 
 
-def test_the_spool_is_emptied_once_stored(sqlite_app, tmp_path, monkeypatch):
-    """Rotation: once everything in a large spool is stored, the file starts again from 0."""
+def test_rotation_moves_the_spool_aside_and_loses_nothing(sqlite_app, tmp_path, monkeypatch):
+    """Rotation: the writer moves a stored spool aside and reads on from a new one; entries an
+    appender still writes to the moved file (before it notices) are stored too."""
     spool = tmp_path / "authz.db-log-rotating.spool"
-    monkeypatch.setattr(log_server, "ROTATE_BYTES", 1)
+    monkeypatch.setattr(log_spool, "REOPEN_SECONDS", 3600)  # appenders keep the moved file
     first = _spool_some(sqlite_app, monkeypatch, spool, 5)
     with store.connection():
         ingester = log_server.Ingester(str(spool), dedupe=False)
         assert ingester.step() == 5
-        ingester.rotate()
-        assert spool.stat().st_size == 0 and ingester.offset == 0
-        second = _spool_some(sqlite_app, monkeypatch, spool, 4)
-        assert ingester.step() == 4
-        assert set(first + second) <= set(_stored_ids())
+        fresh = ingester.move_aside()
+        late = _spool_some(sqlite_app, monkeypatch, spool, 3)  # into the moved file
+        monkeypatch.setattr(log_spool, "REOPEN_SECONDS", 0)
+        second = _spool_some(sqlite_app, monkeypatch, spool, 4)  # into the new one
+        assert ingester.step() == 3 and fresh.step() == 4
+        assert set(first + late + second) <= set(_stored_ids())
         assert audit.verify().problem is None
         ingester.close(remove=True)
-    assert not spool.exists()
+        fresh.close(remove=True)
+    assert not list(tmp_path.glob("*.spool*"))
+
+
+def test_recovery_reads_moved_files_too(sqlite_app, tmp_path, monkeypatch):
+    """A killed writer's moved-aside files are part of its spool: all are stored, then removed."""
+    spool = tmp_path / "authz.db-log-rotated.spool"
+    first = _spool_some(sqlite_app, monkeypatch, spool, 3)
+    log_server.Ingester(str(spool), dedupe=False).move_aside()
+    monkeypatch.setattr(log_spool, "REOPEN_SECONDS", 0)
+    second = _spool_some(sqlite_app, monkeypatch, spool, 2)
+    with store.connection():
+        assert log_server.recover(_settings(tmp_path)) == 5
+        assert set(first + second) <= set(_stored_ids())
+        assert audit.verify().problem is None
+    assert not list(tmp_path.glob("*.spool*")) and not list(tmp_path.glob("authz.db-log-rot*.lock"))
 
 
 def test_without_a_writer_decisions_still_answer_but_reads_fail_closed(client, tmp_path, monkeypatch):
@@ -178,3 +195,27 @@ def test_a_killed_writer_is_restarted_and_nothing_is_lost(tmp_path):
     finally:
         server.stop()
     assert server.run_cli("log", "verify").returncode == 0
+
+
+def test_the_writer_rotates_and_retires_moved_files(sqlite_app, tmp_path, monkeypatch):
+    """The writer's own loop: a spool past ROTATE_BYTES is moved aside, read until quiet for
+    RETIRE_SECONDS, then removed; every entry is stored, in one valid chain."""
+    read_end, write_end = os.pipe()
+    monkeypatch.setattr("sys.stdin", os.fdopen(read_end))
+    monkeypatch.setattr(log_server, "ROTATE_BYTES", 1)
+    monkeypatch.setattr(log_server, "RETIRE_SECONDS", 0.0)
+    monkeypatch.setattr(log_spool, "REOPEN_SECONDS", 0)
+    spool = tmp_path / "authz.db-log-own.spool"
+    with store.connection():
+        writer = log_server.Server(_settings(tmp_path), str(spool), str(tmp_path / "w.sock"))
+        ids = []
+        for _ in range(3):
+            ids += _spool_some(sqlite_app, monkeypatch, spool, 2)
+            writer._ingest()
+            assert len(list(tmp_path.glob("*.spool.r*"))) <= 1  # moved files retire once quiet
+        writer._ingest()
+        assert not list(tmp_path.glob("*.spool.r*"))
+        assert set(ids) <= set(_stored_ids()) and audit.verify().problem is None
+    os.close(write_end)
+    writer.run()  # stdin closed: store the rest and exit
+    assert not list(tmp_path.glob("authz.db-log-own*"))
