@@ -11,7 +11,7 @@ import time
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
-ACCEPT_DELAY_PER_CONNECTION = 0.0005  # seconds
+ACCEPT_DELAY_PER_CONNECTION = 0.002  # seconds, up to 5 connections' worth
 
 
 class BalancedThreadWorker(ThreadWorker):
@@ -21,12 +21,12 @@ class BalancedThreadWorker(ThreadWorker):
     Every worker is woken for each new connection, and kept-alive connections stay with
     the worker that accepted them; with plain gthread one worker often took every
     connection of a burst and served them all on one core while its sibling idled
-    (docs/performance.md). This costs well under a millisecond per connection, never per request.
+    (docs/performance.md). This costs at most 10 ms per new connection, never anything per request.
     """
 
     def accept(self, listener):
         if self.nr_conns:
-            time.sleep(ACCEPT_DELAY_PER_CONNECTION * min(self.nr_conns, 20))
+            time.sleep(ACCEPT_DELAY_PER_CONNECTION * min(self.nr_conns, 5))
         super().accept(listener)
 
 

@@ -177,7 +177,32 @@ def throughput(args, tmp: Path) -> bool:
                 tally["cpu"] += _cpu_seconds(group) - cpu
                 tally["ok"], tally["bad"] = tally["ok"] + ok, tally["bad"] + bad
                 tally["slices"].append(ok)
-    return _report(args, got)
+        activity_line = served_activity(servers["on"][0])
+    met = _report(args, got)
+    print(activity_line)
+    return met
+
+
+def served_activity(port: int, reads: int = 60) -> str:
+    """An activity page over HTTP right after a decision: the log writer stores the spool first."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    body = json.dumps({"user": "ian@initech.example", "action": "port.view", "account": "initech"})
+    took = []
+    for _ in range(reads):
+        conn.request("POST", "/v1/authorize", body, headers)
+        conn.getresponse().read()
+        began = time.perf_counter()
+        conn.request("GET", "/v1/accounts/initech/activity?user=ian@initech.example&limit=50", headers=headers)
+        response = conn.getresponse()
+        response.read()
+        took.append((time.perf_counter() - began) * 1000)
+        assert response.status == 200, response.status
+    took.sort()
+    return (f"  served activity page right after a decision (sync with the log writer first): "
+            f"median {statistics.median(took):.1f} ms, p95 {took[int(len(took) * 0.95)]:.1f} ms")
 
 
 def _report(args, got: dict) -> bool:
