@@ -45,16 +45,21 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
-ACCESS_LOG = ('{"time": "%(t)s", "remote": "%(h)s", "method": "%(m)s", "path": "%(U)s", '
-              '"status": %(s)s, "bytes": "%(B)s", "duration_us": %(D)s, "pid": "%(p)s", '
-              '"request_id": "%({x-request-id}o)s"}')
-
 
 def _post_fork(server, worker):
     """In each worker: a thread waiting for the interpreter lock after I/O gets it sooner."""
     from authz_service.config import Settings
 
     sys.setswitchinterval(Settings.from_env().switch_interval_ms / 1000)
+
+
+def _post_worker_init(worker):
+    """The app is loaded: keep its long-lived objects (the policy's decision table, ~40k keys)
+    out of the garbage collector's full passes, which otherwise pause requests for milliseconds."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def _child_exit(server, worker):
@@ -116,6 +121,7 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
     _Gunicorn({
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
         "worker_class": "authz_service.serve.BalancedThreadWorker" if threads > 1 else "sync",
-        "accesslog": "-", "access_log_format": ACCESS_LOG,
+        "accesslog": "-", "logger_class": "authz_service.access_log.JsonAccessLogger",
         "timeout": 60, "graceful_timeout": 10, "child_exit": _child_exit, "post_fork": _post_fork,
+        "post_worker_init": _post_worker_init,
     }).run()
