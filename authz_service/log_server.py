@@ -88,15 +88,25 @@ class Ingester:
     def move_aside(self) -> "Ingester":
         """Rotation: rename this file aside (appenders move to a new one at the old name within
         REOPEN_SECONDS); this ingester keeps reading it. A new ingester for the name is returned."""
-        moved = f"{self.path}.r{time.time_ns()}"
-        os.rename(self.path, moved)
+        name, moved = self.path, f"{self.path}.r{time.time_ns()}"
+        if not self.replaced():
+            os.rename(self.path, moved)
         self.path, self.moved_at = moved, time.monotonic()
-        return Ingester(self.path.rsplit(".r", 1)[0], dedupe=False)
+        return Ingester(name, dedupe=False)
+
+    def replaced(self) -> bool:
+        """True when the name no longer leads to this file (removed or replaced by hand):
+        appenders follow the name, so the writer must too."""
+        try:
+            return os.stat(self.path).st_ino != os.fstat(self.fd).st_ino
+        except FileNotFoundError:
+            return True
 
     def close(self, remove: bool) -> None:
         """Close; remove the file when everything in it is stored."""
         if remove and os.fstat(self.fd).st_size == self.offset:
-            os.unlink(self.path)
+            with contextlib.suppress(FileNotFoundError):  # removed by hand already
+                os.unlink(self.path)
         os.close(self.fd)
 
 
@@ -213,7 +223,7 @@ class Server:
                     old.close(remove=True)
                     self.retired.remove(old)
             self.ingester.step()
-            if self.ingester.offset >= ROTATE_BYTES:
+            if self.ingester.offset >= ROTATE_BYTES or self.ingester.replaced():
                 self.retired.append(self.ingester)
                 self.ingester = self.ingester.move_aside()
             self.failing = ""

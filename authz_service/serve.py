@@ -114,7 +114,11 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # every worker's counters in /metrics
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authz-metrics-")
     settings = Settings.from_env()
-    spool = log_spool.new_spool_path(settings) if settings.log_writer else None
+    try:
+        spool = log_spool.new_spool_path(settings) if settings.log_writer else None
+    except OSError as exc:
+        raise SystemExit(f"cannot make the decision log spool ({exc}); set AUTHZ_LOG_SPOOL_DIR to a "
+                         "folder the service may write") from None
     if spool:  # the workers inherit where to append their entries
         writer = LogWriter(spool).start()
         os.environ[log_spool.SPOOL_ENV], os.environ[log_spool.SOCKET_ENV] = spool, writer.socket

@@ -219,3 +219,24 @@ def test_the_writer_rotates_and_retires_moved_files(sqlite_app, tmp_path, monkey
     os.close(write_end)
     writer.run()  # stdin closed: store the rest and exit
     assert not list(tmp_path.glob("authz.db-log-own*"))
+
+
+def test_a_spool_removed_by_hand_is_followed(sqlite_app, tmp_path, monkeypatch):
+    """If the spool file is removed under a running writer, appenders make a new one at the
+    name and the writer follows it: nothing appended afterwards waits unseen."""
+    read_end, write_end = os.pipe()
+    monkeypatch.setattr("sys.stdin", os.fdopen(read_end))
+    monkeypatch.setattr(log_spool, "REOPEN_SECONDS", 0)
+    spool = tmp_path / "authz.db-log-removed.spool"
+    with store.connection():
+        writer = log_server.Server(_settings(tmp_path), str(spool), str(tmp_path / "w.sock"))
+        first = _spool_some(sqlite_app, monkeypatch, spool, 2)
+        writer._ingest()
+        spool.unlink()
+        writer._ingest()  # notices; reads on from whatever file takes the name
+        later = _spool_some(sqlite_app, monkeypatch, spool, 3)
+        writer._ingest()
+        assert set(first + later) <= set(_stored_ids())
+    os.close(write_end)
+    writer.run()
+    assert not writer.failing and not list(tmp_path.glob("authz.db-log-removed*"))
