@@ -25,7 +25,7 @@ from datetime import datetime
 
 from authz_service import decision_log, store
 from authz_service.config import Settings
-from authz_service.log_spool import records, spool_family
+from authz_service.log_spool import hold, lock_path, name_moved, records, spool_family
 from authz_service.store import decisions as store_decisions
 from authz_service.store import summary
 
@@ -89,18 +89,10 @@ class Ingester:
         """Rotation: rename this file aside (appenders move to a new one at the old name within
         REOPEN_SECONDS); this ingester keeps reading it. A new ingester for the name is returned."""
         name, moved = self.path, f"{self.path}.r{time.time_ns()}"
-        if not self.replaced():
+        if not name_moved(self.path, self.fd):
             os.rename(self.path, moved)
         self.path, self.moved_at = moved, time.monotonic()
         return Ingester(name, dedupe=False)
-
-    def replaced(self) -> bool:
-        """True when the name no longer leads to this file (removed or replaced by hand):
-        appenders follow the name, so the writer must too."""
-        try:
-            return os.stat(self.path).st_ino != os.fstat(self.fd).st_ino
-        except FileNotFoundError:
-            return True
 
     def close(self, remove: bool) -> None:
         """Close; remove the file when everything in it is stored."""
@@ -116,13 +108,9 @@ def _base(path: str) -> str:
     return os.path.join(folder, name[: name.rindex(".spool") + len(".spool")])
 
 
-def _lock_path(spool: str) -> str:
-    return _base(spool)[: -len(".spool")] + ".lock"
-
-
 def _claim(spool: str) -> int | None:
-    """Lock a spool's writer lock; None when a live writer holds it."""
-    fd = os.open(_lock_path(spool), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    """The spool's lock, exclusively; None while any process of its server still holds it."""
+    fd = os.open(lock_path(spool), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -137,11 +125,11 @@ def _files_of(spool: str) -> list[str]:
     return sorted(rotated, key=lambda p: int(p.rsplit(".r", 1)[1])) + [spool]
 
 
-def store_all(spool: str) -> int:
-    """Store every file of a spool whose writer is gone (claimed), leaving out stored entries;
-    remove the files. How many records were read."""
+def store_files(paths: list[str]) -> int:
+    """Store every record of these spool files whose writer is gone, leaving out entries
+    already stored; remove each file once read to its end. How many records were read."""
     stored = 0
-    for path in _files_of(spool):
+    for path in paths:
         if os.path.exists(path):
             ingester = Ingester(path, dedupe=True)
             stored += ingester.step()
@@ -161,8 +149,8 @@ def recover(settings: Settings, own: str | None = None) -> int:
         if lock is None:
             continue
         try:
-            stored += store_all(spool)
-            os.unlink(_lock_path(spool))
+            stored += store_files(_files_of(spool))
+            os.unlink(lock_path(spool))
         finally:
             os.close(lock)
     if stored:
@@ -174,13 +162,9 @@ class Server:
     """Own spool in, database out; "sync" answered on the socket."""
 
     def __init__(self, settings: Settings, spool: str, socket_path: str):
-        self.lock = _claim(spool)
-        if self.lock is None:
-            raise SystemExit(f"another log writer holds {spool}")
+        self.lock = hold(spool)
         recover(settings, own=spool)
-        for path in _files_of(spool)[:-1]:  # a restarted writer: what its predecessor moved aside
-            Ingester(path, dedupe=True).step()
-            os.unlink(path)
+        store_files(_files_of(spool)[:-1])  # a restarted writer: what its predecessor moved aside
         self.ingester = Ingester(spool, dedupe=True)  # and its spool may be stored in part
         self.ingester.step()
         self.ingester.dedupe = False
@@ -223,7 +207,7 @@ class Server:
                     old.close(remove=True)
                     self.retired.remove(old)
             self.ingester.step()
-            if self.ingester.offset >= ROTATE_BYTES or self.ingester.replaced():
+            if self.ingester.offset >= ROTATE_BYTES or name_moved(self.ingester.path, self.ingester.fd):
                 self.retired.append(self.ingester)
                 self.ingester = self.ingester.move_aside()
             self.failing = ""
@@ -262,7 +246,7 @@ class Server:
             old.close(remove=not self.failing)
         self.ingester.close(remove=not self.failing)
         if not self.failing:
-            os.unlink(self.ingester.path[: -len(".spool")] + ".lock")
+            os.unlink(lock_path(self.ingester.path))
         os.close(self.lock)
 
 

@@ -14,6 +14,7 @@ A line: "\\n" + JSON {"rows": [[content columns..., hashed content], ...],
 failed write left short, so a record always stands on its own line).
 """
 
+import fcntl
 import hashlib
 import json
 import os
@@ -48,6 +49,29 @@ def new_spool_path(settings) -> str | None:
         return None
     os.makedirs(family[0], exist_ok=True)
     return os.path.join(family[0], f"{family[1]}-{uuid.uuid4().hex[:12]}.spool")
+
+
+def lock_path(spool: str) -> str:
+    """The lock file of a spool (a moved-aside `<spool>.r<time>` belongs to its spool's lock)."""
+    folder, name = os.path.split(spool)
+    return os.path.join(folder, name[: name.rindex(".spool")] + ".lock")
+
+
+def hold(spool: str) -> int:
+    """Mark a spool live: a shared lock, held by every process of the server that writes it
+    (the master takes it before forking the workers; the log writer takes its own). Recovery
+    takes a spool only when it gets the lock exclusively, so only once all of them are gone."""
+    fd = os.open(lock_path(spool), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)  # forks keep it
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
+
+
+def name_moved(path: str, fd: int) -> bool:
+    """True when `path` no longer leads to the file open as `fd` (moved aside, removed, replaced)."""
+    try:
+        return os.stat(path).st_ino != os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return True
 
 
 class SpoolError(Exception):
@@ -111,7 +135,7 @@ class Spool:
         if self.fd is not None and now < self.checked + REOPEN_SECONDS:
             return self.fd
         with self.lock:
-            if self.fd is None or (now >= self.checked + REOPEN_SECONDS and self._moved()):
+            if self.fd is None or (now >= self.checked + REOPEN_SECONDS and name_moved(self.path, self.fd)):
                 if self.fd is not None:
                     self.old.append(self.fd)
                 self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -119,12 +143,6 @@ class Spool:
                     os.close(self.old.pop(0))
             self.checked = now
             return self.fd
-
-    def _moved(self) -> bool:
-        try:
-            return os.stat(self.path).st_ino != os.fstat(self.fd).st_ino
-        except FileNotFoundError:
-            return True
 
     def sync(self, timeout: float = 10.0) -> None:
         """Return once every record appended so far is in the database; SpoolError otherwise."""

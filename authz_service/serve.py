@@ -77,7 +77,10 @@ class LogWriter:
     """
 
     def __init__(self, spool: str):
+        from authz_service import log_spool
+
         self.spool = spool
+        self.lock = log_spool.hold(spool)  # inherited by the workers: the spool is live while any runs
         self.socket = os.path.join(tempfile.mkdtemp(prefix="authz-log-"), "writer.sock")
         self.process: subprocess.Popen | None = None
 

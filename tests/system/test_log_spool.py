@@ -79,17 +79,20 @@ def test_a_left_spool_is_stored_once_with_a_valid_chain(sqlite_app, tmp_path, mo
     assert not list(tmp_path.glob("*.spool"))
 
 
-def test_a_spool_held_by_a_live_writer_is_left_alone(sqlite_app, tmp_path, monkeypatch):
-    """A running server's spool is its writer's own: recovery skips it while the lock is held."""
+def test_a_spool_held_by_a_live_server_is_left_alone(sqlite_app, tmp_path, monkeypatch):
+    """A running server's spool is its own: while any of its processes holds the spool's lock
+    (a worker, say, while the writer restarts), recovery leaves the spool alone."""
     spool = tmp_path / "authz.db-log-live.spool"
     _spool_some(sqlite_app, monkeypatch, spool, 3)
-    lock = log_server._claim(str(spool))
+    lock = log_spool.hold(str(spool))
     try:
         with store.connection():
             assert log_server.recover(_settings(tmp_path)) == 0
         assert spool.exists()
     finally:
         os.close(lock)
+    with store.connection():
+        assert log_server.recover(_settings(tmp_path)) == 3
 
 
 def test_rotation_moves_the_spool_aside_and_loses_nothing(sqlite_app, tmp_path, monkeypatch):
