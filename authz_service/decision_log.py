@@ -156,13 +156,14 @@ def append(entries: list[dict], activity: tuple[list[str], datetime] | None = No
     ids = [entry["id"] for entry, _, _ in prepared]
     if not prepared and not activity:
         return []
+    nested = store.in_transaction()  # the caller's transaction commits them, with its own changes
     spool = log_spool.current()
-    if spool is not None and not store.in_transaction():
+    if spool is not None and not nested:
         _to_spool(spool, prepared, activity)
         return ids
     also = (lambda: summary.note_activity(*activity)) if activity and activity[0] else None
     ticket = Ticket(prepared, also)
-    if store.in_transaction():  # the caller's transaction commits them, with its own changes
+    if nested:
         write([ticket], nested=True)
     else:
         _writer.submit(ticket)

@@ -63,11 +63,15 @@ def from_validation(messages) -> ApiError:
                     fields=messages)
 
 
+def extra_headers(status: int) -> list[tuple[str, str]]:
+    """Headers an error answer carries besides its body: a 503 says when to retry."""
+    return [("Retry-After", "1")] if status == 503 else []
+
+
 def handle_api_error(exc: ApiError):
-    """Render an ApiError (a 503 says when to retry)."""
+    """Render an ApiError."""
     response = jsonify(body(exc.code, exc.message, exc.details))
-    if exc.status == 503:
-        response.headers["Retry-After"] = "1"
+    response.headers.extend(extra_headers(exc.status))
     return response, exc.status
 
 
@@ -87,10 +91,13 @@ def handle_http_exception(exc: HTTPException):
     return response, code
 
 
+UNEXPECTED = ("internal", "unexpected error; it has been logged")
+
+
 def handle_unexpected(exc: Exception):
     """Never a stack trace to the caller; the log keeps it."""
     log.exception("unexpected error")
-    return jsonify(body("internal", "unexpected error; it has been logged")), 500
+    return jsonify(body(*UNEXPECTED)), 500
 
 
 def _strip_location(messages: dict) -> dict:
@@ -102,7 +109,7 @@ def _strip_location(messages: dict) -> dict:
     return messages
 
 
-def _translate(exc: Exception) -> ApiError:
+def translate(exc: Exception) -> ApiError:
     """Domain exceptions from the layers below, in the contract's terms."""
     from authz_service import cursors, decision_log, decisions
     from authz_service.store import Conflict, DatabaseError, IntegrityError, NotFound
@@ -139,7 +146,7 @@ def init_app(app) -> None:
 
     for kind in (NotFound, Conflict, decisions.Denied, decisions.UnknownAction, cursors.InvalidCursor,
                  DatabaseError, decision_log.LogUnavailable):
-        app.register_error_handler(kind, lambda exc: handle_api_error(_translate(exc)))
+        app.register_error_handler(kind, lambda exc: handle_api_error(translate(exc)))
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -13,6 +13,8 @@ import json
 import logging
 import time
 
+from werkzeug.http import HTTP_STATUS_CODES
+
 from authz_service import decisions, metrics, store
 from authz_service.api import errors
 from authz_service.api.base import has_nul
@@ -108,13 +110,12 @@ class FastAuthorize:
 
 
 def _error(exc: Exception) -> tuple[str, bytes, list]:
+    """The answer errors.init_app's handlers give for exc, as (status line, body, headers)."""
     try:
-        api_error = errors._translate(exc)
+        api_error = errors.translate(exc)
     except Exception:
         log.exception("unexpected error")
-        return "500 INTERNAL SERVER ERROR", _json(errors.body("internal", "unexpected error; it has been logged")), []
-    reason = {400: "BAD REQUEST", 403: "FORBIDDEN", 404: "NOT FOUND", 409: "CONFLICT",
-              422: "UNPROCESSABLE ENTITY", 503: "SERVICE UNAVAILABLE"}.get(api_error.status, "ERROR")
-    extra = [("Retry-After", "1")] if api_error.status == 503 else []
+        api_error = errors.ApiError(500, *errors.UNEXPECTED)
+    status = f"{api_error.status} {HTTP_STATUS_CODES[api_error.status].upper()}"
     payload = _json(errors.body(api_error.code, api_error.message, api_error.details))
-    return f"{api_error.status} {reason}", payload, extra
+    return status, payload, errors.extra_headers(api_error.status)

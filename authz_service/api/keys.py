@@ -11,21 +11,17 @@ from authz_service.store import keys as store_keys
 SCOPES = ("decide", "manage", "audit")
 
 
-class CallerError(ApiError):
-    """No usable key: answered 401."""
-
-
 def caller_for(header: str, bootstrap: str | None) -> dict:
-    """The caller named by an Authorization header: {"name", "scopes"}; CallerError if none."""
+    """The caller named by an Authorization header: {"name", "scopes"}; a 401 ApiError if none."""
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
-        raise CallerError(401, "unauthorized", "an API key is needed: Authorization: Bearer <key>")
+        raise ApiError(401, "unauthorized", "an API key is needed: Authorization: Bearer <key>")
     key = key.strip()
     if bootstrap and hmac.compare_digest(key.encode(), bootstrap.encode()):
         return {"name": "bootstrap", "scopes": frozenset(SCOPES)}
     found = store_keys.find(key)
     if found is None:
-        raise CallerError(401, "unauthorized", "unknown, revoked or expired API key")
+        raise ApiError(401, "unauthorized", "unknown, revoked or expired API key")
     return found
 
 
