@@ -31,8 +31,8 @@ class BalancedThreadWorker(ThreadWorker):
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict):
-        self.options = options
+    def __init__(self, options: dict, app=None):
+        self.options, self.app = options, app
         super().__init__()
 
     def load_config(self):
@@ -40,6 +40,8 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        if self.app is not None:
+            return self.app
         from authz_service import create_app
 
         return create_app()
@@ -125,10 +127,22 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
     if spool:  # the workers inherit where to append their entries
         writer = LogWriter(spool).start()
         os.environ[log_spool.SPOOL_ENV], os.environ[log_spool.SOCKET_ENV] = spool, writer.socket
-    _Gunicorn({
+    _Gunicorn(gunicorn_options(host, port, workers, threads)).run()
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
+    """The gunicorn settings of `authz serve` (bench/http.py serves its bare endpoint with them too)."""
+    return {
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
         "worker_class": "authz_service.serve.BalancedThreadWorker" if threads > 1 else "sync",
         "accesslog": "-", "logger_class": "authz_service.access_log.JsonAccessLogger",
         "timeout": 60, "graceful_timeout": 10, "child_exit": _child_exit, "post_fork": _post_fork,
         "post_worker_init": _post_worker_init,
-    }).run()
+    }
+
+
+def serve_app(app, options: dict) -> None:
+    """Serve another WSGI app with these options (the benchmark's bare endpoint)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # _child_exit marks workers dead there
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authz-metrics-")
+    _Gunicorn(options, app).run()

@@ -1,12 +1,12 @@
-"""The ceiling of the stack: a bare Flask JSON endpoint, served like the service (bench/http.py)."""
+"""The ceiling of the stack: a bare Flask JSON endpoint, served like the service (bench/http.py).
+
+    python -m bench.bare_app PORT WORKERS THREADS   # gunicorn with `authz serve`'s settings
+"""
 
 import sys
 
 from flask import Flask, jsonify, request
 
-from authz_service.config import Settings
-
-sys.setswitchinterval(Settings().switch_interval_ms / 1000)  # as `authz serve` sets it in its workers
 app = Flask(__name__)
 
 
@@ -16,3 +16,10 @@ def authorize():
     body = request.get_json()
     return jsonify({"allowed": True, "decision_id": "0", "group": "admin", "reason": body["user"],
                     "rule": "bare"})
+
+
+if __name__ == "__main__":
+    from authz_service.serve import gunicorn_options, serve_app
+
+    port, workers, threads = (int(a) for a in sys.argv[1:4])
+    serve_app(app, gunicorn_options("127.0.0.1", port, workers, threads))

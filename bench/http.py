@@ -74,12 +74,9 @@ def worker_rss_mb(master_pid: int) -> list[float]:
 
 
 def bare_server(port: int, log) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    # The same gunicorn settings as `authz serve`, the JSON access log to a file included.
-    process = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "--threads", str(THREADS),
-                                "--worker-class", "authz_service.serve.BalancedThreadWorker", "--chdir", str(ROOT), "--access-logfile", "-",
-                                "--logger-class", "authz_service.access_log.JsonAccessLogger", "bench.bare_app:app"],
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    """bench/bare_app.py under exactly `authz serve`'s gunicorn settings (serve.gunicorn_options)."""
+    process = subprocess.Popen([sys.executable, "-m", "bench.bare_app", str(port), str(WORKERS), str(THREADS)],
+                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     time.sleep(2)
     return process
 
