@@ -200,46 +200,54 @@ def test_a_killed_writer_is_restarted_and_nothing_is_lost(tmp_path):
     assert server.run_cli("log", "verify").returncode == 0
 
 
-def test_the_writer_rotates_and_retires_moved_files(sqlite_app, tmp_path, monkeypatch):
-    """The writer's own loop: a spool past ROTATE_BYTES is moved aside, read until quiet for
-    RETIRE_SECONDS, then removed; every entry is stored, in one valid chain."""
+@pytest.fixture
+def writer(sqlite_app, tmp_path, monkeypatch):
+    """A log writer in this process on tmp_path's spool; `writer.stop()` closes its stdin and
+    runs it to its end (store the rest, exit). Appenders follow a moved spool at once."""
     read_end, write_end = os.pipe()
     monkeypatch.setattr("sys.stdin", os.fdopen(read_end))
-    monkeypatch.setattr(log_server, "ROTATE_BYTES", 1)
-    monkeypatch.setattr(log_server, "RETIRE_SECONDS", 0.0)
     monkeypatch.setattr(log_spool, "REOPEN_SECONDS", 0)
     spool = tmp_path / "authz.db-log-own.spool"
     with store.connection():
-        writer = log_server.Server(_settings(tmp_path), str(spool), str(tmp_path / "w.sock"))
+        server = log_server.Server(_settings(tmp_path), str(spool), str(tmp_path / "w.sock"))
+    server.spool = spool
+
+    def stop():
+        os.close(write_end)
+        server.run()
+
+    server.stop = stop
+    return server
+
+
+def test_the_writer_rotates_and_retires_moved_files(sqlite_app, writer, tmp_path, monkeypatch):
+    """The writer's own loop: a spool past ROTATE_BYTES is moved aside, read until quiet for
+    RETIRE_SECONDS, then removed; every entry is stored, in one valid chain."""
+    monkeypatch.setattr(log_server, "ROTATE_BYTES", 1)
+    monkeypatch.setattr(log_server, "RETIRE_SECONDS", 0.0)
+    with store.connection():
         ids = []
         for _ in range(3):
-            ids += _spool_some(sqlite_app, monkeypatch, spool, 2)
+            ids += _spool_some(sqlite_app, monkeypatch, writer.spool, 2)
             writer._ingest()
             assert len(list(tmp_path.glob("*.spool.r*"))) <= 1  # moved files retire once quiet
         writer._ingest()
         assert not list(tmp_path.glob("*.spool.r*"))
         assert set(ids) <= set(_stored_ids()) and audit.verify().problem is None
-    os.close(write_end)
-    writer.run()  # stdin closed: store the rest and exit
+    writer.stop()  # stdin closed: store the rest and exit
     assert not list(tmp_path.glob("authz.db-log-own*"))
 
 
-def test_a_spool_removed_by_hand_is_followed(sqlite_app, tmp_path, monkeypatch):
+def test_a_spool_removed_by_hand_is_followed(sqlite_app, writer, tmp_path, monkeypatch):
     """If the spool file is removed under a running writer, appenders make a new one at the
     name and the writer follows it: nothing appended afterwards waits unseen."""
-    read_end, write_end = os.pipe()
-    monkeypatch.setattr("sys.stdin", os.fdopen(read_end))
-    monkeypatch.setattr(log_spool, "REOPEN_SECONDS", 0)
-    spool = tmp_path / "authz.db-log-removed.spool"
     with store.connection():
-        writer = log_server.Server(_settings(tmp_path), str(spool), str(tmp_path / "w.sock"))
-        first = _spool_some(sqlite_app, monkeypatch, spool, 2)
+        first = _spool_some(sqlite_app, monkeypatch, writer.spool, 2)
         writer._ingest()
-        spool.unlink()
+        writer.spool.unlink()
         writer._ingest()  # notices; reads on from whatever file takes the name
-        later = _spool_some(sqlite_app, monkeypatch, spool, 3)
+        later = _spool_some(sqlite_app, monkeypatch, writer.spool, 3)
         writer._ingest()
         assert set(first + later) <= set(_stored_ids())
-    os.close(write_end)
-    writer.run()
-    assert not writer.failing and not list(tmp_path.glob("authz.db-log-removed*"))
+    writer.stop()
+    assert not writer.failing and not list(tmp_path.glob("authz.db-log-own*"))
