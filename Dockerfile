@@ -10,7 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./
 COPY authz_service ./authz_service
-RUN pip install --no-cache-dir -c constraints.txt . \
+# gunicorn-h1c (gunicorn's C request parser) is published as source only: a compiler for the
+# build, removed again in the same layer.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install --no-cache-dir -c constraints.txt . \
+    && apt-get purge -y --auto-remove gcc libc6-dev && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /app authz \
     && mkdir -p /data/spool && chown -R authz /data
 COPY policies ./policies

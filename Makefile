@@ -35,6 +35,7 @@ lint: install ## ruff, and the committed permission matrix must match the policy
 bench: install ## benchmarks, each printing ratios measured in one run
 	$(BIN)/python bench/decide.py
 	$(BIN)/python bench/links.py
+	$(BIN)/python bench/http_stack.py
 	$(BIN)/python bench/http.py
 
 soak: install ## the reliability and security suites, 10x longer, with their summary table

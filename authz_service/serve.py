@@ -138,6 +138,9 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
         "accesslog": "-", "logger_class": "authz_service.access_log.JsonAccessLogger",
         "timeout": 60, "graceful_timeout": 10, "child_exit": _child_exit, "post_fork": _post_fork,
         "post_worker_init": _post_worker_init,
+        # gunicorn's C request parser (gunicorn-h1c, a pinned dependency), with the same header
+        # policy as its Python one; "fast" fails at start rather than falling back unnoticed.
+        "http_parser": "fast",
     }
 
 
