@@ -1,33 +1,54 @@
 """Running create_app() under gunicorn (`authz serve`)."""
 
+import errno
 import logging
 import os
+import selectors
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from functools import partial
 
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 ACCEPT_DELAY_PER_CONNECTION = 0.002  # seconds, up to 5 connections' worth
 
 
 class BalancedThreadWorker(ThreadWorker):
-    """gunicorn's gthread worker, but one that holds more connections waits a moment before
-    accepting, so that a sibling with fewer takes the connection first.
+    """gunicorn's gthread worker with two changes to how it takes a new connection.
 
-    Every worker is woken for each new connection, and kept-alive connections stay with
-    the worker that accepted them; with plain gthread one worker often took every
-    connection of a burst and served them all on one core while its sibling idled
-    (docs/performance.md). This costs at most 10 ms per new connection, never anything per request.
+    Balanced accept: a worker that holds more connections waits a moment before
+    accepting, so that a sibling with fewer takes the connection first. Every worker is
+    woken for each new connection, and kept-alive connections stay with the worker that
+    accepted them; with plain gthread one worker often took every connection of a burst
+    and served them all on one core while its sibling idled (docs/performance.md). This
+    costs at most 10 ms per new connection, never anything per request.
+
+    Poller first: a new connection waits in the worker's poller until its first bytes
+    arrive, as a kept-alive one does, instead of in a pool thread (gunicorn's gthread
+    gives it a thread that waits up to 5 s). A client that connects and sends nothing
+    then holds no thread, and is closed after the keep-alive timeout. This is what
+    makes one thread per worker (`--threads 1`) safe to run.
     """
 
     def accept(self, listener):
         if self.nr_conns:
             time.sleep(ACCEPT_DELAY_PER_CONNECTION * min(self.nr_conns, 5))
-        super().accept(listener)
+        try:
+            client, address = listener.accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        conn = TConn(self.cfg, client, address, listener.getsockname())  # non-blocking until served
+        conn.timeout = time.monotonic() + self.cfg.keepalive  # murder_pending closes it then
+        self.pending_conns.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ,
+                             partial(self.on_pending_socket_readable, conn))
 
 
 class _Gunicorn(BaseApplication):
@@ -110,7 +131,7 @@ class LogWriter:
 
 
 def run(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve on host:port with `workers` processes of `threads` threads each (1: sync workers)."""
+    """Serve on host:port with `workers` processes of `threads` threads each."""
     # Not decision_log here: prometheus_client must be imported in the workers, after the
     # multiprocess folder is set, or each worker's counters stay in its own memory.
     from authz_service import log_spool
@@ -134,7 +155,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
     """The gunicorn settings of `authz serve` (bench/http.py serves its bare endpoint with them too)."""
     return {
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-        "worker_class": "authz_service.serve.BalancedThreadWorker" if threads > 1 else "sync",
+        "worker_class": "authz_service.serve.BalancedThreadWorker",
         "accesslog": "-", "logger_class": "authz_service.access_log.JsonAccessLogger",
         "timeout": 60, "graceful_timeout": 10, "child_exit": _child_exit, "post_fork": _post_fork,
         "post_worker_init": _post_worker_init,

@@ -12,7 +12,7 @@ CHECK = {"user": "lee@acme.example", "action": "port.create", "account": "hooli"
 
 @pytest.fixture
 def server(tmp_path):
-    running = Server(tmp_path, workers=2, threads=1)  # sync workers: each takes one at a time
+    running = Server(tmp_path, workers=2, threads=1)  # one thread each: each takes one at a time
     running.load_demo()
     running.start()
     yield running

@@ -93,3 +93,58 @@ def test_metrics_add_up_every_worker(served):
         line = next(x for x in text.splitlines()
                     if x.startswith('authz_decisions_total{action="lag.manage_members",allowed="true"}'))
         assert float(line.split()[-1]) == 40.0
+
+
+@pytest.mark.slow
+def test_an_idle_connection_does_not_hold_a_worker_thread(tmp_path):
+    """A client that connects and sends nothing waits in the worker's poller, not in one of
+    its threads: with one worker of one thread, another caller is answered meanwhile
+    (gunicorn's gthread would hold its thread for 5 s waiting for the idle one's request).
+    The idle connection is closed after the keep-alive timeout."""
+    from tests.system.server import KEY, Server
+
+    server = Server(tmp_path, workers=1, threads=1)
+    server.load_demo()
+    server.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port)) as idle:
+            time.sleep(0.5)  # the worker has accepted it by now
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{server.port}/v1/authorize", method="POST",
+                data=json.dumps({"user": "ada@acme.example", "action": "port.view",
+                                 "account": "initech"}).encode(),
+                headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=3) as response:
+                assert json.loads(response.read())["allowed"] is True
+            idle.settimeout(30)
+            assert idle.recv(1) == b""  # closed by the server, having sent nothing
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_one_thread_workers_keep_connections_alive(tmp_path):
+    """`--threads 1`: gthread workers with one thread each, which keep a connection alive
+    between requests (sync workers would close it after every answer)."""
+    import http.client
+
+    from tests.system.server import KEY, Server
+
+    server = Server(tmp_path, workers=1, threads=1)
+    server.load_demo()
+    server.start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        body = json.dumps({"user": "ada@acme.example", "action": "port.view", "account": "initech"})
+        headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+        sockets = []
+        for _ in range(3):
+            connection.request("POST", "/v1/authorize", body=body, headers=headers)
+            response = connection.getresponse()
+            assert response.status == 200 and json.loads(response.read())["allowed"] is True
+            assert response.getheader("Connection", "").lower() != "close"
+            sockets.append(connection.sock)
+        assert sockets[0] is not None and sockets.count(sockets[0]) == 3  # one connection throughout
+        connection.close()
+    finally:
+        server.stop()
