@@ -121,6 +121,14 @@ def report(rows: list[dict], bare: dict, rss: dict) -> bool:
     return ok
 
 
+def machine_reference() -> float:
+    """Seconds for a fixed piece of pure-Python work: how fast this machine is right now
+    (the same code has given 0.32 to 0.45 s here within an hour), to compare runs by."""
+    start = time.perf_counter()
+    sum(range(10**7))
+    return time.perf_counter() - start
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
@@ -136,6 +144,7 @@ def main() -> int:
         print("wrk is not installed: apt-get install -y wrk")
         return 0
     print(f"bench/http.py: wrk -t{WRK_THREADS}, {args.seconds}s per run, gunicorn {WORKERS} workers x {THREADS} threads (gthread, balanced accept), loopback, {os.cpu_count()} cores")
+    reference = machine_reference()
     with tempfile.TemporaryDirectory() as tmp:
         script = lua_script(Path(tmp))
         port = free_port()
@@ -160,6 +169,8 @@ def main() -> int:
                 server.stop()
         bare, rows = got.pop(BARE), list(got.values())
     ok = report(rows, bare, rss)
+    print(f"machine reference (sum(range(10**7))): {reference:.3f} s before the run, "
+          f"{machine_reference():.3f} s after")
     return 1 if args.strict and not ok else 0
 
 
