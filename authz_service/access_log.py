@@ -40,7 +40,8 @@ class JsonAccessLogger(Logger):
             self.exception("access log line not written")
 
     def _write(self, line: str) -> None:
-        """The line to each handler, as `access_log.info` would write it, or through it."""
+        """The line to each handler as `access_log.info` would write it: directly when every
+        handler is plain, else through logging."""
         handlers = self.access_log.handlers
         if not handlers or not all(_plain(h) for h in handlers) or self.access_log.disabled:
             self.access_log.info("%s", line)

@@ -1,4 +1,4 @@
-"""`authz serve`'s JSON access log (R8.3: every request traceable by its X-Request-Id)."""
+"""`authz serve`'s JSON access log: a line per request, with the X-Request-Id it answered (docs/deploy.md)."""
 
 import json
 import logging
