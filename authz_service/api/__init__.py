@@ -22,6 +22,7 @@ from authz_service.api import (
     services,
     sessions,
 )
+from authz_service.api.base import refuse_nul
 
 BLUEPRINTS = [ops.blp, directory.blp, decide.blp, links.blp, invites.blp, sessions.blp, contacts.blp,
               notifications.blp, services.blp, customers.blp, logs.blp]
@@ -81,8 +82,7 @@ def init_app(app) -> flask_smorest.Api:
         g.started = time.perf_counter()
         if "" in request.args:
             raise errors.ApiError(400, "malformed", "a query parameter has no name")
-        if any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
-            raise errors.ApiError(422, "invalid", "text may not contain NUL characters (U+0000)")
+        refuse_nul(list(request.args.items(multi=True)))
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length and request.content_length > limit:
             raise errors.ApiError(413, "request_too_large", "the body is too large")

@@ -19,8 +19,7 @@ class Parser(FlaskParser):
 
     def _raw_load_json(self, req):
         data = super()._raw_load_json(req)
-        if has_nul(data):
-            raise ApiError(422, "invalid", "text may not contain NUL characters (U+0000)")
+        refuse_nul(data)
         return data
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
@@ -35,14 +34,21 @@ class Parser(FlaskParser):
 
 
 def has_nul(value) -> bool:
-    """True when any text in a parsed JSON value holds U+0000, which no store can keep (PostgreSQL)."""
+    """True when any text in a parsed JSON value (or a list of query pairs) holds U+0000,
+    which no store can keep (PostgreSQL)."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
         return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return any(has_nul(v) for v in value)
     return False
+
+
+def refuse_nul(value) -> None:
+    """The 422 for text holding U+0000 (has_nul), in a body or a query."""
+    if has_nul(value):
+        raise ApiError(422, "invalid", "text may not contain NUL characters (U+0000)")
 
 
 class Blueprint(flask_smorest.Blueprint):
