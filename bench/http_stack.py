@@ -28,10 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-KEY = "bench-key-0123456789abcdef0123456789"
-CHECKS = [("rita@acme.example", "port.create", "initech"), ("sam@acme.example", "port.edit", "initech"),
-          ("ada@acme.example", "billing.view", "umbrella"), ("gina@globex.example", "port.view", "acme"),
-          ("ian@initech.example", "port.delete", "initech"), ("lee@acme.example", "port.view", "hooli")]
+from bench.http import BARE, CHECKS  # noqa: E402  (the same requests and names as the served bench)
+from tests.system.server import KEY  # noqa: E402
 
 
 def requests() -> list[bytes]:
@@ -58,7 +56,7 @@ def apps(tmp: Path) -> dict:
     from authz_service import create_app
     from bench.bare_app import app as bare
 
-    return {"bare Flask JSON endpoint": bare, "authorize, SQLite, log on": create_app()}
+    return {BARE: bare, "authorize, SQLite, log on": create_app()}
 
 
 def worker(app, parser: str, direct_log: bool, log_path: Path):
