@@ -25,7 +25,7 @@ from datetime import datetime
 
 from authz_service import decision_log, store
 from authz_service.config import Settings
-from authz_service.log_spool import hold, lock_path, name_moved, records, spool_family
+from authz_service.log_spool import hold, lock_path, name_moved, records, spool_family, spool_of
 from authz_service.store import decisions as store_decisions
 from authz_service.store import summary
 
@@ -102,12 +102,6 @@ class Ingester:
         os.close(self.fd)
 
 
-def _base(path: str) -> str:
-    """The live spool a (possibly rotated) spool file belongs to."""
-    folder, name = os.path.split(path)
-    return os.path.join(folder, name[: name.rindex(".spool") + len(".spool")])
-
-
 def _claim(spool: str) -> int | None:
     """The spool's lock, exclusively; None while any process of its server still holds it."""
     fd = os.open(lock_path(spool), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -144,7 +138,7 @@ def recover(settings: Settings, own: str | None = None) -> int:
         return 0
     stored = 0
     found = glob.glob(os.path.join(family[0], glob.escape(family[1]) + "-*.spool*"))
-    for spool in sorted({_base(p) for p in found} - {own}):
+    for spool in sorted({spool_of(p) for p in found} - {own}):
         lock = _claim(spool)
         if lock is None:
             continue

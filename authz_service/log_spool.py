@@ -51,10 +51,15 @@ def new_spool_path(settings) -> str | None:
     return os.path.join(family[0], f"{family[1]}-{uuid.uuid4().hex[:12]}.spool")
 
 
+def spool_of(path: str) -> str:
+    """The live spool a spool file belongs to (itself, or the one a `<spool>.r<time>` was moved from)."""
+    folder, name = os.path.split(path)
+    return os.path.join(folder, name[: name.rindex(".spool") + len(".spool")])
+
+
 def lock_path(spool: str) -> str:
     """The lock file of a spool (a moved-aside `<spool>.r<time>` belongs to its spool's lock)."""
-    folder, name = os.path.split(spool)
-    return os.path.join(folder, name[: name.rindex(".spool")] + ".lock")
+    return spool_of(spool).removesuffix(".spool") + ".lock"
 
 
 def hold(spool: str) -> int:
