@@ -154,14 +154,16 @@ def append(entries: list[dict], activity: tuple[list[str], datetime] | None = No
     """
     prepared = [_prepare(e) for e in entries]
     ids = [entry["id"] for entry, _, _ in prepared]
-    if not prepared and not activity:
+    if activity and not activity[0]:
+        activity = None  # no customer to update
+    if not prepared and activity is None:
         return []
     nested = store.in_transaction()  # the caller's transaction commits them, with its own changes
     spool = log_spool.current()
     if spool is not None and not nested:
         _to_spool(spool, prepared, activity)
         return ids
-    also = (lambda: summary.note_activity(*activity)) if activity and activity[0] else None
+    also = (lambda: summary.note_activity(*activity)) if activity else None
     ticket = Ticket(prepared, also)
     if nested:
         write([ticket], nested=True)
@@ -176,7 +178,7 @@ def append(entries: list[dict], activity: tuple[list[str], datetime] | None = No
 
 def _to_spool(spool: log_spool.Spool, prepared: list[tuple], activity) -> None:
     rows = [[*store.row_to_wire(start), body.decode()] for _, body, start in prepared]
-    wire = [sorted(set(activity[0])), activity[1].isoformat()] if activity and activity[0] else None
+    wire = [sorted(set(activity[0])), activity[1].isoformat()] if activity else None
     try:
         spool.append(rows, wire)
     except log_spool.SpoolError as exc:
