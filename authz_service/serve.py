@@ -130,6 +130,13 @@ class LogWriter:
             self._spawn()
 
 
+def _share_metrics() -> None:
+    """Every process's counters in one folder, so /metrics adds up all workers (and _child_exit
+    marks a worker's files dead there); a new temp folder unless one is set."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authz-metrics-")
+
+
 def run(host: str, port: int, workers: int, threads: int) -> None:
     """Serve on host:port with `workers` processes of `threads` threads each."""
     # Not decision_log here: prometheus_client must be imported in the workers, after the
@@ -137,8 +144,7 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
     from authz_service import log_spool
     from authz_service.config import Settings
 
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # every worker's counters in /metrics
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authz-metrics-")
+    _share_metrics()  # before the log writer starts: its batch sizes are in /metrics too
     settings = Settings.from_env()
     try:
         spool = log_spool.new_spool_path(settings) if settings.log_writer else None
@@ -167,6 +173,5 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
 
 def serve_app(app, options: dict) -> None:
     """Serve another WSGI app with these options (the benchmark's bare endpoint)."""
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # _child_exit marks workers dead there
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authz-metrics-")
+    _share_metrics()
     _Gunicorn(options, app).run()
