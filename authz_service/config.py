@@ -25,6 +25,7 @@ class Settings:
     fast_authorize: bool = True  # POST /v1/authorize outside the framework when well-formed
     switch_interval_ms: float = 1.0  # workers' sys.setswitchinterval (Python's default: 5 ms)
     log_writer: bool = True  # `authz serve`: workers append to a spool, one process stores it
+    facts_cache: bool = True  # `authz serve` on PostgreSQL: workers keep facts in memory, coherently
     log_spool_dir: str | None = None  # default: the SQLite file's folder; var/ for PostgreSQL
 
     @classmethod

@@ -7,6 +7,7 @@ it may do is the policy's business (R9.1).
 from dataclasses import dataclass
 from datetime import datetime
 
+from authz_service import metrics
 from authz_service.policy import NONE, Facts
 from authz_service.store import facts as store_facts
 from authz_service.store.models import utcnow
@@ -34,7 +35,9 @@ def gather(email: str, account_id: str | None, session: dict | None = None,
            session_given: bool = False, now: datetime | None = None) -> Gathered:
     """Read user, account and link in one query and describe their relation."""
     email = email.lower()
-    row = store_facts.read(email, account_id) or (None,) * 6
+    row, source = store_facts.read(email, account_id)
+    metrics.FACTS_READ[source].inc()
+    row = row or (None,) * 6
     home, home_group, kind, partner, link_group, home_kind = row
     if home is None:
         relation = "none"

@@ -81,8 +81,14 @@ def _post_worker_init(worker):
     out of the garbage collector's full passes, which otherwise pause requests for milliseconds."""
     import gc
 
+    from authz_service.config import Settings
+    from authz_service.store import facts_cache
+
     gc.collect()
     gc.freeze()
+    settings = Settings.from_env()
+    if settings.facts_cache and settings.database_url.startswith(("postgresql", "postgres:")):
+        facts_cache.start(settings.database_url)  # R4.6 holds: docs/decisions/011-facts-cache.md
 
 
 def _child_exit(server, worker):

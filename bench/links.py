@@ -1,4 +1,11 @@
-"""Link/revoke cycles interleaved with decisions over HTTP: cost of a change, and stale allows (R4.6)."""
+"""Link/revoke cycles interleaved with decisions over HTTP: cost of a change, and stale allows (R4.6).
+
+On SQLite: one server, two workers. With --postgres (or AUTHZ_TEST_POSTGRES_URL): also two
+replicas on PostgreSQL, whose workers keep facts in memory; the links change on replica A
+and every decision is asked of replica B.
+
+    .venv/bin/python bench/links.py [--cycles 1000] [--postgres URL]
+"""
 
 import sys  # noqa: I001  (first: this folder holds http.py, which must not hide the standard library's)
 
@@ -7,6 +14,7 @@ sys.path[:] = [p for p in sys.path if not p.rstrip("/").endswith("bench")]
 import argparse
 import http.client
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -32,41 +40,31 @@ def timed(conn: http.client.HTTPConnection, method: str, path: str, body: str | 
     return took, response.status, (json.loads(raw) if raw else None)
 
 
-def cycles(port: int, count: int) -> dict:
-    """`count` times: link, decide (must allow), revoke, decide (must deny)."""
+def cycles(port: int, count: int, decide_port: int | None = None) -> dict:
+    """`count` times: link, decide (must allow), revoke, decide (must deny); the decisions
+    on `decide_port` when given (another replica)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    asker = http.client.HTTPConnection("127.0.0.1", decide_port, timeout=30) if decide_port else conn
     link_us, revoke_us, decide_us, stale, missing = [], [], [], 0, 0
     put = json.dumps({"user": "ada@acme.example", "group": "regular"})
     for _ in range(count):
         took, status, _ = timed(conn, "PUT", LINK, put)
         link_us.append(took)
-        took, _, body = timed(conn, "POST", "/v1/authorize", CHECK)
+        took, _, body = timed(asker, "POST", "/v1/authorize", CHECK)
         decide_us.append(took)
         missing += not body["allowed"]
         took, status, _ = timed(conn, "DELETE", LINK + "?user=ada@acme.example", None)
         revoke_us.append(took)
-        took, _, body = timed(conn, "POST", "/v1/authorize", CHECK)
+        took, _, body = timed(asker, "POST", "/v1/authorize", CHECK)
         decide_us.append(took)
         stale += body["allowed"]
     return {"link": link_us, "revoke": revoke_us, "decide": decide_us, "stale": stale,
             "missing": missing}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cycles", type=int, default=1000)
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp), workers=2)
-        server.load_demo()
-        server.start()
-        try:
-            got = cycles(server.port, args.cycles)
-        finally:
-            server.stop()
+def report(title: str, got: dict) -> bool:
     med = {k: statistics.median(got[k]) for k in ("link", "revoke", "decide")}
-    print(f"bench/links.py: {args.cycles} link/revoke cycles over HTTP, gunicorn 2 workers, SQLite")
+    print(title)
     for name in ("link", "revoke", "decide"):
         p99 = statistics.quantiles(got[name], n=100)[98]
         print(f"  {name:7s} median {med[name]:8.0f} µs   p99 {p99:8.0f} µs")
@@ -74,7 +72,40 @@ def main() -> int:
           f"a revoke {med['revoke'] / med['decide']:.2f}×")
     print(f"  stale allows after revoke: {got['stale']} (target 0); "
           f"missing allows after link: {got['missing']} (target 0)")
-    ok = got["stale"] == 0 and got["missing"] == 0
+    return got["stale"] == 0 and got["missing"] == 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cycles", type=int, default=1000)
+    parser.add_argument("--postgres", default=os.environ.get("AUTHZ_TEST_POSTGRES_URL", ""),
+                        help="also two replicas on this PostgreSQL (emptied of the service's tables)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(Path(tmp), workers=2)
+        server.load_demo()
+        server.start()
+        try:
+            ok = report(f"bench/links.py: {args.cycles} link/revoke cycles over HTTP, gunicorn 2 workers, SQLite",
+                        cycles(server.port, args.cycles))
+        finally:
+            server.stop()
+        if args.postgres:
+            from tests import backends
+
+            env = {"AUTHZ_DATABASE_URL": backends.postgres_url(drop=True)}
+            a = Server(Path(tempfile.mkdtemp(dir=tmp)), workers=2, env=env)
+            b = Server(Path(tempfile.mkdtemp(dir=tmp)), workers=2, env=env)
+            a.load_demo()
+            try:
+                a.start()
+                b.start()
+                ok &= report(f"{args.cycles} cycles on PostgreSQL, facts cached: links changed on replica A, "
+                             "decisions asked of replica B", cycles(a.port, args.cycles, b.port))
+            finally:
+                a.stop()
+                b.stop()
     print("PASS" if ok else "FAIL", "zero stale answers")
     return 1 if args.strict and not ok else 0
 

@@ -112,7 +112,7 @@ def _strip_location(messages: dict) -> dict:
 def translate(exc: Exception) -> ApiError:
     """Domain exceptions from the layers below, in the contract's terms."""
     from authz_service import cursors, decision_log, decisions
-    from authz_service.store import Conflict, DatabaseError, IntegrityError, NotFound
+    from authz_service.store import Conflict, DatabaseError, IntegrityError, NotFound, Unconfirmed
 
     if isinstance(exc, NotFound):
         return ApiError(404, "not_found", str(exc), what=exc.what, id=exc.key)
@@ -130,6 +130,10 @@ def translate(exc: Exception) -> ApiError:
         log.error("decision log unavailable: %s", exc)
         return ApiError(503, "unavailable", "the decision log cannot record now, so nothing was "
                         "decided; retry later")
+    if isinstance(exc, Unconfirmed):
+        log.error("change not confirmed by every server: %s", exc)
+        return ApiError(503, "unavailable", f"{exc}; decisions on that server may not follow it "
+                        "yet: check the change, then retry")
     if isinstance(exc, IntegrityError):
         return ApiError(409, "conflict", "the change conflicts with one made at the same time; retry")
     if isinstance(exc, DatabaseError):
@@ -142,10 +146,10 @@ def translate(exc: Exception) -> ApiError:
 def init_app(app) -> None:
     """Register the handlers on the app."""
     from authz_service import cursors, decision_log, decisions
-    from authz_service.store import Conflict, DatabaseError, NotFound
+    from authz_service.store import Conflict, DatabaseError, NotFound, Unconfirmed
 
     for kind in (NotFound, Conflict, decisions.Denied, decisions.UnknownAction, cursors.InvalidCursor,
-                 DatabaseError, decision_log.LogUnavailable):
+                 DatabaseError, decision_log.LogUnavailable, Unconfirmed):
         app.register_error_handler(kind, lambda exc: handle_api_error(translate(exc)))
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)

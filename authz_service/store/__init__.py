@@ -4,7 +4,13 @@ Everything above it receives plain dicts and tuples, never model objects.
 """
 
 from authz_service.store.db import close, connect, connection, database, is_ready, release
-from authz_service.store.errors import Conflict, DatabaseError, IntegrityError, NotFound
+from authz_service.store.errors import (
+           Conflict,
+           DatabaseError,
+           IntegrityError,
+           NotFound,
+           Unconfirmed,
+)
 
 __all__ = ["connect", "connection", "database", "close", "release", "is_ready", "Conflict", "NotFound",
-           "DatabaseError", "IntegrityError"]
+           "DatabaseError", "IntegrityError", "Unconfirmed"]

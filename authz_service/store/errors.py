@@ -26,3 +26,8 @@ class Conflict(Exception):
         self.code = code
         self.message = message
         self.details = details
+
+
+class Unconfirmed(Exception):
+    """A change is stored, but a server keeping facts in memory did not confirm it in time
+    (store/facts_cache.py): the caller gets 503 and should not rely on the change yet."""

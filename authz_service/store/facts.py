@@ -1,13 +1,33 @@
 """The one read a decision needs: the user, the account and the link between them."""
 
+from authz_service.store import facts_cache
 from authz_service.store.models import Account, Link, User, ViewSession, database
 
 
-def read(email: str, account_id: str | None) -> tuple | None:
-    """(home account, home group, account kind, account's partner, link group, home kind), one query.
+def read(email: str, account_id: str | None) -> tuple[tuple | None, str]:
+    """((home account, home group, account kind, account's partner, link group, home kind), source).
 
-    Every column may be None: unknown user, unknown account, no link.
+    Every column may be None: unknown user, unknown account, no link. The source is
+    "hit" when a worker of `authz serve` on PostgreSQL answered from its cache (kept
+    coherent, R4.6: store/facts_cache.py), "miss" when it asked the database and may keep
+    the answer, "off" when nothing is cached (SQLite, commands, tests, a lapsed lease).
     """
+    holder = facts_cache.current()
+    if holder is None:
+        return _query(email, account_id), "off"
+    key = (email, account_id)
+    row, generation = holder.lookup(key)
+    if row is not facts_cache.MISS:
+        return row, "hit"
+    row = _query(email, account_id)
+    if generation is None:
+        return row, "off"
+    holder.store(key, row, generation)
+    return row, "miss"
+
+
+def _query(email: str, account_id: str | None) -> tuple | None:
+    """The one query: user, home account, account and link."""
     p = database.param
     sql = (
         f'SELECT u.account_id, u.grp, a.kind, a.partner_id, l.grp, h.kind '

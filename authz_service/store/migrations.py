@@ -2,8 +2,8 @@
 
 import peewee as pw
 
+from authz_service.store import facts_cache, summary_schema
 from authz_service.store import models as m
-from authz_service.store import summary_schema
 
 
 def _v1_initial(db: pw.Database) -> None:
@@ -15,7 +15,16 @@ def _v1_initial(db: pw.Database) -> None:
     summary_schema.create(db)
 
 
-MIGRATIONS = [(1, _v1_initial)]
+def _v2_facts_cache(db: pw.Database) -> None:
+    """Numbered changes to the facts a decision reads, and the holders' leases (R4.6;
+    docs/decisions/011-facts-cache.md). The trigger only on PostgreSQL: the cache runs only there."""
+    db.create_tables([m.FactsEpoch, m.FactsHolder])
+    m.FactsEpoch.insert(id=1, epoch=0).execute()
+    if not isinstance(db, pw.SqliteDatabase):
+        facts_cache.install_triggers(db)
+
+
+MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache)]
 
 
 def current_version(db: pw.Database) -> int:

@@ -120,6 +120,22 @@ class Decision(BaseModel):
         )
 
 
+class FactsEpoch(BaseModel):
+    """The number of the last change to user, account or link (store/facts_cache.py; PostgreSQL's trigger)."""
+
+    id = pw.IntegerField(primary_key=True)  # always 1
+    epoch = pw.BigIntegerField(default=0)
+
+
+class FactsHolder(BaseModel):
+    """A process keeping facts in memory: its lease (database clock, epoch seconds) and the
+    last change it has emptied its cache for (store/facts_cache.py)."""
+
+    id = pw.CharField(primary_key=True, max_length=80)
+    seen = pw.BigIntegerField()
+    lease_until = pw.DoubleField()
+
+
 class LogHead(BaseModel):
     """The decision log's one chain: locked by each append (PostgreSQL); where archiving stopped."""
 

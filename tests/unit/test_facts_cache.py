@@ -1,0 +1,208 @@
+"""The facts cache of `authz serve`'s workers on PostgreSQL stays coherent (R4.6;
+docs/decisions/011-facts-cache.md): changes are numbered by a trigger, a change's call
+waits for every live holder, raced reads are not kept, and no lease means no cache."""
+
+import threading
+import time
+
+import psycopg
+import pytest
+
+from authz_service import create_app, fixtures, store
+from authz_service.store import directory, facts_cache, links
+from authz_service.store import facts as store_facts
+from tests import backends
+
+pytestmark = [pytest.mark.postgres,
+              pytest.mark.skipif(not backends.PG_URL, reason="needs AUTHZ_TEST_POSTGRES_URL")]
+
+KEY = ("lee@acme.example", "hooli")
+LINK_GROUP = 4  # the link's group in a facts row
+
+
+@pytest.fixture
+def url():
+    """The emptied test PostgreSQL with the demo data, bound for this thread."""
+    pg = backends.postgres_url()
+    create_app({"database_url": pg, "policy_poll_seconds": 0})
+    with store.connection():
+        fixtures.load()
+    yield pg
+    facts_cache.stop()
+    store.close()
+
+
+def wait_for(condition, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+@pytest.fixture
+def holder(url):
+    """This process keeps facts, as a worker of `authz serve` does; its lease is live."""
+    started = facts_cache.start(url)
+    assert wait_for(lambda: started.lookup(KEY)[1] is not None), "the holder never got a lease"
+    return started
+
+
+def read(key=KEY):
+    with store.connection():
+        return store_facts.read(*key)
+
+
+def sql(url: str, statement: str, params=()):
+    with psycopg.connect(url, autocommit=True) as conn:
+        cursor = conn.execute(statement, params)
+        return cursor.fetchall() if cursor.description else None
+
+
+def epoch(url: str) -> int:
+    return sql(url, "SELECT epoch FROM facts_epoch WHERE id = 1")[0][0]
+
+
+def test_every_kind_of_change_to_a_watched_table_is_numbered(url):
+    """The trigger counts inserts, updates, deletes and truncates of user, account and link,
+    whoever makes them (here: plain SQL, outside the service)."""
+    statements = [
+        "UPDATE \"account\" SET name = name || '.' WHERE id = 'hooli'",
+        "UPDATE \"user\" SET grp = grp WHERE email = 'lee@acme.example'",
+        "INSERT INTO \"link\" (user_email, customer_id, grp, linked_at) "
+        "VALUES ('lee@acme.example', 'hooli', 'support', now())",
+        "DELETE FROM \"link\" WHERE user_email = 'lee@acme.example'",
+        "TRUNCATE \"link\"",
+    ]
+    for statement in statements:
+        before = epoch(url)
+        sql(url, statement)
+        assert epoch(url) == before + 1, statement
+    before = epoch(url)
+    sql(url, "DELETE FROM \"contact\"")  # not a table a decision reads
+    assert epoch(url) == before
+
+
+def test_answers_come_from_memory_until_a_change(holder):
+    """A second read is a hit; after the link is made through the store, the next read is
+    fresh (the change's call returned only after this holder emptied its cache)."""
+    first, source = read()
+    assert source == "miss" and first[LINK_GROUP] is None
+    assert read() == (first, "hit")
+    with store.connection():
+        directory.put_link(*KEY, "regular")
+    row, source = read()
+    assert (row[LINK_GROUP], source) == ("regular", "miss")
+    assert read() == (row, "hit")
+    with store.connection():
+        links.delete_link(*KEY)
+    assert read()[0][LINK_GROUP] is None
+
+
+def test_a_change_waits_for_a_holder_that_has_not_seen_it(url):
+    """R4.6: a live holder that has not confirmed the change holds the call back until its
+    lease ends; the call never returns while that holder could still answer from memory."""
+    sql(url, "INSERT INTO facts_holder (id, seen, lease_until) "
+             "VALUES ('silent', 0, extract(epoch FROM clock_timestamp()) + 1.5)")
+    with store.connection():
+        directory.put_link(*KEY, "regular")
+    lease_ended = sql(url, "SELECT lease_until <= extract(epoch FROM clock_timestamp()) "
+                           "FROM facts_holder WHERE id = 'silent'")[0][0]
+    assert lease_ended, "the change returned while a holder that had not seen it held a lease"
+
+
+def test_a_change_no_holder_confirms_answers_503(url, monkeypatch):
+    """A holder that keeps its lease but never confirms: the change is stored, and the call
+    says it is not confirmed (503) instead of returning as if every server followed it."""
+    monkeypatch.setattr(facts_cache, "BARRIER_SECONDS", 0.3)
+    stop = threading.Event()
+
+    def renew():
+        while not stop.is_set():
+            sql(url, "INSERT INTO facts_holder (id, seen, lease_until) VALUES "
+                     "('stuck', 0, extract(epoch FROM clock_timestamp()) + 1) ON CONFLICT (id) "
+                     "DO UPDATE SET lease_until = EXCLUDED.lease_until")
+            stop.wait(0.1)
+
+    renewing = threading.Thread(target=renew)
+    renewing.start()
+    try:
+        app = create_app({"database_url": url, "bootstrap_key": "k" * 32, "policy_poll_seconds": 0})
+        response = app.test_client().delete("/v1/customers/initech/links/rita@acme.example?user=ada@acme.example",
+                                            headers={"Authorization": "Bearer " + "k" * 32})
+    finally:
+        stop.set()
+        renewing.join()
+    assert response.status_code == 503, response.get_json()
+    assert "not every server confirmed it" in response.get_json()["error"]["message"]
+    assert not sql(url, "SELECT 1 FROM \"link\" WHERE user_email = 'rita@acme.example' "
+                        "AND customer_id = 'initech'")
+
+
+def test_a_read_that_raced_a_change_is_not_kept(url):
+    """A row read before an emptying is not stored after it; one read after it is."""
+    one = facts_cache.Holder(url)  # no thread: the test plays the holder's part
+    one.valid_until = time.monotonic() + 60
+    row, generation = one.lookup(KEY)
+    assert row is facts_cache.MISS
+    one._empty(7)
+    one.store(KEY, ("stale",), generation)
+    assert one.lookup(KEY)[0] is facts_cache.MISS
+    _, generation = one.lookup(KEY)
+    one.store(KEY, ("fresh",), generation)
+    assert one.lookup(KEY)[0] == ("fresh",)
+
+
+def test_no_answers_from_memory_without_a_lease(url):
+    """A lapsed lease (the database away, the thread stalled): nothing is read or kept."""
+    one = facts_cache.Holder(url)
+    one.valid_until = time.monotonic() + 60
+    one.store(KEY, ("kept",), one.lookup(KEY)[1])
+    assert one.lookup(KEY)[0] == ("kept",)
+    one.valid_until = time.monotonic() - 1
+    assert one.lookup(KEY) == (facts_cache.MISS, None)
+
+
+def test_a_change_made_with_sql_reaches_the_cache(holder, url):
+    """A change outside the service (no call to wait for) still empties the cache when it
+    commits, announced by the trigger."""
+    assert read()[1] == "miss" and read()[1] == "hit"
+    sql(url, "INSERT INTO \"link\" (user_email, customer_id, grp, linked_at) "
+             "VALUES ('lee@acme.example', 'hooli', 'support', now())")
+    assert wait_for(lambda: read()[0][LINK_GROUP] == "support")
+
+
+def test_a_holder_cut_from_the_database_comes_back_coherent(holder, url):
+    """Its listening connection killed: a change made meanwhile waits for its new lease (or
+    the old one to end), and what it answers afterwards follows the change."""
+    assert read()[1] == "miss" and read()[1] == "hit"
+    killed = sql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                 (facts_cache.APPLICATION,))
+    assert killed and all(ok for (ok,) in killed)
+    with store.connection():
+        directory.put_link(*KEY, "regular")
+    assert read()[0][LINK_GROUP] == "regular"
+    assert wait_for(lambda: read()[1] == "hit"), "the holder did not come back"
+    assert read()[0][LINK_GROUP] == "regular"
+
+
+def test_a_connection_given_back_just_now_is_not_pinged(url, monkeypatch):
+    """The pool asks the server only about a connection idle longer than ping_after."""
+    from playhouse.pool import _PooledPostgresqlDatabase
+
+    pings = []
+    original = _PooledPostgresqlDatabase._is_closed
+    monkeypatch.setattr(_PooledPostgresqlDatabase, "_is_closed",
+                        lambda self, conn: pings.append(1) or original(self, conn))
+    with store.connection():
+        pass
+    pings.clear()
+    for _ in range(3):
+        with store.connection():
+            store.database.execute_sql("SELECT 1")
+    assert pings == []
+    monkeypatch.setattr(store.database.obj, "ping_after", 0.0)
+    with store.connection():
+        pass
+    assert pings == [1]
