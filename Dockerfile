@@ -25,4 +25,4 @@ VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"
 # `authz serve` runs gunicorn (gthread workers, JSON access log, metrics of every worker).
-CMD ["authz", "serve", "--host", "0.0.0.0", "--port", "8080", "--workers", "2", "--threads", "4"]
+CMD ["authz", "serve", "--host", "0.0.0.0", "--port", "8080", "--workers", "2", "--threads", "1"]

@@ -29,7 +29,7 @@ def _connect() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=int)
+@click.option("--threads", default=1, show_default=True, type=int)
 def serve(host, port, workers, threads):
     """Run the service under gunicorn."""
     from authz_service.serve import run

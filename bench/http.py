@@ -45,7 +45,7 @@ def lua_script(directory: Path) -> Path:
 
 
 WRK_THREADS = 2
-WORKERS, THREADS = 2, 4  # as `authz serve` starts by default
+WORKERS, THREADS = 2, 1  # as `authz serve` starts by default
 
 
 def wrk(port: int, script: Path, connections: int, seconds: int) -> dict:

@@ -37,9 +37,9 @@ class PostgresPool(PooledPsycopg3Database):
     idle longer is pinged as before. A connection that died in that window fails its first
     query: that request answers 503 (fail closed) and the connection is dropped on check-in.
 
-    After a write commits (or a statement runs outside a transaction), if it changed the
-    facts a decision reads, the call waits until every process that caches them has let
-    them go (facts_cache.after_write; R4.6).
+    After a transaction that changed the facts a decision reads commits, the call waits
+    until every process that caches them has let them go (facts_cache.barrier; R4.6). A
+    write outside a transaction is given one, so that this holds for it too.
     """
 
     ping_after = 1.0  # seconds
@@ -63,16 +63,18 @@ class PostgresPool(PooledPsycopg3Database):
             self._returned_at[id(conn)] = time.monotonic()
 
     def commit(self):
-        super().commit()
         with pw.__exception_wrapper__:
-            facts_cache.after_write(self)
+            changed = facts_cache.changed_in_transaction(self)
+        super().commit()
+        if changed is not None:
+            with pw.__exception_wrapper__:
+                facts_cache.barrier(self, changed)
 
     def execute_sql(self, sql, params=None, named_cursor=None):
-        cursor = super().execute_sql(sql, params, named_cursor)
-        if not self.in_transaction() and sql.lstrip()[:6].upper() != "SELECT":
-            with pw.__exception_wrapper__:
-                facts_cache.after_write(self)
-        return cursor
+        if self.in_transaction() or sql.lstrip()[:6].upper() == "SELECT":
+            return super().execute_sql(sql, params, named_cursor)
+        with self.atomic():  # a write outside a transaction: in one, so that commit() sees its changes
+            return super().execute_sql(sql, params, named_cursor)
 
 
 register_database(PostgresPool, "authz+psycopg3+pool")

@@ -36,7 +36,7 @@ from authz_service.store.errors import Unconfirmed
 log = logging.getLogger("authz.facts_cache")
 
 CHANNEL = "authz_facts"
-SETTING = "authz.facts_epoch"  # set (session-wide) by the trigger to the change's number
+SETTING = "authz.facts_epoch"  # set by the trigger, for its transaction, to the change's number
 LEASE_SECONDS = 2.0
 RENEW_SECONDS = 0.5
 MARGIN_SECONDS = 0.25  # the local lease ends this much before the database's
@@ -53,7 +53,7 @@ DECLARE e bigint;
 BEGIN
   INSERT INTO facts_epoch (id, epoch) VALUES (1, 1)
     ON CONFLICT (id) DO UPDATE SET epoch = facts_epoch.epoch + 1 RETURNING epoch INTO e;
-  PERFORM set_config('{SETTING}', e::text, false);
+  PERFORM set_config('{SETTING}', e::text, true);
   PERFORM pg_notify('{CHANNEL}', e::text);
   RETURN NULL;
 END $$
@@ -69,14 +69,13 @@ def install_triggers(db) -> None:
                        f'OR TRUNCATE ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION authz_facts_changed()')
 
 
-def after_write(db) -> None:
-    """On the connection that just committed (or ran a statement outside a transaction):
-    if that changed the facts, wait until every live holder has seen the change."""
+def changed_in_transaction(db) -> int | None:
+    """Before COMMIT, on the transaction's own connection (so also behind a transaction
+    pooler): the number of the last facts change this transaction made, if any."""
     cursor = db.cursor()
-    cursor.execute(f"SELECT current_setting('{SETTING}', true), set_config('{SETTING}', '', false)")
-    changed = cursor.fetchone()[0]
-    if changed:
-        barrier(db, int(changed))
+    cursor.execute(f"SELECT current_setting('{SETTING}', true)")
+    value = cursor.fetchone()[0]
+    return int(value) if value else None
 
 
 def barrier(db, epoch: int) -> None:
