@@ -33,6 +33,8 @@ lint: install ## ruff, and the committed permission matrix must match the policy
 	$(BIN)/authz policy matrix --check
 
 bench: install ## benchmarks, each printing ratios measured in one run
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq wrk) >/dev/null || echo "wrk could not be installed: bench/http.py will say so"
 	$(BIN)/python bench/decide.py
 	$(BIN)/python bench/links.py
 	$(BIN)/python bench/http_stack.py
