@@ -78,7 +78,8 @@ def _post_fork(server, worker):
 
 def _post_worker_init(worker):
     """The app is loaded: keep its long-lived objects (the policy's decision table, ~40k keys)
-    out of the garbage collector's full passes, which otherwise pause requests for milliseconds."""
+    out of the garbage collector's full passes, which otherwise pause requests for milliseconds;
+    on PostgreSQL, start keeping facts in memory (docs/decisions/011)."""
     import gc
 
     from authz_service.config import Settings
@@ -89,6 +90,14 @@ def _post_worker_init(worker):
     settings = Settings.from_env()
     if settings.facts_cache and settings.database_url.startswith(("postgresql", "postgres:")):
         facts_cache.start(settings.database_url)  # R4.6 holds: docs/decisions/011-facts-cache.md
+
+
+def _worker_exit(server, worker):
+    """In a worker that is stopping: give its facts-cache lease back, so a change made now
+    does not wait for the lease to run out (docs/decisions/011)."""
+    from authz_service.store import facts_cache
+
+    facts_cache.stop()
 
 
 def _child_exit(server, worker):
@@ -169,8 +178,8 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
         "worker_class": "authz_service.serve.BalancedThreadWorker",
         "accesslog": "-", "logger_class": "authz_service.access_log.JsonAccessLogger",
-        "timeout": 60, "graceful_timeout": 10, "child_exit": _child_exit, "post_fork": _post_fork,
-        "post_worker_init": _post_worker_init,
+        "timeout": 60, "graceful_timeout": 10, "child_exit": _child_exit, "worker_exit": _worker_exit,
+        "post_fork": _post_fork, "post_worker_init": _post_worker_init,
         # gunicorn's C request parser (gunicorn-h1c, a pinned dependency), with the same header
         # policy as its Python one; "fast" fails at start rather than falling back unnoticed.
         "http_parser": "fast",

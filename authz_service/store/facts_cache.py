@@ -184,9 +184,13 @@ class Holder:
         self.thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 1.0) -> None:
+        """Stop answering from memory; give the lease back (within `wait` s), so that changes
+        need not wait for it to run out."""
         self.stopping.set()
         self.valid_until = 0.0
+        if self.thread.is_alive() and self.thread is not threading.current_thread():
+            self.thread.join(wait)
 
 
 _holder: Holder | None = None

@@ -62,6 +62,33 @@ def test_a_link_made_on_one_replica_holds_on_the_other(replicas):
         assert not [r for r in decide_on_both(a, b, 20) if r["allowed"]]
 
 
+def test_a_replica_holds_a_lease_per_worker_and_gives_them_back_when_stopped(tmp_path):
+    """Each worker keeps facts under a lease (docs/decisions/011); a replica stopped
+    gracefully gives its leases back, so later changes do not wait for them to run out."""
+    import time
+
+    import psycopg
+
+    url = backends.postgres_url()
+    server = Server(tmp_path, workers=2, env={"AUTHZ_DATABASE_URL": url})
+    server.load_demo()
+    server.start()
+
+    def live_leases() -> int:
+        with psycopg.connect(url, autocommit=True) as conn:
+            return conn.execute("SELECT count(*) FROM facts_holder WHERE lease_until > "
+                                "extract(epoch FROM clock_timestamp())").fetchone()[0]
+
+    try:
+        deadline = time.monotonic() + 20
+        while live_leases() < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert live_leases() == 2
+    finally:
+        server.stop()
+    assert live_leases() == 0
+
+
 def test_a_session_opened_on_one_replica_works_on_the_other(replicas):
     """R6.1, R6.2: open on A, bind on B, decide through it on A; another account is refused."""
     a, b = replicas
