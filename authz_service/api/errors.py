@@ -132,8 +132,8 @@ def translate(exc: Exception) -> ApiError:
                         "decided; retry later")
     if isinstance(exc, Unconfirmed):
         log.error("change not confirmed by every server: %s", exc)
-        return ApiError(503, "unavailable", f"{exc}; decisions on that server may not follow it "
-                        "yet: check the change, then retry")
+        return ApiError(503, "unavailable", f"{exc}; until it is, a server may still decide by what "
+                        "it replaced: check the change, then retry")
     if isinstance(exc, IntegrityError):
         return ApiError(409, "conflict", "the change conflicts with one made at the same time; retry")
     if isinstance(exc, DatabaseError):

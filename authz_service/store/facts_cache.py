@@ -1,9 +1,9 @@
-"""A decision's facts kept in a worker's memory on PostgreSQL, coherent across workers and
-replicas (R4.6; docs/decisions/011-facts-cache.md).
+"""A decision's facts, and the API keys that ask for it, kept in a worker's memory on
+PostgreSQL, coherent across workers and replicas (R4.6; docs/decisions/011-facts-cache.md).
 
-Every change to the tables a decision reads (user, account, link), made by the service or
-by anyone with SQL, passes a trigger that numbers it (the `facts_epoch` row) and announces
-the number when it commits (NOTIFY authz_facts).
+Every change to the tables a decision reads (user, account, link, api_key), made by the
+service or by anyone with SQL, passes a trigger that numbers it (the `facts_epoch` row)
+and announces the number when it commits (NOTIFY authz_facts).
 
 A caching process (a worker of `authz serve`) is a *holder*:
 - it holds a lease in `facts_holder`, renewed every RENEW_SECONDS for LEASE_SECONDS, and
@@ -14,8 +14,8 @@ A caching process (a worker of `authz serve`) is a *holder*:
 
 The connection that committed a change waits, before its call returns, until every holder
 with a live lease has seen the change's number (`barrier`). So once a call that changed a
-user, an account or a link has returned, no holder answers from facts older than it: each
-has emptied its cache, or its lease has run out and it asks the database again.
+user, an account, a link or a key has returned, no holder answers from rows older than
+it: each has emptied its cache, or its lease has run out and it asks the database again.
 
 A read that raced a change is not kept: the cache's generation is noted before the
 database is asked, and the answer is stored only if no emptying happened in between.
@@ -58,7 +58,7 @@ BEGIN
   RETURN NULL;
 END $$
 """
-WATCHED = ("account", "user", "link")  # what store/facts.py reads
+WATCHED = ("account", "user", "link", "api_key")  # what store/facts.py and store/keys.py read
 
 
 def install_triggers(db) -> None:
@@ -79,18 +79,25 @@ def changed_in_transaction(db) -> int | None:
 
 
 def barrier(db, epoch: int) -> None:
-    """Return once no holder with a live lease has seen less than `epoch`; Unconfirmed after
-    BARRIER_SECONDS (a holder renews its lease but does not confirm: it should not happen)."""
-    timeout = BARRIER_SECONDS
-    deadline, pause = time.monotonic() + timeout, 0.001
+    """Return once no holder with a live lease has seen less than `epoch`. Unconfirmed after
+    BARRIER_SECONDS (a holder renews its lease but does not confirm: it should not happen),
+    or when the database stops answering: the change is stored either way."""
+    deadline, pause = time.monotonic() + BARRIER_SECONDS, 0.001
     while True:
-        cursor = db.cursor()
-        cursor.execute("SELECT count(*) FROM facts_holder WHERE seen < %s "
-                       "AND lease_until > extract(epoch FROM clock_timestamp())", (epoch,))
-        if not cursor.fetchone()[0]:
+        try:
+            cursor = db.cursor()
+            cursor.execute("SELECT count(*) FROM facts_holder WHERE seen < %s "
+                           "AND lease_until > extract(epoch FROM clock_timestamp())", (epoch,))
+            waiting = cursor.fetchone()[0]
+        except psycopg.Error as exc:
+            log.error("could not check the holders after a change: %s", exc)
+            raise Unconfirmed("the change is stored, but the database stopped answering before every "
+                              "server confirmed it") from exc
+        if not waiting:
             return
         if time.monotonic() > deadline:
-            raise Unconfirmed(f"the change is stored, but not every server confirmed it within {timeout:g} s")
+            raise Unconfirmed(f"the change is stored, but not every server confirmed it within "
+                              f"{BARRIER_SECONDS:g} s")
         time.sleep(pause)
         pause = min(pause * 2, 0.02)
 

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
+from authz_service.store import facts_cache
 from authz_service.store.errors import NotFound
 from authz_service.store.models import ApiKey, utcnow
 
@@ -29,13 +30,37 @@ def find(key: str) -> dict | None:
 
 
 def find_by_digest(key_hash: str) -> dict | None:
-    """As `find`, from the stored digest (the console's cookie keeps only that)."""
+    """As `find`, from the stored digest (the console's cookie keeps only that).
+
+    A worker of `authz serve` on PostgreSQL keeps the rows of keys it has seen in memory,
+    coherently: a revoked key is refused by every worker once the revoking call has
+    returned (store/facts_cache.py). Expiry is checked at each use.
+    """
+    holder = facts_cache.current()
+    if holder is None:
+        return _live(_row(key_hash))
+    key = ("api_key", key_hash)
+    row, generation = holder.lookup(key)
+    if row is facts_cache.MISS:
+        row = _row(key_hash)
+        if row is not None and generation is not None:  # unknown keys are not kept (no flooding)
+            holder.store(key, row, generation)
+    return _live(row)
+
+
+def _row(key_hash: str) -> tuple | None:
     row = ApiKey.get_or_none(ApiKey.key_hash == key_hash)
-    if row is None or row.revoked_at is not None:
+    return None if row is None else (row.name, row.scopes, row.expires_at, row.revoked_at)
+
+
+def _live(row: tuple | None) -> dict | None:
+    """The key's name and scopes, or None when unknown, revoked or expired."""
+    if row is None:
         return None
-    if row.expires_at is not None and row.expires_at <= utcnow():
+    name, scopes, expires_at, revoked_at = row
+    if revoked_at is not None or (expires_at is not None and expires_at <= utcnow()):
         return None
-    return {"name": row.name, "scopes": frozenset(row.scopes.split(","))}
+    return {"name": name, "scopes": frozenset(scopes.split(","))}
 
 
 def revoke(name: str) -> int:

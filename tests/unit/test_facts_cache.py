@@ -4,6 +4,7 @@ waits for every live holder, raced reads are not kept, and no lease means no cac
 
 import threading
 import time
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from authz_service import create_app, fixtures, store
 from authz_service.store import directory, facts_cache, links
 from authz_service.store import facts as store_facts
+from authz_service.store import keys as store_keys
+from authz_service.store.models import utcnow
 from tests import backends
 
 pytestmark = [pytest.mark.postgres,
@@ -65,7 +68,7 @@ def epoch(url: str) -> int:
 
 
 def test_every_kind_of_change_to_a_watched_table_is_numbered(url):
-    """The trigger counts inserts, updates, deletes and truncates of user, account and link,
+    """The trigger counts inserts, updates, deletes and truncates of user, account, link and api_key,
     whoever makes them (here: plain SQL, outside the service)."""
     statements = [
         "UPDATE \"account\" SET name = name || '.' WHERE id = 'hooli'",
@@ -74,6 +77,7 @@ def test_every_kind_of_change_to_a_watched_table_is_numbered(url):
         "VALUES ('lee@acme.example', 'hooli', 'support', now())",
         "DELETE FROM \"link\" WHERE user_email = 'lee@acme.example'",
         "TRUNCATE \"link\"",
+        "UPDATE \"api_key\" SET revoked_at = now()",
     ]
     for statement in statements:
         before = epoch(url)
@@ -206,3 +210,30 @@ def test_a_connection_given_back_just_now_is_not_pinged(url, monkeypatch):
     with store.connection():
         pass
     assert pings == [1]
+
+
+def test_a_kept_key_is_refused_once_its_revocation_returns(holder):
+    """A key's row is kept after its first use; revoking it empties every holder first."""
+    with store.connection():
+        key = store_keys.create("cached", ["decide"])
+        assert store_keys.find(key)["name"] == "cached"
+        assert ("api_key", store_keys.digest(key)) in holder.entries
+        store_keys.revoke("cached")
+        assert store_keys.find(key) is None
+
+
+def test_a_kept_key_still_expires(holder, monkeypatch):
+    """Expiry is checked at each use, not when the row was kept."""
+    with store.connection():
+        key = store_keys.create("short", ["decide"], expires_at=utcnow() + timedelta(hours=1))
+        assert store_keys.find(key) is not None
+        assert ("api_key", store_keys.digest(key)) in holder.entries
+        monkeypatch.setattr(store_keys, "utcnow", lambda: utcnow() + timedelta(hours=2))
+        assert store_keys.find(key) is None
+
+
+def test_unknown_keys_are_not_kept(holder):
+    """Guessed keys cannot fill the cache."""
+    with store.connection():
+        assert store_keys.find("azk_guessed") is None
+    assert ("api_key", store_keys.digest("azk_guessed")) not in holder.entries
