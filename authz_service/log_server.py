@@ -38,21 +38,20 @@ RETIRE_SECONDS = 120.0  # a rotated file quiet this long (twice the workers' tim
 
 
 def _ticket(record: dict, skip: set[str]) -> decision_log.Ticket:
-    prepared = [({}, body.encode(), store_decisions.row_from_wire(values))
-                for *values, body in record["rows"] if values[0] not in skip]
-    activity = record.get("activity")
-    if not activity:
-        return decision_log.Ticket(prepared, None)
-    ids, at = activity[0], datetime.fromisoformat(activity[1])
+    return decision_log.Ticket([({}, body.encode(), store_decisions.row_from_wire(values))
+                                for *values, body in record["rows"] if values[0] not in skip], None)
 
-    def note() -> None:  # the entries are acknowledged already: a failed figure never drops them
-        try:
-            with store_decisions.savepoint():
-                summary.note_activity(ids, at)
-        except Exception as exc:
-            log.warning("last activity not updated for %s: %s", ids, exc)
 
-    return decision_log.Ticket(prepared, note)
+def _latest_activity(batch: list[dict]) -> dict[str, datetime]:
+    """R5.6 for the whole batch: each active customer's latest time (one update per batch)."""
+    latest: dict[str, datetime] = {}
+    for record in batch:
+        if record.get("activity"):
+            ids, at = record["activity"][0], datetime.fromisoformat(record["activity"][1])
+            for customer in ids:
+                if customer not in latest or latest[customer] < at:
+                    latest[customer] = at
+    return latest
 
 
 def store_records(batch: list[dict], dedupe: bool) -> None:
@@ -61,7 +60,19 @@ def store_records(batch: list[dict], dedupe: bool) -> None:
     if dedupe:
         skip = store_decisions.existing_ids([row[0] for r in batch for row in r["rows"]])
     store.database.connect(reuse_if_open=True)
-    decision_log.write([_ticket(r, skip) for r in batch])
+    tickets = [_ticket(r, skip) for r in batch]
+    latest = _latest_activity(batch)
+    if latest and tickets:
+
+        def note() -> None:  # the entries are acknowledged already: a failed figure never drops them
+            try:
+                with store_decisions.savepoint():
+                    summary.note_latest(latest)
+            except Exception as exc:
+                log.warning("last activity not updated for %s: %s", sorted(latest), exc)
+
+        tickets[0].also = note
+    decision_log.write(tickets)
 
 
 class Ingester:

@@ -99,12 +99,16 @@ def catch_up(partner_id: str, now: datetime) -> int:
 
 def note_activity(customer_ids: list[str], at: datetime) -> None:
     """R5.6: a customer's own user did something in it at `at` (one prepared statement)."""
-    if customer_ids:
-        when = to_micros(at)
+    note_latest(dict.fromkeys(customer_ids, at))
+
+
+def note_latest(latest: dict[str, datetime]) -> None:
+    """R5.6 for several customers at once: each one's latest activity (one executemany)."""
+    if latest:
         p = database.param
         sql = (f'UPDATE "{F._meta.table_name}" SET "last_activity" = {p} WHERE "{F.customer.column_name}" = {p} '
                f'AND ("last_activity" IS NULL OR "last_activity" < {p})')
-        database.cursor().executemany(sql, [(when, c, when) for c in sorted(set(customer_ids))])
+        database.cursor().executemany(sql, [(to_micros(at), c, to_micros(at)) for c, at in sorted(latest.items())])
 
 
 def read(customer_id: str) -> dict | None:

@@ -251,3 +251,46 @@ def test_a_spool_removed_by_hand_is_followed(sqlite_app, writer, tmp_path, monke
         assert set(first + later) <= set(_stored_ids())
     writer.stop()
     assert not writer.failing and not list(tmp_path.glob("authz.db-log-own*"))
+
+
+def test_a_batch_moves_each_customers_last_activity_to_its_latest(sqlite_app, tmp_path, monkeypatch):
+    """R5.6 through the writer: one update for the whole batch, each customer's last activity
+    at its latest time in the batch (an older record last does not move it back)."""
+    from datetime import datetime, timedelta
+
+    from authz_service.store import summary
+
+    spool = tmp_path / "authz.db-log-activity.spool"
+    _spool_some(sqlite_app, monkeypatch, spool, 3)
+    batch, _ = log_spool.records(spool.read_bytes())
+    start = datetime(2026, 11, 25, 12, 0, 0)
+    for record, (customer, minutes) in zip(batch, [("initech", 2), ("umbrella", 1), ("initech", 0)], strict=True):
+        record["activity"] = [[customer], (start + timedelta(minutes=minutes)).isoformat()]
+    updates = []
+    real = summary.note_latest
+    monkeypatch.setattr(summary, "note_latest", lambda latest: updates.append(dict(latest)) or real(latest))
+    with store.connection():
+        log_server.store_records(batch, dedupe=False)
+        assert updates == [{"initech": start + timedelta(minutes=2), "umbrella": start + timedelta(minutes=1)}]
+        assert summary.read("initech")["last_activity"] == start + timedelta(minutes=2)
+        assert summary.read("umbrella")["last_activity"] == start + timedelta(minutes=1)
+        assert len(_stored_ids()) >= 3 and audit.verify().problem is None
+
+
+def test_a_failed_activity_update_keeps_the_batch(sqlite_app, tmp_path, monkeypatch):
+    """The entries were acknowledged before the writer stores them: a figure that cannot move
+    (R5.6) never drops them (R7.4)."""
+    from authz_service.store import summary
+
+    spool = tmp_path / "authz.db-log-failing.spool"
+    ids = _spool_some(sqlite_app, monkeypatch, spool, 4)
+    batch, _ = log_spool.records(spool.read_bytes())
+    assert all(record["activity"] for record in batch)  # a customer's own user, at home
+
+    def fail(latest):
+        raise RuntimeError("figures could not move")
+
+    monkeypatch.setattr(summary, "note_latest", fail)
+    with store.connection():
+        log_server.store_records(batch, dedupe=False)
+        assert set(ids) <= set(_stored_ids())
