@@ -12,7 +12,15 @@ from authz_service.policy import PolicyError, matrix
 MATRIX_FILE = Path("docs/permissions.md")
 
 
-@click.group()
+class _Commands(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except store.Unconfirmed as exc:  # stored, but a server's facts cache did not confirm it
+            raise click.ClickException(f"{exc}; check the change, then retry") from None
+
+
+@click.group(cls=_Commands)
 def main():
     """authz-service: policy-as-code authorization for a partner portal."""
 

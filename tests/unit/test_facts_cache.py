@@ -116,9 +116,9 @@ def test_a_change_waits_for_a_holder_that_has_not_seen_it(url):
     assert lease_ended, "the change returned while a holder that had not seen it held a lease"
 
 
-def test_a_change_no_holder_confirms_answers_503(url, monkeypatch):
-    """A holder that keeps its lease but never confirms: the change is stored, and the call
-    says it is not confirmed (503) instead of returning as if every server followed it."""
+@pytest.fixture
+def stuck_holder(url, monkeypatch):
+    """A holder that keeps its lease but never confirms anything; changes give up after 0.3 s."""
     monkeypatch.setattr(facts_cache, "BARRIER_SECONDS", 0.3)
     stop = threading.Event()
 
@@ -131,17 +131,37 @@ def test_a_change_no_holder_confirms_answers_503(url, monkeypatch):
 
     renewing = threading.Thread(target=renew)
     renewing.start()
-    try:
-        app = create_app({"database_url": url, "bootstrap_key": "k" * 32, "policy_poll_seconds": 0})
-        response = app.test_client().delete("/v1/customers/initech/links/rita@acme.example?user=ada@acme.example",
-                                            headers={"Authorization": "Bearer " + "k" * 32})
-    finally:
-        stop.set()
-        renewing.join()
+    yield
+    stop.set()
+    renewing.join()
+
+
+def test_a_change_no_holder_confirms_answers_503(url, stuck_holder):
+    """The change is stored, and the call says it is not confirmed (503) instead of
+    returning as if every server followed it."""
+    app = create_app({"database_url": url, "bootstrap_key": "k" * 32, "policy_poll_seconds": 0})
+    response = app.test_client().delete("/v1/customers/initech/links/rita@acme.example?user=ada@acme.example",
+                                        headers={"Authorization": "Bearer " + "k" * 32})
     assert response.status_code == 503, response.get_json()
     assert "not every server confirmed it" in response.get_json()["error"]["message"]
     assert not sql(url, "SELECT 1 FROM \"link\" WHERE user_email = 'rita@acme.example' "
                         "AND customer_id = 'initech'")
+
+
+def test_a_command_whose_change_is_not_confirmed_says_so(url, stuck_holder, monkeypatch):
+    """`authz keys revoke` exits 1 with the reason, not a stack trace; the key is revoked."""
+    from click.testing import CliRunner
+
+    from authz_service.cli import main
+
+    monkeypatch.setenv("AUTHZ_DATABASE_URL", url)
+    sql(url, "INSERT INTO api_key (name, key_hash, scopes, created_at) "
+             "VALUES ('svc', %s, 'decide', now())", (store_keys.digest("azk_svc"),))  # plain SQL: no wait
+    result = CliRunner().invoke(main, ["keys", "revoke", "svc"])
+    assert result.exit_code == 1
+    assert "not every server confirmed it within 0.3 s; check the change, then retry" in result.output
+    assert "Traceback" not in result.output
+    assert sql(url, "SELECT count(*) FROM api_key WHERE name = 'svc' AND revoked_at IS NULL")[0][0] == 0
 
 
 def test_a_read_that_raced_a_change_is_not_kept(url):
