@@ -15,7 +15,7 @@ def read(email: str, account_id: str | None) -> tuple[tuple | None, str]:
     holder = facts_cache.current()
     if holder is None:
         return _query(email, account_id), "off"
-    key = (email, account_id)
+    key = ("facts", email, account_id)  # its own kind of key: store/keys.py keeps ("api_key", digest)
     row, generation = holder.lookup(key)
     if row is not facts_cache.MISS:
         return row, "hit"

@@ -257,3 +257,13 @@ def test_unknown_keys_are_not_kept(holder):
     with store.connection():
         assert store_keys.find("azk_guessed") is None
     assert ("api_key", store_keys.digest("azk_guessed")) not in holder.entries
+
+
+def test_facts_and_keys_never_share_an_entry(holder):
+    """A caller chooses `user` and `account` freely: asking about user "api_key" in an
+    account named like a kept key's digest reads facts, never the key's row."""
+    with store.connection():
+        key = store_keys.create("shared", ["decide"])
+        assert store_keys.find(key) is not None
+    row, _ = read(("api_key", store_keys.digest(key)))
+    assert row == (None,) * 6 or row is None
