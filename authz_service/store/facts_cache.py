@@ -79,15 +79,18 @@ def changed_in_transaction(db) -> int | None:
 
 
 def barrier(db, epoch: int) -> None:
-    """Return once no holder with a live lease has seen less than `epoch`. Unconfirmed after
+    """Return once every holder with a live lease has seen `epoch` (or later). Unconfirmed after
     BARRIER_SECONDS (a holder renews its lease but does not confirm: it should not happen),
     or when the database stops answering: the change is stored either way."""
     deadline, pause = time.monotonic() + BARRIER_SECONDS, 0.001
     while True:
         try:
             cursor = db.cursor()
-            cursor.execute("SELECT count(*) FROM facts_holder WHERE seen < %s "
-                           "AND lease_until > extract(epoch FROM clock_timestamp())", (epoch,))
+            # A holder whose `seen` is ahead of the committed number saw another history (the
+            # database restored under it): it must first start over, so it is waited for too.
+            cursor.execute("SELECT count(*) FROM facts_holder WHERE lease_until > extract(epoch FROM "
+                           "clock_timestamp()) AND (seen < %s OR seen > (SELECT epoch FROM facts_epoch "
+                           "WHERE id = 1))", (epoch,))
             waiting = cursor.fetchone()[0]
         except psycopg.Error as exc:
             log.error("could not check the holders after a change: %s", exc)
@@ -151,10 +154,12 @@ class Holder:
                 "ON CONFLICT (id) DO UPDATE SET seen = EXCLUDED.seen, lease_until = EXCLUDED.lease_until "
                 "RETURNING (SELECT epoch FROM facts_epoch WHERE id = 1)",
                 (self.id, -1 if seen is None else seen, LEASE_SECONDS)).fetchone()[0] or 0
-            if seen is not None and committed <= seen:
+            if seen is not None and committed == seen:
                 self.valid_until = sent + LEASE_SECONDS - MARGIN_SECONDS
                 return
-            self._empty(committed)
+            # Newer: empty for it. Older than what this cache has seen (the database was
+            # restored, say): start over from nothing, then record it as seen.
+            self._empty(committed if seen is None or committed > seen else None)
         raise RuntimeError("the facts kept changing during five renewals in a row")
 
     def _session(self) -> None:

@@ -267,3 +267,14 @@ def test_facts_and_keys_never_share_an_entry(holder):
         assert store_keys.find(key) is not None
     row, _ = read(("api_key", store_keys.digest(key)))
     assert row == (None,) * 6 or row is None
+
+
+def test_a_holder_starts_over_when_the_numbers_go_back(holder, url):
+    """The database restored under a running holder (its numbering behind what the holder
+    has seen): the next change waits until the holder has started over from nothing."""
+    assert read()[1] == "miss" and read()[1] == "hit"
+    sql(url, "UPDATE facts_epoch SET epoch = 0 WHERE id = 1")  # as a restore of an older dump would
+    with store.connection():
+        directory.put_link(*KEY, "regular")
+    assert holder.epoch == 1, "the change returned before the holder started over"
+    assert read()[0][LINK_GROUP] == "regular"
