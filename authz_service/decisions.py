@@ -4,11 +4,31 @@ from authz_service import cursors, decision_log, metrics
 from authz_service.facts import Gathered, gather, load_session
 from authz_service.policy import NONE, Facts, Policy
 from authz_service.store import accounts as store_accounts
+from authz_service.store import decisions as store_decisions
 from authz_service.store.models import utcnow
 
 
 class UnknownAction(Exception):
     """The action is not one of the policy's resource.verb names (API.md: 400)."""
+
+
+class TooLong(Exception):
+    """A user, account or session longer than any stored one, which the log could not record (API.md: 422)."""
+
+    def __init__(self, field: str, limit: int):
+        super().__init__(f"{field} is longer than {limit} characters, which no {field} is")
+        self.field, self.limit = field, limit
+
+
+def _recordable(user: str, accounts=(), session: str | None = None) -> None:
+    """TooLong unless every value fits the log's columns (store.decisions.RECORDABLE)."""
+    limits = store_decisions.RECORDABLE
+    if len(user.lower()) > limits["user"]:  # recorded lowercased, which can lengthen it
+        raise TooLong("user", limits["user"])
+    if any(a is not None and len(a) > limits["account"] for a in accounts):
+        raise TooLong("account", limits["account"])
+    if session is not None and len(session) > limits["session"]:
+        raise TooLong("session", limits["session"])
 
 
 class Denied(Exception):
@@ -43,6 +63,7 @@ def authorize_many(policy: Policy, user: str, checks: list[dict], session: str |
     for check in checks:
         if not policy.is_action(check["action"]):
             raise UnknownAction(check["action"])
+    _recordable(user, [check.get("account") for check in checks], session)
     bound = load_session(session)
     now = utcnow()
     results, entries, active = [], [], []
@@ -89,6 +110,7 @@ def accounts(policy: Policy, user: str, action: str, limit: int, cursor: str | N
     """
     if not policy.is_action(action):
         raise UnknownAction(action)
+    _recordable(user)
     got = gather(user, None)
     if got.home_account is None:
         return [], None

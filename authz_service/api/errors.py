@@ -122,6 +122,8 @@ def translate(exc: Exception) -> ApiError:
         result = exc.result
         return ApiError(403, "forbidden", result["reason"], decision_id=result["decision_id"],
                         rule=result["rule"], group=result["group"])
+    if isinstance(exc, decisions.TooLong):
+        return ApiError(422, "invalid", str(exc), field=exc.field, limit=exc.limit)
     if isinstance(exc, decisions.UnknownAction):
         return ApiError(400, "unknown_action", f"unknown action {exc.args[0]!r}", action=exc.args[0])
     if isinstance(exc, cursors.InvalidCursor):
@@ -148,7 +150,7 @@ def init_app(app) -> None:
     from authz_service import cursors, decision_log, decisions
     from authz_service.store import Conflict, DatabaseError, NotFound, Unconfirmed
 
-    for kind in (NotFound, Conflict, decisions.Denied, decisions.UnknownAction, cursors.InvalidCursor,
+    for kind in (NotFound, Conflict, decisions.Denied, decisions.UnknownAction, decisions.TooLong, cursors.InvalidCursor,
                  DatabaseError, decision_log.LogUnavailable, Unconfirmed):
         app.register_error_handler(kind, lambda exc: handle_api_error(translate(exc)))
     app.register_error_handler(ApiError, handle_api_error)

@@ -19,6 +19,10 @@ CONTENT = ("id", "at", "user_email", "account_id", "log_account", "action", "res
 COLUMNS = (*CONTENT, "seq", "prev_hash", "hash")
 FIELDS = [Decision._meta.fields[name] for name in COLUMNS]
 _INSERT: dict[str, str] = {}
+# The longest text each decision field can be recorded with (R7.1): a decision about a
+# longer user, account or session could not be logged, so it is refused before deciding.
+RECORDABLE = {"user": Decision.user_email.max_length, "account": Decision.account_id.max_length,
+              "session": Decision.session_id.max_length}
 
 
 _in_process = threading.Lock()

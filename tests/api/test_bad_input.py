@@ -590,3 +590,40 @@ def test_an_unknown_query_parameter_is_malformed(client):
         assert set(response.json) == {"error"}
     with store.connection():
         assert Decision.select().count() == before
+
+
+@pytest.mark.parametrize("field, value, limit", [
+    ("user", "a" * 255, 254), ("user", "İ" * 200, 254),  # "İ" lowercases to two characters
+    ("account", "x" * 65, 64), ("session", "s" * 65, 64)])
+def test_a_value_longer_than_the_log_can_record_is_422_and_decides_nothing(client, field, value, limit):
+    """R7.1: every decision is recorded, so a user, account or session longer than the log's
+    columns (and than any stored one) is 422 before deciding; nothing is recorded. On
+    PostgreSQL such an entry used to fail the log's commit, and with it the other entries
+    of its batch."""
+    before = decision_count()
+    error = assert_error(post(client, "/v1/authorize", {**OK_BODY, field: value}), 422, "invalid")
+    assert error["details"] == {"field": field, "limit": limit}
+    assert decision_count() == before
+
+
+def test_a_value_at_the_log_s_limit_is_decided(client):
+    """The longest recordable user and account are an ordinary denial (unknown ones), recorded."""
+    before = decision_count()
+    response = post(client, "/v1/authorize", {**OK_BODY, "user": "a" * 254, "account": "x" * 64})
+    assert response.status_code == 200 and response.get_json()["allowed"] is False
+    assert decision_count() == before + 1
+
+
+def test_one_overlong_account_in_a_batch_is_422_and_decides_nothing(client):
+    """R7.1: one check of a batch that could not be recorded refuses the whole batch."""
+    before = decision_count()
+    checks = [{"action": "port.view", "account": "initech"}, {"action": "port.view", "account": "x" * 65}]
+    response = post(client, "/v1/authorize/batch", {"user": "ada@acme.example", "checks": checks})
+    assert_error(response, 422, "invalid")
+    assert decision_count() == before
+
+
+def test_an_overlong_user_in_accounts_is_422(client):
+    """The same limit on /v1/authorize/accounts (no cache entry is made for such a user either)."""
+    response = post(client, "/v1/authorize/accounts", {"user": "a" * 255, "action": "port.view"})
+    assert assert_error(response, 422, "invalid")["details"]["field"] == "user"
