@@ -1,6 +1,7 @@
 """Opening the database named by AUTHZ_DATABASE_URL and migrating it (SQLite or PostgreSQL)."""
 
 import os
+import threading
 import time
 from contextlib import contextmanager
 from urllib.parse import urlparse
@@ -46,6 +47,7 @@ class PostgresPool(PooledPsycopg3Database):
 
     def __init__(self, *args, **kwargs):
         self._returned_at: dict[int, float] = {}  # id(connection) -> when it was given back
+        self._committed = threading.local()  # per thread: a commit's confirmation just failed
         super().__init__(*args, **kwargs)
 
     def _is_closed(self, conn) -> bool:
@@ -67,7 +69,23 @@ class PostgresPool(PooledPsycopg3Database):
             changed = facts_cache.changed_in_transaction(self)
         super().commit()
         if changed is not None:
-            facts_cache.barrier(self, changed)  # its errors say the change is stored (Unconfirmed)
+            try:
+                facts_cache.barrier(self, changed)  # its errors say the change is stored (Unconfirmed)
+            except facts_cache.Unconfirmed:
+                self._committed.pending = True  # peewee's ROLLBACK that follows has nothing to undo
+                raise
+
+    def begin(self, *args, **kwargs):
+        self._committed.pending = False
+        return super().begin(*args, **kwargs)
+
+    def rollback(self):
+        if getattr(self._committed, "pending", False):
+            # After a commit whose confirmation failed: a ROLLBACK on a connection that may be
+            # dead would replace Unconfirmed (the change is stored) with "nothing changed".
+            self._committed.pending = False
+            return
+        super().rollback()
 
     def execute_sql(self, sql, params=None, named_cursor=None):
         if self.in_transaction() or sql.lstrip()[:6].upper() == "SELECT":

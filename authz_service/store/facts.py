@@ -20,8 +20,11 @@ def read(email: str, account_id: str | None) -> tuple[tuple | None, str]:
     if row is not facts_cache.MISS:
         return row, "hit"
     row = _query(email, account_id)
-    if generation is None or len(email) > User.email.max_length or len(account_id or "") > Account.id.max_length:
-        return row, "off"  # no lease; or values no stored row has, which would only fill memory
+    if (generation is None or database.in_transaction()
+            or len(email) > User.email.max_length or len(account_id or "") > Account.id.max_length):
+        # No lease; or read inside a transaction, which may see its own uncommitted changes;
+        # or values no stored row has, which would only fill memory.
+        return row, "off"
     holder.store(key, row, generation)
     return row, "miss"
 

@@ -27,11 +27,11 @@ import socket
 import threading
 import time
 import uuid
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 
-from authz_service.store.errors import Unconfirmed
+from authz_service.store.errors import Unconfirmed  # noqa: F401  (PostgresPool.commit catches it here)
 
 log = logging.getLogger("authz.facts_cache")
 
@@ -62,11 +62,15 @@ WATCHED = ("account", "user", "link", "api_key")  # what store/facts.py and stor
 
 
 def install_triggers(db) -> None:
-    """The numbering trigger on each table a decision reads (PostgreSQL)."""
-    db.execute_sql(TRIGGER_FUNCTION)
+    """The numbering trigger on each table a decision reads (PostgreSQL): it names its table
+    with the schema, so a writer's search_path does not matter, and fires ALWAYS, so also for
+    logical replication's changes (session_replication_role = replica)."""
+    schema = '"' + db.execute_sql("SELECT current_schema()").fetchone()[0].replace('"', '""') + '"'
+    db.execute_sql(TRIGGER_FUNCTION.replace("INSERT INTO facts_epoch", f"INSERT INTO {schema}.facts_epoch"))
     for table in WATCHED:
         db.execute_sql(f'CREATE OR REPLACE TRIGGER authz_facts_changed BEFORE INSERT OR UPDATE OR DELETE '
                        f'OR TRUNCATE ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION authz_facts_changed()')
+        db.execute_sql(f'ALTER TABLE "{table}" ENABLE ALWAYS TRIGGER authz_facts_changed')
 
 
 def changed_in_transaction(db) -> int | None:
@@ -117,6 +121,7 @@ class Holder:
         self.epoch: int | None = None  # the committed number the entries are not older than
         self.valid_until = 0.0  # time.monotonic(): the cache answers only before this
         self.stopping = threading.Event()
+        self.renewed = False  # this session has renewed at least once
         self.thread = threading.Thread(target=self._run, name="facts-cache", daemon=True)
 
     # -- the request threads' side
@@ -160,20 +165,23 @@ class Holder:
             # Newer: empty for it. Older than what this cache has seen (the database was
             # restored, say): start over from nothing, then record it as seen.
             self._empty(committed if seen is None or committed > seen else None)
-        raise RuntimeError("the facts kept changing during five renewals in a row")
+        # Changes kept coming: the lease was not extended here; the next renewal tries again.
 
     def _session(self) -> None:
-        with psycopg.connect(self.url, autocommit=True, connect_timeout=5, application_name=APPLICATION) as conn:
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=5, application_name=APPLICATION,
+                             keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3) as conn:
+            conn.execute("SET statement_timeout = '5s'")  # a stuck statement ends the session, not the cache's care
             conn.execute(f"LISTEN {CHANNEL}")
             self._empty(None)  # whatever was kept before this connection listened is unknown
             self._renew(conn)
             conn.execute("DELETE FROM facts_holder WHERE lease_until < extract(epoch FROM clock_timestamp()) - 60")
             next_renewal = time.monotonic() + RENEW_SECONDS
+            self.renewed = True
             while not self.stopping.is_set():
                 wait = max(0.0, next_renewal - time.monotonic())
-                notices = [int(n.payload) for n in conn.notifies(timeout=wait, stop_after=1)]
-                if notices:
-                    self._empty(max(notices))
+                # A notice only says "renew now": the number recorded is the one read from the
+                # database, never a notice's (anyone may NOTIFY this channel).
+                notices = list(conn.notifies(timeout=wait, stop_after=1))
                 if notices or time.monotonic() >= next_renewal:
                     self._renew(conn)
                     next_renewal = time.monotonic() + RENEW_SECONDS
@@ -183,14 +191,16 @@ class Holder:
     def _run(self) -> None:
         pause = 0.1
         while not self.stopping.is_set():
+            self.renewed = False
             try:
                 self._session()
-                pause = 0.1
             except Exception as exc:  # the database is away: no cache until a new lease
                 self.valid_until = 0.0
                 log.warning("facts cache off until PostgreSQL answers again: %s", exc)
-                self.stopping.wait(pause)
-                pause = min(pause * 2, 5.0)
+            if self.renewed:
+                pause = 0.1  # the session had worked: reconnect at once
+            self.stopping.wait(pause)
+            pause = min(pause * 2, 5.0)
 
     def start(self) -> "Holder":
         self.thread.start()
@@ -220,7 +230,7 @@ def libpq_url(url: str) -> str:
     """AUTHZ_DATABASE_URL as psycopg takes it: without the connection pool's parameters."""
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in POOL_PARAMETERS]
-    return urlunsplit(parts._replace(scheme="postgresql", query=urlencode(query)))
+    return urlunsplit(parts._replace(scheme="postgresql", query=urlencode(query, quote_via=quote)))
 
 
 def start(url: str) -> Holder:

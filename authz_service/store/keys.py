@@ -43,7 +43,8 @@ def find_by_digest(key_hash: str) -> dict | None:
     row, generation = holder.lookup(key)
     if row is facts_cache.MISS:
         row = _row(key_hash)
-        if row is not None and generation is not None:  # unknown keys are not kept (no flooding)
+        # Unknown keys are not kept (no flooding), nor rows read inside a transaction.
+        if row is not None and generation is not None and not database.in_transaction():
             holder.store(key, row, generation)
     return _live(row)
 

@@ -278,3 +278,25 @@ def test_a_holder_starts_over_when_the_numbers_go_back(holder, url):
         directory.put_link(*KEY, "regular")
     assert holder.epoch == 1, "the change returned before the holder started over"
     assert read()[0][LINK_GROUP] == "regular"
+
+
+def test_a_connection_lost_after_the_commit_still_says_the_change_is_stored(url, monkeypatch):
+    """The connection dies between COMMIT and the holders' check: the call raises
+    Unconfirmed (503: the change is stored), not a database error saying nothing changed."""
+    check = facts_cache.barrier
+
+    def cut_then_check(db, number):
+        sql(url, "SELECT pg_terminate_backend(%s)", (db.connection().info.backend_pid,))
+        return check(db, number)
+
+    monkeypatch.setattr(facts_cache, "barrier", cut_then_check)
+    with store.connection(), pytest.raises(facts_cache.Unconfirmed):
+        directory.put_link(*KEY, "regular")
+    assert sql(url, "SELECT grp FROM link WHERE user_email = %s AND customer_id = %s", KEY) == [("regular",)]
+
+
+def test_the_holders_url_keeps_libpq_options_and_drops_the_pools():
+    """The holder connects with AUTHZ_DATABASE_URL's own parameters (spaces included), not the pool's."""
+    url = "postgresql://u@db.example:5432/authz?options=-c%20search_path%3Dauthz&sslmode=require&max_connections=8"
+    assert facts_cache.libpq_url(url) == ("postgresql://u@db.example:5432/authz?options=-c%20search_path%3Dauthz"
+                                          "&sslmode=require")
