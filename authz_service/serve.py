@@ -84,11 +84,12 @@ def _post_worker_init(worker):
 
     from authz_service.config import Settings
     from authz_service.store import facts_cache
+    from authz_service.store.db import is_postgres
 
     gc.collect()
     gc.freeze()
     settings = Settings.from_env()
-    if settings.facts_cache and settings.database_url.startswith(("postgresql", "postgres:")):
+    if settings.facts_cache and is_postgres(settings.database_url):
         facts_cache.start(settings.database_url)  # R4.6 holds: docs/decisions/011-facts-cache.md
 
 

@@ -14,6 +14,7 @@ from playhouse.postgres_ext import PooledPsycopg3Database
 from psycopg.pq import TransactionStatus
 
 from authz_service.store import facts_cache, migrations, settings
+from authz_service.store.errors import Unconfirmed
 from authz_service.store.models import database
 
 SQLITE_PRAGMAS = {
@@ -71,7 +72,7 @@ class PostgresPool(PooledPsycopg3Database):
         if changed is not None:
             try:
                 facts_cache.barrier(self, changed)  # its errors say the change is stored (Unconfirmed)
-            except facts_cache.Unconfirmed:
+            except Unconfirmed:
                 self._committed.pending = True  # peewee's ROLLBACK that follows has nothing to undo
                 raise
 
@@ -97,6 +98,11 @@ class PostgresPool(PooledPsycopg3Database):
 register_database(PostgresPool, "authz+psycopg3+pool")
 
 
+def is_postgres(url: str) -> bool:
+    """True for a postgres:// or postgresql:// AUTHZ_DATABASE_URL."""
+    return urlparse(url).scheme in ("postgres", "postgresql")
+
+
 def _open(url: str, busy_timeout_ms: int | None = None) -> pw.Database:
     """Build a peewee database for a sqlite:/// or postgresql:// URL."""
     parsed = urlparse(url)
@@ -110,7 +116,7 @@ def _open(url: str, busy_timeout_ms: int | None = None) -> pw.Database:
         # another writer committed in between; taking it up front waits (busy_timeout) instead.
         return pw.SqliteDatabase(path or ":memory:", pragmas=pragmas, check_same_thread=False,
                                  lock_type="IMMEDIATE")
-    if parsed.scheme in ("postgres", "postgresql"):
+    if is_postgres(url):
         pooled = url.replace(parsed.scheme + "://", "authz+psycopg3+pool://", 1)
         if "max_connections" not in pooled:
             pooled += ("&" if "?" in pooled else "?") + POOL_OPTIONS

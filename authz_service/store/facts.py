@@ -12,21 +12,11 @@ def read(email: str, account_id: str | None) -> tuple[tuple | None, str]:
     coherent, R4.6: store/facts_cache.py), "miss" when it asked the database and may keep
     the answer, "off" when nothing is cached (SQLite, commands, tests, a lapsed lease).
     """
-    holder = facts_cache.current()
-    if holder is None:
-        return _query(email, account_id), "off"
-    key = ("facts", email, account_id)  # its own kind of key: store/keys.py keeps ("api_key", digest)
-    row, generation = holder.lookup(key)
-    if row is not facts_cache.MISS:
-        return row, "hit"
-    row = _query(email, account_id)
-    if (generation is None or database.in_transaction()
-            or len(email) > User.email.max_length or len(account_id or "") > Account.id.max_length):
-        # No lease; or read inside a transaction, which may see its own uncommitted changes;
-        # or values no stored row has, which would only fill memory.
-        return row, "off"
-    holder.store(key, row, generation)
-    return row, "miss"
+    # Its own kind of key (store/keys.py keeps ("api_key", digest)); values longer than any
+    # stored row's are not kept: they would only fill memory.
+    short = len(email) <= User.email.max_length and len(account_id or "") <= Account.id.max_length
+    return facts_cache.read_through(("facts", email, account_id), lambda: _query(email, account_id),
+                                    lambda row: short)
 
 
 def _query(email: str, account_id: str | None) -> tuple | None:

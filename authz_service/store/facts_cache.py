@@ -31,7 +31,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 
-from authz_service.store.errors import Unconfirmed  # noqa: F401  (PostgresPool.commit catches it here)
+from authz_service.store.errors import Unconfirmed
+from authz_service.store.models import database
 
 log = logging.getLogger("authz.facts_cache")
 
@@ -218,9 +219,21 @@ class Holder:
 _holder: Holder | None = None
 
 
-def current() -> Holder | None:
-    """This process's holder, if it keeps a cache."""
-    return _holder
+def read_through(key: tuple, load, keep) -> tuple[object, str]:
+    """(row, source): from this process's cache ("hit"), else `load()`, kept when `keep(row)`
+    ("miss"), or not kept ("off": no cache or no lease, a read inside a transaction, which
+    may see its own uncommitted changes, or a row `keep` refuses)."""
+    holder = _holder
+    if holder is None:
+        return load(), "off"
+    row, generation = holder.lookup(key)
+    if row is not MISS:
+        return row, "hit"
+    row = load()
+    if generation is None or database.in_transaction() or not keep(row):
+        return row, "off"
+    holder.store(key, row, generation)
+    return row, "miss"
 
 
 POOL_PARAMETERS = {"max_connections", "stale_timeout", "timeout"}  # the pool's, not libpq's

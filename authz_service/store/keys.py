@@ -36,16 +36,8 @@ def find_by_digest(key_hash: str) -> dict | None:
     coherently: a revoked key is refused by every worker once the revoking call has
     returned (store/facts_cache.py). Expiry is checked at each use.
     """
-    holder = facts_cache.current()
-    if holder is None:
-        return _live(_row(key_hash))
-    key = ("api_key", key_hash)
-    row, generation = holder.lookup(key)
-    if row is facts_cache.MISS:
-        row = _row(key_hash)
-        # Unknown keys are not kept (no flooding), nor rows read inside a transaction.
-        if row is not None and generation is not None and not database.in_transaction():
-            holder.store(key, row, generation)
+    row, _ = facts_cache.read_through(("api_key", key_hash), lambda: _row(key_hash),
+                                      lambda row: row is not None)  # unknown keys are not kept (no flooding)
     return _live(row)
 
 
