@@ -14,24 +14,35 @@ def load_or_create(path: str, size: int = 32) -> bytes:
     """The secret in `path`, made (random, mode 0600) when absent; ExposedSecret when group/world-readable."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(size) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+    if not os.path.exists(path):
+        _create(path, size)
     mode = stat.S_IMODE(os.stat(path).st_mode)
     if mode & 0o077:
-        raise ExposedSecret(f"{path} has mode {mode:04o}: it can be read by others than its owner; "
+        raise ExposedSecret(f"{path} has mode {mode:04o}: only its owner may read or write it; "
                             f"`chmod 600 {path}` and restart")
     with open(path, encoding="ascii") as found:
         value = found.read().strip()
     if len(value) < 32:
         raise ExposedSecret(f"{path} holds no usable secret (at least 32 characters are needed)")
     return value.encode()
+
+
+def _create(path: str, size: int) -> None:
+    """Write a new secret whole, then give it its name unless another process did first (a
+    reader never sees an empty or partial secret)."""
+    partial = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.new"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(secrets.token_hex(size) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(partial)
 
 
 def console_secret_path(settings) -> str | None:
