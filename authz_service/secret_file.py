@@ -1,5 +1,6 @@
 """Secrets kept in files outside the database (R7.6's habit): made 0600, refused when others can read them."""
 
+import contextlib
 import os
 import secrets
 import stat
@@ -37,10 +38,8 @@ def _create(path: str, size: int) -> None:
             out.write(secrets.token_hex(size) + "\n")
             out.flush()
             os.fsync(out.fileno())
-        try:
+        with contextlib.suppress(FileExistsError):  # another process named its secret first
             os.link(partial, path)
-        except FileExistsError:
-            pass
     finally:
         os.unlink(partial)
 
