@@ -62,7 +62,7 @@ def test_a_copy_of_the_database_cannot_mint_a_cookie(app, client, database_url):
     """Everything the database holds (settings, session hashes, key digests) signs no cookie that
     the console accepts; the secret is not in the database (R7.6's habit)."""
     sign_in(client, BOOTSTRAP)
-    secret = app.secret_key
+    secret = app.secret_key if isinstance(app.secret_key, bytes) else app.secret_key.encode()
     with store.connection():
         values = [row.value for row in Setting.select()]
         hashes = [row.id_hash for row in ConsoleSession.select()]
