@@ -4,7 +4,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from authz_service import links
 from authz_service.api import console_auth as auth
-from authz_service.api.base import state
+from authz_service.api.base import refuse_nul, state
 from authz_service.api.fields import rfc3339
 from authz_service.facts import gather, load_session
 from authz_service.policy import NONE, Facts
@@ -28,6 +28,12 @@ def _template_helpers():
 
     pages = [(e, label) for e, label in PAGES if e in current_app.view_functions]
     return {"csrf_token": auth.csrf_token, "console_pages": pages, "console_key": g.get("console")}
+
+
+@bp.before_request
+def _refuse_nul_in_forms():
+    """A form value holding U+0000 is refused before anything reads it (the query's are, app-wide)."""
+    refuse_nul(list(request.form.items(multi=True)))
 
 
 def protect_response(response):

@@ -83,8 +83,11 @@ def test_a_refused_change_changes_and_records_nothing(client, form):
     response = client.post("/console/links/add", data={"customer": "initech",
                                                        "csrf_token": csrf(client), **form},
                            follow_redirects=True)
-    assert response.status_code == 200
-    assert "Refused:" in response.get_data(as_text=True)
+    if "\x00" in form["email"]:
+        assert response.status_code == 422  # refused before anything reads it (PostgreSQL stores no NUL)
+    else:
+        assert response.status_code == 200
+        assert "Refused:" in response.get_data(as_text=True)
     assert links_of("initech") == BEFORE and len(entries()) == stored
 
 

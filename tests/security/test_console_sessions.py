@@ -145,9 +145,11 @@ def test_every_console_response_forbids_framing(app, client):
     assert "X-Frame-Options" not in client.get("/healthz").headers  # the API is not a page
 
 
-def test_verification_is_not_in_the_request_path(client, monkeypatch):
+def test_verification_is_not_in_the_request_path(app, client, monkeypatch, tmp_path):
     """?verify=1 reads the log writer's last result; no request walks the chain."""
     from authz_service.store import decisions
+
+    monkeypatch.setattr(app.config["AUTHZ"], "log_spool_dir", str(tmp_path))
 
     def no_walk(*_args, **_kwargs):
         raise AssertionError("a request walked the log")

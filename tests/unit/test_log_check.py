@@ -25,8 +25,9 @@ def _run(checker) -> int:
     return steps
 
 
-def test_a_pass_walks_bounded_slices_and_keeps_its_result(app, api, client, monkeypatch):
+def test_a_pass_walks_bounded_slices_and_keeps_its_result(app, api, client, monkeypatch, tmp_path):
     """Each step reads at most `size` entries; the saved result is 0600 and the console shows it."""
+    monkeypatch.setattr(app.config["AUTHZ"], "log_spool_dir", str(tmp_path))
     _decide(api, 7)
     read = []
     walk = store_decisions.walk
@@ -43,8 +44,9 @@ def test_a_pass_walks_bounded_slices_and_keeps_its_result(app, api, client, monk
     assert "intact</span>, 7 entries checked" in client.get("/console/activity").get_data(as_text=True)
 
 
-def test_a_changed_entry_is_reported(app, api, client):
+def test_a_changed_entry_is_reported(app, api, client, monkeypatch, tmp_path):
     """An entry changed in the database is found by the next pass and shown as broken."""
+    monkeypatch.setattr(app.config["AUTHZ"], "log_spool_dir", str(tmp_path))
     _decide(api, 4)
     with store.connection():
         Decision.update(reason="nothing to see").where(Decision.seq == 2).execute()
