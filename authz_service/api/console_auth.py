@@ -45,7 +45,7 @@ def sign_in(key: str) -> str | None:
     session_id = secrets.token_urlsafe(32)
     hours = current_app.config["AUTHZ"].console_session_hours
     console_sessions.create(session_id, key_fingerprint(key), name, utcnow() + timedelta(hours=hours))
-    session.clear()
+    sign_out()  # a session already open in this browser ends first
     session["sid"] = session_id
     session["csrf"] = secrets.token_urlsafe(32)
     return name

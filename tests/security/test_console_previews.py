@@ -74,3 +74,27 @@ def test_the_new_partners_user_is_evaluated_after_a_switch(console):
     """After the switch, a user of the new partner is previewed (gus sees Soylent)."""
     body = console.get("/console/customers?partner=globex&viewer=gus@globex.example").get_data(as_text=True)
     assert "Soylent" in body and "is not a user of partner" not in body
+
+
+HOSTILE = ["x" * 10_000, "a\u200bb@acme.example", "\u0130@acme.example", "<script>alert(1)</script>",
+           "%", "-name", "../../etc/passwd", "ada@acme.example" + " " * 300]
+PAGES = {"/console/why": ("user", "action", "account", "session"),
+         "/console/customers": ("partner", "viewer", "sort", "hide_inactive", "cursor"),
+         "/console/links": ("customer", "actor"),
+         "/console/activity": ("account", "user", "action", "allowed", "cursor", "verify")}
+
+
+@pytest.mark.parametrize("path", sorted(PAGES))
+def test_hostile_query_values_never_answer_500_nor_record(console, path):
+    """Every parameter of every console page with hostile values: a page or a refusal, never a
+    500, never a script echoed unescaped, and nothing recorded."""
+    stored = len(entries())
+    base = {"user": "rita@acme.example", "action": "port.view", "account": "initech",
+            "partner": "acme", "viewer": "rita@acme.example", "customer": "initech",
+            "actor": "ada@acme.example"}
+    for name in PAGES[path]:
+        for value in HOSTILE:
+            response = console.get(path, query_string={**base, name: value})
+            assert response.status_code in (200, 400, 404, 422), (name, value, response.status_code)
+            assert "<script>alert" not in response.get_data(as_text=True)
+    assert len(entries()) == stored
