@@ -21,6 +21,9 @@ class Settings:
     policy_poll_seconds: float = 2.0
     sqlite_busy_timeout_ms: int = 10000  # how long a SQLite write waits for the lock before 503
     console_secure_cookie: bool = False  # set true behind HTTPS
+    console_secret_file: str | None = None  # the console's cookie-signing secret; default beside the SQLite file, var/ for PostgreSQL
+    log_verify_seconds: float = 300.0  # `authz serve`'s log writer verifies the chain this often (0: never)
+    console_session_hours: float = 8.0  # a console sign-in lasts this long (server-side; sign-out ends it)
     max_body_bytes: int = 1_048_576
     fast_authorize: bool = True  # POST /v1/authorize outside the framework when well-formed
     switch_interval_ms: float = 1.0  # workers' sys.setswitchinterval (Python's default: 5 ms)

@@ -73,10 +73,15 @@ def _after(position, sort: str) -> list | None:
 
 def page(policy: Policy, user: str, partner_id: str, sort: str = "name",
          hide_inactive: bool = False, limit: int = 50, cursor: str | None = None,
-         caller: str | None = None) -> tuple[list[dict], str | None]:
-    """One page of the partner's Customers page for `user`; needs customer.list (R5, R7.2)."""
+         caller: str | None = None, preview: bool = False) -> tuple[list[dict], str | None]:
+    """One page of the partner's Customers page for `user`; needs customer.list (R5, R7.2).
+
+    preview: the console's "see as", decided but never recorded as `user` (R7.5)."""
     _partner(partner_id)
-    decisions.require(policy, user, "customer.list", partner_id, None, None, caller)
+    if preview:
+        decisions.preview(policy, user, "customer.list", partner_id)
+    else:
+        decisions.require(policy, user, "customer.list", partner_id, None, None, caller)
     kind = f"customers:{partner_id}:{user.lower()}:{sort}:{int(hide_inactive)}"
     after = _after(cursors.decode(kind, cursor), sort)
     viewer = gather(user, partner_id)

@@ -60,6 +60,38 @@ def authorize(policy: Policy, user: str, action: str, account: str | None = None
 def authorize_many(policy: Policy, user: str, checks: list[dict], session: str | None = None,
                    caller: str | None = None) -> list[dict]:
     """Decisions for several checks by one user, all recorded in one commit."""
+    results, entries, active, now = _decide(policy, user, checks, session, caller)
+    for result, decision_id in zip(results, _record(entries, active, now), strict=True):
+        result["decision_id"] = decision_id
+    metrics.observe_decisions([(e["action"], e["allowed"]) for e in entries])
+    return results
+
+
+def preview(policy: Policy, user: str, action: str, account: str | None) -> dict:
+    """What `authorize` would answer, neither recorded nor counted as the user's activity (R7.5):
+    the console's "see as" and Manage Users opened as someone. Raise Denied unless allowed."""
+    result = _decide(policy, user, [{"action": action, "account": account}], None, None)[0][0]
+    result["decision_id"] = None
+    if not result["allowed"]:
+        raise Denied(result)
+    return result
+
+
+def record_operator(operator: str, scope: str, action: str, account: str, resource: dict, caller: str,
+                    reason: str) -> str:
+    """Record a change made on a key's own authority (a console key with `manage`), allowed by the
+    key's scope rather than by a user's group: named as the key, never as a user (R7.5)."""
+    now = utcnow()
+    entry = {"at": now, "user_email": operator[: store_decisions.RECORDABLE["user"]], "account_id": account,
+             "log_account": account, "action": action, "resource_type": resource.get("type"),
+             "resource_id": resource.get("id"), "allowed": True, "group": None,
+             "rule": f"key scope: {scope}", "reason": reason, "session_id": None, "caller": caller,
+             "on_behalf_of_partner": None}
+    return _record([entry], [], now)[0]
+
+
+def _decide(policy: Policy, user: str, checks: list[dict], session: str | None, caller: str | None):
+    """(results, entries to record, accounts active per R5.6, now) for the checks."""
     for check in checks:
         if not policy.is_action(check["action"]):
             raise UnknownAction(check["action"])
@@ -78,10 +110,7 @@ def authorize_many(policy: Policy, user: str, checks: list[dict], session: str |
         entries.append(_entry(user, check, got, verdict, session, caller, now))
         results.append({"allowed": verdict.allowed, "group": verdict.group,
                         "reason": verdict.reason, "rule": verdict.rule})
-    for result, decision_id in zip(results, _record(entries, active, now), strict=True):
-        result["decision_id"] = decision_id
-    metrics.observe_decisions([(e["action"], e["allowed"]) for e in entries])
-    return results
+    return results, entries, active, now
 
 
 def _record(entries: list[dict], active: list[str], now) -> list[str]:

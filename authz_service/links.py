@@ -12,10 +12,28 @@ def _customer(customer_id: str) -> dict:
     return found
 
 
-def _authorize(policy: Policy, actor: str, customer: dict, email: str | None, caller) -> None:
-    """R4.5: grant.manage on the customer's own partner, recorded in the partner's log (R7.2)."""
-    resource = {"type": "link", "id": f"{customer['id']}/{email}" if email else customer["id"]}
-    decisions.require(policy, actor, "grant.manage", customer["partner_id"], resource, None, caller)
+def _resource(customer: dict, email: str | None) -> dict:
+    return {"type": "link", "id": f"{customer['id']}/{email}" if email else customer["id"]}
+
+
+def _authorize(policy: Policy, actor: str | None, customer: dict, email: str | None, caller,
+               preview: bool = False) -> None:
+    """R4.5: grant.manage on the customer's own partner, recorded in the partner's log (R7.2).
+
+    preview: the console's panel opened as `actor` (decided, never recorded as them, R7.5);
+    actor None: read by the console's own audit key, no user involved."""
+    if preview:
+        if actor is not None:
+            decisions.preview(policy, actor, "grant.manage", customer["partner_id"])
+        return
+    decisions.require(policy, actor, "grant.manage", customer["partner_id"], _resource(customer, email),
+                      None, caller)
+
+
+def _record_key_change(operator: str, customer: dict, email: str, caller: str, what: str) -> None:
+    """A change made on a console key's `manage` scope, in the partner's log as the key (R7.2, R7.5)."""
+    decisions.record_operator(operator, "manage", "grant.manage", customer["partner_id"],
+                              _resource(customer, email), caller, f"{what} by {operator}")
 
 
 def _linkable_target(policy: Policy, partner_id: str, email: str) -> dict:
@@ -38,12 +56,30 @@ def put(policy: Policy, actor: str, customer_id: str, email: str, group: str | N
     """Link (default group from the policy) or change a link; returns (link, created)."""
     customer = _customer(customer_id)
     _authorize(policy, actor, customer, email, caller)
+    return _put(policy, customer, email, group)
+
+
+def _put(policy: Policy, customer: dict, email: str, group: str | None):
     _linkable_target(policy, customer["partner_id"], email)
-    existing = links.get_link(email, customer_id)
+    existing = links.get_link(email, customer["id"])
     if group is None:
         group = existing["group"] if existing else policy.default_group("new_link_group")
-    link, created = directory.put_link(email, customer_id, group)
+    return directory.put_link(email, customer["id"], group)
+
+
+def put_by_key(policy: Policy, operator: str, customer_id: str, email: str, group: str | None, caller: str):
+    """As `put`, on a console key's `manage` scope; recorded as the key once it is done."""
+    customer = _customer(customer_id)
+    link, created = _put(policy, customer, email, group)
+    _record_key_change(operator, customer, email, caller, f"linked as {link['group']}")
     return link, created
+
+
+def revoke_by_key(operator: str, customer_id: str, email: str, caller: str) -> None:
+    """As `revoke`, on a console key's `manage` scope; recorded as the key once it is done."""
+    customer = _customer(customer_id)
+    links.delete_link(email, customer_id)
+    _record_key_change(operator, customer, email, caller, "revoked")
 
 
 def revoke(policy: Policy, actor: str, customer_id: str, email: str, caller=None) -> None:
@@ -53,18 +89,20 @@ def revoke(policy: Policy, actor: str, customer_id: str, email: str, caller=None
     links.delete_link(email, customer_id)
 
 
-def list_links(policy: Policy, actor: str, customer_id: str, limit: int, cursor, caller=None):
+def list_links(policy: Policy, actor: str | None, customer_id: str, limit: int, cursor, caller=None,
+               preview: bool = False):
     """The customer's links, by email."""
     customer = _customer(customer_id)
-    _authorize(policy, actor, customer, None, caller)
+    _authorize(policy, actor, customer, None, caller, preview)
     return cursors.page(f"links:{customer_id}", cursor,
                         lambda after: links.list_links(customer_id, after, limit), lambda i: i["email"])
 
 
-def linkable(policy: Policy, actor: str, customer_id: str, limit: int, cursor, caller=None):
+def linkable(policy: Policy, actor: str | None, customer_id: str, limit: int, cursor, caller=None,
+             preview: bool = False):
     """The partner's users a link would apply to, not yet linked here."""
     customer = _customer(customer_id)
-    _authorize(policy, actor, customer, None, caller)
+    _authorize(policy, actor, customer, None, caller, preview)
     groups = [g for g in policy.vocab.groups if policy.is_linkable(g)]
     return cursors.page(f"linkable:{customer_id}", cursor,
                         lambda after: links.unlinked_users(customer["partner_id"], customer_id, groups,

@@ -23,7 +23,7 @@ import sys
 import time
 from datetime import datetime
 
-from authz_service import decision_log, store
+from authz_service import decision_log, log_check, store
 from authz_service.config import Settings
 from authz_service.log_spool import hold, lock_path, name_moved, records, spool_family, spool_of
 from authz_service.store import decisions as store_decisions
@@ -186,6 +186,8 @@ class Server:
         self.selector.register(self.listener, selectors.EVENT_READ)
         self.selector.register(sys.stdin, selectors.EVENT_READ)
         self.buffers: dict[socket.socket, bytearray] = {}
+        checked = log_check.result_path(settings)  # the chain verified here, not in requests
+        self.checker = log_check.Checker(checked, settings.log_verify_seconds) if checked else None
 
     def run(self) -> None:
         """Until stdin closes: store what arrived, answer syncs; then store the rest and exit."""
@@ -202,6 +204,7 @@ class Server:
                 elif self._asks(key.fileobj):
                     asking.append(key.fileobj)
             self._ingest()
+            self._check()
             for conn in asking:
                 self._answer(conn, b"ok\n" if not self.failing else f"error: {self.failing}\n".encode())
 
@@ -220,6 +223,17 @@ class Server:
             if not self.failing:
                 log.warning("cannot store the decision log spool now: %s", exc)
             self.failing = str(exc).replace("\n", " ") or type(exc).__name__
+            store.close()
+
+    def _check(self) -> None:
+        """One bounded slice of the chain's verification, after storing (never before it)."""
+        if self.checker is None or self.failing:
+            return
+        try:
+            self.checker.step()
+        except Exception as exc:  # verification waits for the next pass; storing goes on
+            log.warning("cannot verify the decision log now: %s", exc)
+            self.checker.verdict, self.checker.due = None, time.monotonic() + self.checker.every
             store.close()
 
     def _asks(self, conn: socket.socket) -> bool:

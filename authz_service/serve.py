@@ -157,11 +157,15 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
     """Serve on host:port with `workers` processes of `threads` threads each."""
     # Not decision_log here: prometheus_client must be imported in the workers, after the
     # multiprocess folder is set, or each worker's counters stay in its own memory.
-    from authz_service import log_spool
+    from authz_service import log_spool, secret_file
     from authz_service.config import Settings
 
     _share_metrics()  # before the log writer starts: its batch sizes are in /metrics too
     settings = Settings.from_env()
+    try:  # made once here, before the workers read it; refused when others can read it
+        secret_file.console_secret(settings)
+    except (OSError, secret_file.ExposedSecret) as exc:
+        raise SystemExit(f"the console's secret file: {exc}") from None
     try:
         spool = log_spool.new_spool_path(settings) if settings.log_writer else None
     except OSError as exc:

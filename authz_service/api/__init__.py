@@ -40,13 +40,14 @@ class Api(flask_smorest.Api):
 def _init_console(app) -> None:
     """The reviewer console: signed, HttpOnly, SameSite=Strict session cookie; not in /openapi.json."""
     from authz_service.api import console
-    from authz_service.store import settings
+    from authz_service.secret_file import console_secret
 
-    app.secret_key = settings.secret("console-session")
+    app.secret_key = console_secret(app.config["AUTHZ"])  # a file outside the database (R7.6's habit)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
                       SESSION_COOKIE_SECURE=app.config["AUTHZ"].console_secure_cookie,
                       SESSION_COOKIE_NAME="authz_console")
     app.register_blueprint(console.bp)
+    app.after_request(console.protect_response)
 
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")

@@ -1,16 +1,22 @@
 """The reviewer console under /console: policy, "why", see as, Manage Users, activity (server-rendered)."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from authz_service import links
 from authz_service.api import console_auth as auth
-from authz_service.api.base import state
+from authz_service.api.base import refuse_nul, state
 from authz_service.api.fields import rfc3339
 from authz_service.facts import gather, load_session
 from authz_service.policy import NONE, Facts
-from authz_service.store import directory
+from authz_service.store import Conflict, directory
 
 bp = Blueprint("console", __name__, url_prefix="/console")
+HEADERS = {  # no framing (clickjacking), no caching, no sniffing, no referrer (must-hold 7)
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                               "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 bp.add_app_template_filter(lambda value: rfc3339(value) if value else "", "rfc3339")
 PAGES = [("console.matrix", "Policy"), ("console.why", "Why"), ("console.customers", "See as"),
          ("console.links", "Manage users"), ("console.activity", "Activity")]
@@ -21,7 +27,20 @@ def _template_helpers():
     from flask import current_app
 
     pages = [(e, label) for e, label in PAGES if e in current_app.view_functions]
-    return {"csrf_token": auth.csrf_token, "console_pages": pages}
+    return {"csrf_token": auth.csrf_token, "console_pages": pages, "console_key": g.get("console")}
+
+
+@bp.before_request
+def _refuse_nul_in_forms():
+    """A form value holding U+0000 is refused before anything reads it (the query's are, app-wide)."""
+    refuse_nul(list(request.form.items(multi=True)))
+
+
+def protect_response(response):
+    """Every response under /console, errors and redirects included, carries HEADERS."""
+    if request.path == "/console" or request.path.startswith("/console/"):
+        response.headers.update(HEADERS)
+    return response
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -40,10 +59,8 @@ def signin():
 @bp.post("/signout")
 @auth.signed_in
 def signout():
-    """Forget the key."""
-    from flask import session
-
-    session.clear()
+    """End the session server-side: a kept copy of the cookie signs nobody in afterwards."""
+    auth.sign_out()
     return redirect(url_for("console.signin"))
 
 
@@ -93,22 +110,33 @@ def why():
 @bp.get("/links", endpoint="links")
 @auth.signed_in
 def links_page():
-    """The Manage Users panel of one customer, acting as a chosen partner user."""
+    """The Manage Users panel of one customer, as the console key or previewed as a partner user."""
     customers = directory.list_accounts("customer")
     customer = request.args.get("customer") or (customers[0]["id"] if customers else "")
     chosen = directory.get_account(customer) if customer else None
+    chosen = chosen if chosen and chosen["kind"] == "customer" else None
     actors = [u["email"] for u in directory.users_of(chosen["partner_id"])] if chosen else []
-    actor = request.args.get("actor") or (actors[0] if actors else "")
-    shown, linkable, error = None, [], None
-    if chosen and actor:
-        try:
-            shown = links.list_links(state().policy, actor, customer, 500, None, "console")[0]
-            linkable = links.linkable(state().policy, actor, customer, 500, None, "console")[0]
+    actor, error = _one_of(request.args.get("actor", ""), actors, chosen and chosen["partner_id"])
+    shown, linkable = None, []
+    if chosen and not error:
+        try:  # a preview as `actor` is decided, never recorded as them (R7.5)
+            shown = links.list_links(state().policy, actor or None, customer, 500, None, preview=True)[0]
+            linkable = links.linkable(state().policy, actor or None, customer, 500, None, preview=True)[0]
         except Exception as exc:  # a refusal is shown, not raised
             error = _explain(exc)
     return render_template("console/links.html", customers=customers, customer=customer,
                            actors=actors, actor=actor, links=shown, linkable=linkable,
-                           groups=state().policy.vocab.groups, error=error)
+                           groups=[x for x in state().policy.vocab.groups if state().policy.is_linkable(x)],
+                           error=error, can_change=auth.CHANGE_SCOPE in g.console["scopes"])
+
+
+def _one_of(chosen: str, users: list[str], partner: str | None) -> tuple[str, str | None]:
+    """The chosen user when they belong to this partner, re-checked on every page (a switch of
+    partner never evaluates the previous partner's user); else none and why."""
+    chosen = chosen.strip().lower()
+    if not chosen or chosen in users:
+        return chosen, None
+    return "", f"That user is not a user of partner {partner}: choose one of its users."
 
 
 @bp.get("/customers")
@@ -121,16 +149,17 @@ def customers():
     partners = directory.list_accounts("partner")
     partner = request.args.get("partner") or (partners[0]["id"] if partners else "")
     viewers = directory.users_of(partner) if partner else []
-    viewer = request.args.get("viewer") or (viewers[0]["email"] if viewers else "")
+    asked = request.args.get("viewer") or (viewers[0]["email"] if viewers else "")
+    viewer, error = _one_of(asked, [v["email"] for v in viewers], partner)
     sort = request.args.get("sort", "name")
     sort = sort if sort.lstrip("-") in page.SORTS else "name"
     hide = request.args.get("hide_inactive") == "true"
     actions = policy.field_actions("customers_page")
-    rows, next_cursor, error = None, None, None
+    rows, next_cursor = None, None
     if viewer:
-        try:
+        try:  # "see as" is a preview: decided, never recorded as the viewer (R7.5)
             rows, next_cursor = page.page(policy, viewer, partner, sort, hide, 50,
-                                          request.args.get("cursor") or None, "console")
+                                          request.args.get("cursor") or None, preview=True)
         except Exception as exc:
             error = _explain(exc)
     for row in rows or []:
@@ -146,8 +175,9 @@ def customers():
 @bp.get("/activity")
 @auth.signed_in
 def activity():
-    """An account's activity log with filters, newest first, and the chain's verification."""
-    from authz_service import audit, cursors
+    """An account's activity log with filters, newest first, and the chain's last verification
+    (run by the log writer, never in a request: must-hold 7)."""
+    from authz_service import audit, cursors, log_check
 
     accounts = directory.list_accounts()
     account = request.args.get("account") or (accounts[0]["id"] if accounts else "")
@@ -161,43 +191,49 @@ def activity():
         flash("That page link is not valid any more.", "error")
     return render_template("console/activity.html", accounts=accounts, account=account,
                            filters=filters, items=items, next_cursor=next_cursor,
-                           verdict=audit.verify() if request.args.get("verify") else None)
+                           verdict=log_check.last_result(state().settings),
+                           every=state().settings.log_verify_seconds)
 
 
 def _link_action(do, done: str):
-    """Run a link change as the chosen actor; show a refusal as a message; back to the panel."""
-    customer, actor = request.form.get("customer", ""), request.form.get("actor", "")
-    email = request.form.get("email", "")
+    """Run a link change as the console key (recorded as the key, R7.5: no form field names whom
+    it is attributed to); show a refusal as a message; back to the panel."""
+    customer, email = request.form.get("customer", ""), request.form.get("email", "").strip().lower()
     try:
-        do(customer, actor, email)
+        do(customer, auth.acting_user(), email)
         flash(done.format(email=email, customer=customer), "ok")
     except Exception as exc:
         flash(_explain(exc), "error")
-    return redirect(url_for("console.links", customer=customer, actor=actor))
+    return redirect(url_for("console.links", customer=customer))
 
 
 @bp.post("/links/add")
-@auth.signed_in
+@auth.changes
 def link_add():
     """Link user (group from the policy's default)."""
-    return _link_action(lambda c, a, e: links.put(state().policy, a, c, e, None, "console"),
+    return _link_action(lambda c, who, e: links.put_by_key(state().policy, who, c, e, None, g.console["name"]),
                         "Linked {email} to {customer}.")
 
 
 @bp.post("/links/group")
-@auth.signed_in
+@auth.changes
 def link_change():
-    """Change a linked user's group."""
+    """Change a linked user's group (one the policy lets a link give)."""
     group = request.form.get("group", "")
-    return _link_action(lambda c, a, e: links.put(state().policy, a, c, e, group or None, "console"),
-                        "{email} is now " + group + " on {customer}.")
+
+    def change(customer, who, email):
+        if group not in state().policy.vocab.groups or not state().policy.is_linkable(group):
+            raise Conflict("invalid_group", f"{group!r} is not a group a link can give")
+        return links.put_by_key(state().policy, who, customer, email, group, g.console["name"])
+
+    return _link_action(change, "{email} is now " + group + " on {customer}.")
 
 
 @bp.post("/links/revoke")
-@auth.signed_in
+@auth.changes
 def link_revoke():
     """Revoke a link (the X)."""
-    return _link_action(lambda c, a, e: links.revoke(state().policy, a, c, e, "console"),
+    return _link_action(lambda c, who, e: links.revoke_by_key(who, c, e, g.console["name"]),
                         "Revoked {email}'s link to {customer}.")
 
 
@@ -207,8 +243,9 @@ def _explain(exc: Exception) -> str:
     from authz_service.store import Conflict, NotFound
 
     if isinstance(exc, decisions.Denied):
-        return f"Refused: {exc.result['reason']} (decision {exc.result['decision_id']})"
-    if isinstance(exc, NotFound | Conflict):
+        recorded = exc.result["decision_id"]
+        return f"Refused: {exc.result['reason']} " + (f"(decision {recorded})" if recorded else "(preview, not recorded)")
+    if isinstance(exc, NotFound | Conflict | decisions.TooLong):
         return f"Refused: {exc}"
     from authz_service import cursors
 

@@ -1,50 +1,73 @@
-"""Console sign-in with an `audit` API key, kept in a signed HttpOnly SameSite cookie; CSRF tokens."""
+"""Console sign-in with an `audit` API key, kept server-side (the signed HttpOnly SameSite cookie
+carries only a random session id); changes need `manage` too; CSRF tokens."""
 
 import functools
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 
+from authz_service.store import console_sessions
 from authz_service.store import keys as store_keys
+from authz_service.store.models import utcnow
 
-SCOPE = "audit"
+SCOPE = "audit"  # to sign in and read
+CHANGE_SCOPE = "manage"  # to change anything (issue 16 class 2)
+ALL_SCOPES = frozenset({"decide", "manage", "audit"})
 
 
 def key_fingerprint(key: str) -> str:
-    """What the cookie keeps: the key's digest, re-checked on every page (revocation bites)."""
+    """What the session keeps: the key's digest, re-checked on every page (revocation bites)."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _scopes_of(fingerprint: str) -> frozenset | None:
+    """The live key's scopes (the bootstrap key has all), None when unknown, revoked or expired."""
+    bootstrap = current_app.config["AUTHZ"].bootstrap_key
+    if bootstrap and hmac.compare_digest(fingerprint, key_fingerprint(bootstrap)):
+        return ALL_SCOPES
+    found = store_keys.find_by_digest(fingerprint)
+    return found["scopes"] if found else None
+
+
 def sign_in(key: str) -> str | None:
-    """The key's name when it is live and has the audit scope, else None."""
+    """The key's name when it is live and has the audit scope (a new server-side session), else None."""
     bootstrap = current_app.config["AUTHZ"].bootstrap_key
     if bootstrap and hmac.compare_digest(key.encode(), bootstrap.encode()):
-        name, scopes = "bootstrap", {SCOPE}
+        name = "bootstrap"
     else:
         found = store_keys.find(key)
-        if found is None:
-            return None
-        name, scopes = found["name"], found["scopes"]
-    if SCOPE not in scopes:
+        name = found["name"] if found else None
+    if name is None or SCOPE not in (_scopes_of(key_fingerprint(key)) or ()):
         return None
-    session.clear()
-    session["key"] = key_fingerprint(key)
-    session["name"] = name
+    session_id = secrets.token_urlsafe(32)
+    hours = current_app.config["AUTHZ"].console_session_hours
+    console_sessions.create(session_id, key_fingerprint(key), name, utcnow() + timedelta(hours=hours))
+    sign_out()  # a session already open in this browser ends first
+    session["sid"] = session_id
     session["csrf"] = secrets.token_urlsafe(32)
     return name
 
 
-def _is_signed_in() -> bool:
-    fingerprint = session.get("key")
-    if not fingerprint:
-        return False
-    bootstrap = current_app.config["AUTHZ"].bootstrap_key
-    if bootstrap and hmac.compare_digest(fingerprint, key_fingerprint(bootstrap)):
-        return True
-    found = store_keys.find_by_digest(fingerprint)
-    return bool(found) and SCOPE in found["scopes"]
+def sign_out() -> None:
+    """Delete the server-side session: a copy of the cookie signs nobody in afterwards."""
+    if session.get("sid"):
+        console_sessions.delete(session["sid"])
+    session.clear()
+
+
+def _signed_in() -> dict | None:
+    """{"name", "scopes"} of the live session's key when it has the audit scope, else None."""
+    session_id = session.get("sid")
+    found = console_sessions.find(session_id) if isinstance(session_id, str) else None
+    if found is None:
+        return None
+    scopes = _scopes_of(found["key_hash"])
+    if not scopes or SCOPE not in scopes:
+        return None
+    return {"name": found["key_name"], "scopes": scopes}
 
 
 def signed_in(view):
@@ -52,7 +75,8 @@ def signed_in(view):
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        if not _is_signed_in():
+        g.console = _signed_in()
+        if g.console is None:
             session.clear()
             return redirect(url_for("console.signin", next=request.path))
         if request.method == "POST":
@@ -60,6 +84,24 @@ def signed_in(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def changes(view):
+    """A console action that changes anything: the signed-in key needs `manage` too, else a 403
+    page and nothing changes (must-hold 2)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if CHANGE_SCOPE not in g.console["scopes"]:
+            return render_template("console/refused.html", scope=CHANGE_SCOPE), 403
+        return view(*args, **kwargs)
+
+    return signed_in(wrapper)
+
+
+def acting_user() -> str:
+    """Whom a console change is recorded as: the console key itself, never a name from a form (R7.5)."""
+    return f"console key {g.console['name']}"
 
 
 def check_csrf() -> None:

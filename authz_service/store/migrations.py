@@ -24,7 +24,14 @@ def _v2_facts_cache(db: pw.Database) -> None:
         facts_cache.install_triggers(db)
 
 
-MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache)]
+def _v5_console_sessions(db: pw.Database) -> None:
+    """Console sessions kept server-side (deleted at sign-out); the console's cookie-signing
+    secret leaves the database for a file beside it (docs/decisions/015-console-trust.md)."""
+    db.create_tables([m.ConsoleSession])
+    m.Setting.delete().where(m.Setting.key == "secret:console-session").execute()
+
+
+MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (5, _v5_console_sessions)]
 
 
 def current_version(db: pw.Database) -> int:

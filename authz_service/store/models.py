@@ -151,6 +151,16 @@ class Setting(BaseModel):
     value = pw.TextField()
 
 
+class ConsoleSession(BaseModel):
+    """A signed-in console session: only a SHA-256 of its id is kept; deleted at sign-out."""
+
+    id_hash = pw.CharField(primary_key=True, max_length=64)
+    key_hash = pw.CharField(max_length=64)  # the signed-in key's digest, re-checked on every page
+    key_name = pw.CharField(max_length=100)
+    created_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField(index=True)
+
+
 class Contact(BaseModel):
     """A company contact of a partner: name, email, type (R8.2); not a user, never authorized."""
 

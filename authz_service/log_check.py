@@ -1,0 +1,71 @@
+"""The log's chain verified outside any request (must-hold 7): the log writer process walks a
+bounded slice per tick, and the last full pass is kept in a file the console shows."""
+
+import contextlib
+import json
+import os
+import time
+from itertools import islice
+
+from authz_service import log_spool
+from authz_service.audit import Verdict
+from authz_service.decision_log import canonical_at
+from authz_service.store import decisions as store
+from authz_service.store.models import utcnow
+
+SLICE = 1000  # entries per tick: storing new entries never waits longer than one slice
+
+
+def result_path(settings) -> str | None:
+    """The file beside the spool that keeps the last pass; None for an in-memory database."""
+    family = log_spool.spool_family(settings)
+    return None if family is None else os.path.join(family[0], family[1] + "-verified.json")
+
+
+def last_result(settings) -> dict | None:
+    """The last full pass ({"checked", "last_seq", "problem", "bad_seq", "finished_at"}), or None."""
+    path = result_path(settings)
+    if path is None:
+        return None
+    with contextlib.suppress(OSError, ValueError):
+        with open(path, encoding="utf-8") as kept:
+            found = json.load(kept)
+        return found if isinstance(found, dict) else None
+    return None
+
+
+class Checker:
+    """One pass over the live chain at a time, `SLICE` entries per step, a pass every `every` seconds."""
+
+    def __init__(self, path: str, every: float, size: int = SLICE):
+        self.path, self.every, self.size = path, every, size
+        self.verdict: Verdict | None = None
+        self.anchor, self.due = None, 0.0
+
+    def step(self) -> bool:
+        """Verify the next slice; True when a pass has just been saved."""
+        if self.verdict is None:
+            if self.every <= 0 or time.monotonic() < self.due:
+                return False
+            self.anchor = store.anchor()
+            self.verdict = Verdict(0, *self.anchor)
+        entries = list(islice(store.walk(self.verdict.last_seq, chunk=self.size), self.size))
+        if self.verdict.follow(entries) and len(entries) == self.size:
+            return False
+        verdict, self.verdict, self.due = self.verdict, None, time.monotonic() + self.every
+        if verdict.problem and store.anchor() != self.anchor:
+            self.due = 0.0  # archived during the pass: start over rather than report a false break
+            return False
+        _save(self.path, {"checked": verdict.checked, "last_seq": verdict.last_seq,
+                          "problem": verdict.problem, "bad_seq": verdict.bad_seq,
+                          "finished_at": canonical_at(utcnow())})
+        return True
+
+
+def _save(path: str, result: dict) -> None:
+    """Write the result whole (a reader never sees half of it), readable by its owner only."""
+    partial = path + ".new"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(result, out)
+    os.replace(partial, path)
