@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from authz_service import cursors, decision_log, decisions
+from authz_service import cursors, decision_log, decisions, usernames
 from authz_service.policy import Policy
 from authz_service.store import NotFound, directory
 from authz_service.store import invites as store
@@ -20,6 +20,7 @@ def _partner(partner_id: str) -> dict:
 
 def create(policy: Policy, actor: str, partner_id: str, email: str, caller=None) -> dict:
     """A pending invite; needs customer.invite on the partner (recorded in its log, R7.2)."""
+    email = usernames.stored_form(email)  # R2.3, refused before deciding
     _partner(partner_id)
     decisions.require(policy, actor, "customer.invite", partner_id, {"type": "invite", "id": email},
                       None, caller)
@@ -50,5 +51,5 @@ def revoke(policy: Policy, actor: str, invite_id: str, caller=None) -> dict:
 def accept(policy: Policy, invite_id: str, customer_id: str, name: str, admin_email: str) -> dict:
     """R1.3: the customer account, owned by the partner, with its first user as admin."""
     customer = {"customer_id": customer_id, "name": name}
-    return store.accept(invite_id, customer, admin_email.lower(),
+    return store.accept(invite_id, customer, usernames.stored_form(admin_email),
                         policy.default_group("first_user_group"), utcnow())

@@ -6,6 +6,7 @@ from flask import current_app
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
+from authz_service import usernames
 from authz_service.api import request_input
 from authz_service.api.errors import ApiError, Invalid, from_validation
 
@@ -88,11 +89,9 @@ def length(low: int, high: int):
 
 
 def email_or_422(email: str) -> str:
-    """A user name is an email (R2.2): lower-cased; an impossible one is 422."""
-    local, at, domain = email.partition("@")
-    if not at or not local or not domain or len(email) > 254 or any(c.isspace() for c in email):
-        raise ApiError(422, "invalid_email", f"{email!r} is not an email address")
-    return email.lower()
+    """A user name is an email (R2.2), in its stored form; what R2.3 refuses is 422
+    (usernames.InvalidUserName, answered by errors.translate)."""
+    return usernames.stored_form(email)
 
 
 def id_or_422(value: str, what: str) -> str:
