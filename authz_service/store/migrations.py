@@ -24,7 +24,16 @@ def _v2_facts_cache(db: pw.Database) -> None:
         facts_cache.install_triggers(db)
 
 
-MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache)]
+def _v3_log_altered(db: pw.Database) -> None:
+    """`decision.altered`: a value of the entry was cleaned or cut to be storable (R7.4;
+    docs/decisions/013-log-values.md). A constant default: no rewrite of the log's rows."""
+    if any(c.name == "altered" for c in db.get_columns("decision")):
+        return  # created by _v1_initial from today's model
+    kind, default = ("INTEGER", "0") if isinstance(db, pw.SqliteDatabase) else ("BOOLEAN", "FALSE")
+    db.execute_sql(f'ALTER TABLE "decision" ADD COLUMN "altered" {kind} NOT NULL DEFAULT {default}')
+
+
+MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered)]
 
 
 def current_version(db: pw.Database) -> int:
