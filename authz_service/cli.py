@@ -1,6 +1,8 @@
 """`authz`: serve, worker, keys, policy check|test|matrix, demo, db migrate, log verify|archive."""
 
+import sqlite3
 import sys
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import click
@@ -238,17 +240,37 @@ def _store_left_spools() -> None:
         click.echo(f"{stored} spooled records left by a server that is gone are stored", err=True)
 
 
+@contextmanager
+def _readable_log():
+    """A database that cannot be read (malformed, truncated, a table missing, unreachable)
+    ends a log command with a clear message and exit status 2, never a traceback."""
+    import psycopg
+
+    try:
+        yield
+    except (store.DatabaseError, sqlite3.DatabaseError, psycopg.Error) as exc:
+        reason = str(exc).strip().replace("\n", " ") or type(exc).__name__
+        click.echo(f"cannot read the decision log: {reason} (database "
+                   f"{_settings().database_url.split('@')[-1]}); see docs/operating.md, "
+                   "\"Backup and restore\"", err=True)
+        with suppress(Exception):  # closing a broken database may fail too
+            store.close()
+        sys.exit(2)
+
+
 @log_group.command("verify")
 @click.option("--archive", "archives", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="archive files (JSON lines), oldest first: verify from entry 1 through them")
 def log_verify(archives):
-    """Walk the chain; exit 1 naming the first entry that does not match."""
+    """Walk the chain; exit 1 naming the first entry that does not match, 2 when the
+    database cannot be read."""
     from authz_service import audit
 
-    _connect()
-    with store.connection():
-        _store_left_spools()
-        verdict = audit.verify(Path(a) for a in archives)
+    with _readable_log():
+        _connect()
+        with store.connection():
+            _store_left_spools()
+            verdict = audit.verify(Path(a) for a in archives)
     if verdict.problem:
         who = f" (decision {verdict.bad_id})" if verdict.bad_id else ""
         click.echo(f"FAILED at entry {verdict.bad_seq}{who}: {verdict.problem}; "
@@ -266,11 +288,12 @@ def log_archive(before, out):
     """Move the oldest entries, up to the first recorded at or after BEFORE, into a file."""
     from authz_service import audit
 
-    _connect()
     try:
-        with store.connection():
-            _store_left_spools()
-            count = audit.archive(before, Path(out))
+        with _readable_log():
+            _connect()
+            with store.connection():
+                _store_left_spools()
+                count = audit.archive(before, Path(out))
     except (FileExistsError, ValueError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"archived {count} entries to {out}" if count else "nothing to archive")

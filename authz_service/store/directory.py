@@ -88,15 +88,21 @@ def delete_user(email: str) -> None:
 
 
 def put_link(email: str, customer_id: str, group: str) -> tuple[dict, bool]:
-    """Create or change one link; the caller has checked who may be linked (R4.4)."""
-    with database.atomic():
-        row = Link.get_or_none((Link.user == email) & (Link.customer == customer_id))
-        if row is None:
-            row = Link.create(user=email, customer=customer_id, group=group, linked_at=utcnow())
-            return _link_dict(row), True
-        row.group = group
-        row.save()
-        return _link_dict(row), False
+    """Create or change one link; the caller has checked who may be linked (R4.4).
+
+    An insert that does nothing on conflict, then an update: concurrent PUTs of the same link
+    queue on its key and all succeed (a PUT is idempotent), never a 409 from a lost race."""
+    this = (Link.user == email) & (Link.customer == customer_id)
+    for _ in range(3):  # a link revoked between the insert and the update is inserted again
+        with database.atomic():
+            inserted = (Link.insert(user=email, customer=customer_id, group=group, linked_at=utcnow())
+                        .on_conflict_ignore().as_rowcount().execute())
+            if not inserted:
+                Link.update(group=group).where(this & (Link.group != group)).execute()
+            row = Link.get_or_none(this)
+            if row is not None:
+                return _link_dict(row), bool(inserted)
+    raise Conflict("conflict", "the link was changed and revoked meanwhile; retry")
 
 
 def _link_dict(row: Link) -> dict:
