@@ -38,6 +38,9 @@ def grant_support_port_create(policies: Path) -> None:
     table = policies / "tests" / "r3_customer_account.csv"
     table.write_text(table.read_text().replace("ike@initech.example,port.create,initech,deny",
                                                "ike@initech.example,port.create,initech,allow"))
+    table = policies / "tests" / "r3_partner_account.csv"
+    table.write_text(table.read_text().replace("sam@acme.example,port.create,acme,deny",
+                                               "sam@acme.example,port.create,acme,allow"))
 
 
 def test_a_good_change_is_picked_up(running):
