@@ -148,14 +148,12 @@ def policy_test(policy_dir, fixture_path, junit_path):
     """Run the decision tables under policies/tests/ (R9.3)."""
     from authz_service.policy_checks import run_report
 
-    policy_dir = policy_dir or _settings().policy_dir
-    _load(policy_dir)
-    report = run_report(policy_dir, fixture_path)
+    report = run_report(_load(policy_dir or _settings().policy_dir), fixture_path)
     for failure in report.failures:
         click.echo(failure, err=True)
     if junit_path:
         Path(junit_path).write_text(report.junit(), encoding="utf-8")
-    click.echo(f"{report.checked - len(report.failures)} passed, {len(report.failures)} failed")
+    click.echo(f"{report.passed} passed, {report.failed} failed")
     sys.exit(1 if report.failures else 0)
 
 

@@ -134,3 +134,16 @@ def count(model_name: str) -> int:
 def is_integrity_error(exc: Exception) -> bool:
     """True for a unique or foreign-key violation from any backend."""
     return isinstance(exc, pw.IntegrityError)
+
+
+def group_holders(groups) -> dict[str, int]:
+    """{group: how many users hold it, at home or through a link}, for the groups given (R9.6)."""
+    wanted, held = list(groups), {}
+    if not wanted:
+        return held
+    for model in (User, Link):
+        query = (model.select(model.group, pw.fn.COUNT(pw.SQL("*")).alias("n"))
+                 .where(model.group.in_(wanted)).group_by(model.group))
+        for row in query:
+            held[row.group] = held.get(row.group, 0) + row.n
+    return held
