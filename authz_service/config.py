@@ -22,6 +22,7 @@ class Settings:
     sqlite_busy_timeout_ms: int = 10000  # how long a SQLite write waits for the lock before 503
     console_secure_cookie: bool = False  # set true behind HTTPS
     max_body_bytes: int = 1_048_576
+    request_read_seconds: float = 5.0  # `authz serve`: a request's head and body by then, else 408
     fast_authorize: bool = True  # POST /v1/authorize outside the framework when well-formed
     switch_interval_ms: float = 1.0  # workers' sys.setswitchinterval (Python's default: 5 ms)
     log_writer: bool = True  # `authz serve`: workers append to a spool, one process stores it

@@ -14,13 +14,14 @@ import time
 from functools import partial
 
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from authz_service.request_reader import ReadFirstWorker
 
 ACCEPT_DELAY_PER_CONNECTION = 0.002  # seconds, up to 5 connections' worth
 
 
-class BalancedThreadWorker(ThreadWorker):
-    """gunicorn's gthread worker with two changes to how it takes a new connection.
+class BalancedThreadWorker(ReadFirstWorker):
+    """gunicorn's gthread worker, reading whole requests first (request_reader.py), with two changes to how it takes a new connection.
 
     Balanced accept: a worker that holds more connections waits a moment before
     accepting, so that a sibling with fewer takes the connection first. Every worker is
@@ -46,7 +47,7 @@ class BalancedThreadWorker(ThreadWorker):
                 raise
             return
         self.nr_conns += 1
-        conn = TConn(self.cfg, client, address, listener.getsockname())  # non-blocking until served
+        conn = self.new_conn(client, address, listener)  # non-blocking until served
         conn.timeout = time.monotonic() + self.cfg.keepalive  # murder_pending closes it then
         self.pending_conns.append(conn)
         self.poller.register(conn.sock, selectors.EVENT_READ,
