@@ -14,6 +14,7 @@ AUTHZ_REQUEST_READ_SECONDS of its first byte is answered 408; a body over AUTHZ_
 import contextlib
 import errno
 import selectors
+import socket
 import time
 from functools import partial
 
@@ -190,6 +191,10 @@ class ReadFirstWorker(ThreadWorker):
         from authz_service import http_errors
 
         _send(conn, http_errors.response(status, reason))
+        with contextlib.suppress(OSError):  # the answer first, then no reset for unread bytes:
+            conn.sock.shutdown(socket.SHUT_WR)
+            while conn.sock.recv(RECV_BYTES):  # drop what the client has sent meanwhile
+                pass
         self._drop(conn)
 
     def _stop_reading(self, conn: ReadingConn) -> None:
