@@ -227,7 +227,8 @@ def demo(fixture_path, key, host, port):
         settings = _settings()
         value, new = demo_key.ensure(settings)
         state = f"new, valid {demo_key.DAYS} days" if new else "reused"
-        click.echo(f"demo key ({state}; kept in {demo_key.path(settings)}): {value}")
+        click.echo(f"demo key: {value}")
+        click.echo(f"  ({state}; kept in {demo_key.path(settings)})")
         url_host = f"[{host}]" if ":" in host else host
         click.echo("try:\n  curl -s -H 'Authorization: Bearer " + value + "' "
                    "-H 'Content-Type: application/json' "
