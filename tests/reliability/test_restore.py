@@ -60,5 +60,5 @@ def test_backup_and_restore_refuse_what_they_cannot_do(tmp_path):
     assert (tmp_path / "authz.db").read_bytes() == before
     result = server.run_cli("db", "backup", str(junk))
     assert result.returncode == 1 and "exists" in result.stderr
-    pg = server.run_cli("db", "backup", str(tmp_path / "x.db"))
-    assert pg.returncode == 0
+    fresh = server.run_cli("db", "backup", str(tmp_path / "x.db"))
+    assert fresh.returncode == 0
