@@ -98,6 +98,28 @@ def keys_create(name, scopes, expires_in_days):
     click.echo(store_keys.create(name, list(scopes), expires))
 
 
+@keys.command("list")
+def keys_list():
+    """Every key's name, scopes, creation, expiry and state (never the key itself)."""
+    from authz_service.store import keys as store_keys
+    from authz_service.store.models import utcnow
+
+    _connect()
+    now = utcnow()
+    rows = [("NAME", "SCOPES", "CREATED", "EXPIRES", "STATE")]
+    for k in store_keys.list_keys():
+        state = ("revoked " + _when(k["revoked_at"]) if k["revoked_at"]
+                 else "expired" if k["expires_at"] and k["expires_at"] <= now else "live")
+        rows.append((k["name"], k["scopes"], _when(k["created_at"]), _when(k["expires_at"]) or "never", state))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)) + "  " + row[4])
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") + " UTC" if value else ""
+
+
 @keys.command("revoke")
 @click.argument("name")
 def keys_revoke(name):
@@ -191,21 +213,27 @@ def policy_matrix(policy_dir, out, check):
 
 @main.command()
 @click.option("--fixtures", "fixture_path", default=str(fixtures.DEFAULT), show_default=True)
-@click.option("--key/--no-key", default=True, help="also create and print a demo key")
-def demo(fixture_path, key):
-    """Load the named demo data, and print a key and a curl line to try."""
-    from authz_service.store import keys as store_keys
+@click.option("--key/--no-key", default=True, help="also print the demo key (made once, reused)")
+@click.option("--host", default="127.0.0.1", show_default=True, help="for the printed curl line")
+@click.option("--port", default=8080, show_default=True, type=int, help="for the printed curl line")
+def demo(fixture_path, key, host, port):
+    """Load the named demo data, and print the demo key and a curl line to try."""
+    from authz_service import demo_key
 
     _connect()
     fixtures.load(fixture_path)
     click.echo(f"demo data loaded from {fixture_path}")
     if key:
-        new = store_keys.create("demo", ["decide", "manage", "audit"])
-        click.echo(f"demo key: {new}")
-        click.echo("try:\n  curl -s -H 'Authorization: Bearer " + new + "' "
+        settings = _settings()
+        value, new = demo_key.ensure(settings)
+        state = f"new, valid {demo_key.DAYS} days" if new else "reused"
+        click.echo(f"demo key: {value}")
+        click.echo(f"  ({state}; kept in {demo_key.path(settings)})")
+        url_host = f"[{host}]" if ":" in host else host
+        click.echo("try:\n  curl -s -H 'Authorization: Bearer " + value + "' "
                    "-H 'Content-Type: application/json' "
                    "-d '{\"user\": \"rita@acme.example\", \"action\": \"port.create\", "
-                   "\"account\": \"initech\"}' http://127.0.0.1:8080/v1/authorize")
+                   f"\"account\": \"initech\"}}' http://{url_host}:{port}/v1/authorize")
 
 
 @main.group()
@@ -222,6 +250,33 @@ def db_migrate():
     with store.connection():
         applied = migrations.run(database)
     click.echo(f"applied {applied or 'nothing'}; now at {migrations.MIGRATIONS[-1][0]}")
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def db_backup(path):
+    """Copy the SQLite database to PATH (a new 0600 file), also while the server runs."""
+    from authz_service import backup
+
+    try:
+        backup.backup(_settings(), path)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backed up to {path}")
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def db_restore(path):
+    """Replace the SQLite database with the backup PATH; the server must be stopped. The old
+    database, its -wal/-shm and spool files are moved aside, not deleted."""
+    from authz_service import backup
+
+    try:
+        aside, moved = backup.restore(_settings(), path)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored from {path}; moved aside to {aside}: {', '.join(moved) or 'nothing'}")
 
 
 @main.group(name="log")

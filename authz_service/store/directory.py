@@ -3,7 +3,7 @@
 import peewee as pw
 
 from authz_service.store.errors import Conflict, NotFound
-from authz_service.store.models import Account, Link, User, database, utcnow
+from authz_service.store.models import Account, Link, User, ViewSession, database, utcnow
 
 
 def account_dict(row: Account) -> dict:
@@ -79,11 +79,13 @@ def put_user(email: str, account_id: str, kind: str, group: str) -> tuple[dict, 
 
 
 def delete_user(email: str) -> None:
-    """Remove a user and their links; their log entries keep the email (R7.4)."""
+    """Remove a user, their links and their view sessions (a user re-created under the same
+    email starts with none, R6.1); their log entries keep the email (R7.4)."""
     with database.atomic():
         if User.get_or_none(User.email == email.lower()) is None:
             raise NotFound("user", email)
         Link.delete().where(Link.user == email.lower()).execute()
+        ViewSession.delete().where(ViewSession.user_email == email.lower()).execute()
         User.delete().where(User.email == email.lower()).execute()
 
 
