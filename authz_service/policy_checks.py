@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from authz_service import fixtures, policy, store
-from authz_service.facts import gather
 from authz_service.policy import NONE, Facts, Policy, PolicyError, tables
 from authz_service.policy.snapshot import Snapshot
 from authz_service.store import directory
@@ -64,6 +63,10 @@ class Report:
 
 def run_report(source: Path | str | Policy, fixture_path: Path | str = fixtures.DEFAULT) -> Report:
     """Load the policy (or take this one) and the fixtures into a scratch database; check every row."""
+    # Here, not at the top: policy_watch imports this module in the server's master, which must
+    # not import prometheus_client (via facts -> metrics) before the workers' metric folder is set.
+    from authz_service.facts import gather
+
     loaded = source if isinstance(source, Policy) else policy.load(source)
     rows = tables.read(loaded.snapshot, loaded.vocab)
     store.connect("sqlite:///:memory:")
