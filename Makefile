@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-run: install ## load the demo data, print a demo key, serve on 127.0.0.1:8080
-	$(BIN)/authz demo
+run: install ## load the demo data, print the demo key (reused), serve on $(HOST):$(PORT)
+	$(BIN)/authz demo --host $(HOST) --port $(PORT)
 	$(BIN)/authz serve --host $(HOST) --port $(PORT)
 
 test: install ## policy check and decision tables, then the whole pytest suite

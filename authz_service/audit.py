@@ -24,7 +24,8 @@ def item(row: dict) -> dict:
             "action": row["action"], "resource": resource, "allowed": bool(row["allowed"]),
             "group": row["group"], "on_behalf_of_partner": row["on_behalf_of_partner"],
             "session": row["session_id"], "decision_id": row["id"], "rule": row["rule"],
-            "reason": row["reason"], "account": row["account_id"], "caller": row["caller"]}
+            "reason": row["reason"], "account": row["account_id"], "caller": row["caller"],
+            "altered": bool(row.get("altered"))}
 
 
 def _page(kind: str, filters: dict, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:

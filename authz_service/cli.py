@@ -1,6 +1,8 @@
 """`authz`: serve, worker, keys, policy check|test|matrix, demo, db migrate, log verify|archive."""
 
+import sqlite3
 import sys
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import click
@@ -96,6 +98,28 @@ def keys_create(name, scopes, expires_in_days):
     click.echo(store_keys.create(name, list(scopes), expires))
 
 
+@keys.command("list")
+def keys_list():
+    """Every key's name, scopes, creation, expiry and state (never the key itself)."""
+    from authz_service.store import keys as store_keys
+    from authz_service.store.models import utcnow
+
+    _connect()
+    now = utcnow()
+    rows = [("NAME", "SCOPES", "CREATED", "EXPIRES", "STATE")]
+    for k in store_keys.list_keys():
+        state = ("revoked " + _when(k["revoked_at"]) if k["revoked_at"]
+                 else "expired" if k["expires_at"] and k["expires_at"] <= now else "live")
+        rows.append((k["name"], k["scopes"], _when(k["created_at"]), _when(k["expires_at"]) or "never", state))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)) + "  " + row[4])
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") + " UTC" if value else ""
+
+
 @keys.command("revoke")
 @click.argument("name")
 def keys_revoke(name):
@@ -146,14 +170,12 @@ def policy_test(policy_dir, fixture_path, junit_path):
     """Run the decision tables under policies/tests/ (R9.3)."""
     from authz_service.policy_checks import run_report
 
-    policy_dir = policy_dir or _settings().policy_dir
-    _load(policy_dir)
-    report = run_report(policy_dir, fixture_path)
+    report = run_report(_load(policy_dir or _settings().policy_dir), fixture_path)
     for failure in report.failures:
         click.echo(failure, err=True)
     if junit_path:
         Path(junit_path).write_text(report.junit(), encoding="utf-8")
-    click.echo(f"{report.checked - len(report.failures)} passed, {len(report.failures)} failed")
+    click.echo(f"{report.passed} passed, {report.failed} failed")
     sys.exit(1 if report.failures else 0)
 
 
@@ -191,21 +213,27 @@ def policy_matrix(policy_dir, out, check):
 
 @main.command()
 @click.option("--fixtures", "fixture_path", default=str(fixtures.DEFAULT), show_default=True)
-@click.option("--key/--no-key", default=True, help="also create and print a demo key")
-def demo(fixture_path, key):
-    """Load the named demo data, and print a key and a curl line to try."""
-    from authz_service.store import keys as store_keys
+@click.option("--key/--no-key", default=True, help="also print the demo key (made once, reused)")
+@click.option("--host", default="127.0.0.1", show_default=True, help="for the printed curl line")
+@click.option("--port", default=8080, show_default=True, type=int, help="for the printed curl line")
+def demo(fixture_path, key, host, port):
+    """Load the named demo data, and print the demo key and a curl line to try."""
+    from authz_service import demo_key
 
     _connect()
     fixtures.load(fixture_path)
     click.echo(f"demo data loaded from {fixture_path}")
     if key:
-        new = store_keys.create("demo", ["decide", "manage", "audit"])
-        click.echo(f"demo key: {new}")
-        click.echo("try:\n  curl -s -H 'Authorization: Bearer " + new + "' "
+        settings = _settings()
+        value, new = demo_key.ensure(settings)
+        state = f"new, valid {demo_key.DAYS} days" if new else "reused"
+        click.echo(f"demo key: {value}")
+        click.echo(f"  ({state}; kept in {demo_key.path(settings)})")
+        url_host = f"[{host}]" if ":" in host else host
+        click.echo("try:\n  curl -s -H 'Authorization: Bearer " + value + "' "
                    "-H 'Content-Type: application/json' "
                    "-d '{\"user\": \"rita@acme.example\", \"action\": \"port.create\", "
-                   "\"account\": \"initech\"}' http://127.0.0.1:8080/v1/authorize")
+                   f"\"account\": \"initech\"}}' http://{url_host}:{port}/v1/authorize")
 
 
 @main.group()
@@ -224,6 +252,33 @@ def db_migrate():
     click.echo(f"applied {applied or 'nothing'}; now at {migrations.MIGRATIONS[-1][0]}")
 
 
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def db_backup(path):
+    """Copy the SQLite database to PATH (a new 0600 file), also while the server runs."""
+    from authz_service import backup
+
+    try:
+        backup.backup(_settings(), path)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backed up to {path}")
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def db_restore(path):
+    """Replace the SQLite database with the backup PATH; the server must be stopped. The old
+    database, its -wal/-shm and spool files are moved aside, not deleted."""
+    from authz_service import backup
+
+    try:
+        aside, moved = backup.restore(_settings(), path)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored from {path}; moved aside to {aside}: {', '.join(moved) or 'nothing'}")
+
+
 @main.group(name="log")
 def log_group():
     """The decision log: verify its hash chain, archive old entries (R7.4)."""
@@ -238,17 +293,37 @@ def _store_left_spools() -> None:
         click.echo(f"{stored} spooled records left by a server that is gone are stored", err=True)
 
 
+@contextmanager
+def _readable_log():
+    """A database that cannot be read (malformed, truncated, a table missing, unreachable)
+    ends a log command with a clear message and exit status 2, never a traceback."""
+    import psycopg
+
+    try:
+        yield
+    except (store.DatabaseError, sqlite3.DatabaseError, psycopg.Error) as exc:
+        reason = str(exc).strip().replace("\n", " ") or type(exc).__name__
+        click.echo(f"cannot read the decision log: {reason} (database "
+                   f"{_settings().database_url.split('@')[-1]}); see docs/operating.md, "
+                   "\"Backup and restore\"", err=True)
+        with suppress(Exception):  # closing a broken database may fail too
+            store.close()
+        sys.exit(2)
+
+
 @log_group.command("verify")
 @click.option("--archive", "archives", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="archive files (JSON lines), oldest first: verify from entry 1 through them")
 def log_verify(archives):
-    """Walk the chain; exit 1 naming the first entry that does not match."""
+    """Walk the chain; exit 1 naming the first entry that does not match, 2 when the
+    database cannot be read."""
     from authz_service import audit
 
-    _connect()
-    with store.connection():
-        _store_left_spools()
-        verdict = audit.verify(Path(a) for a in archives)
+    with _readable_log():
+        _connect()
+        with store.connection():
+            _store_left_spools()
+            verdict = audit.verify(Path(a) for a in archives)
     if verdict.problem:
         who = f" (decision {verdict.bad_id})" if verdict.bad_id else ""
         click.echo(f"FAILED at entry {verdict.bad_seq}{who}: {verdict.problem}; "
@@ -266,11 +341,12 @@ def log_archive(before, out):
     """Move the oldest entries, up to the first recorded at or after BEFORE, into a file."""
     from authz_service import audit
 
-    _connect()
     try:
-        with store.connection():
-            _store_left_spools()
-            count = audit.archive(before, Path(out))
+        with _readable_log():
+            _connect()
+            with store.connection():
+                _store_left_spools()
+                count = audit.archive(before, Path(out))
     except (FileExistsError, ValueError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"archived {count} entries to {out}" if count else "nothing to archive")

@@ -104,6 +104,12 @@ class AuthzClient:
             return Decision.from_json(self.call("POST", "/v1/authorize", body)[1])
         except Unavailable as exc:
             return Decision.unavailable(str(exc))
+        except AuthzError as exc:
+            if exc.status < 500:
+                raise
+            return Decision.unavailable(str(exc))  # a server error is never an allow
+        except (KeyError, TypeError, AttributeError, ValueError):
+            return Decision.unavailable("the service's answer was not a decision")
 
     def require(self, user: str, action: str, account: str | None = None, **extra) -> Decision:
         """The decision when allowed; Forbidden otherwise (including when unreachable)."""
@@ -116,9 +122,15 @@ class AuthzClient:
         """Several checks in one call, in order; all deny when unreachable."""
         try:
             results = self.call("POST", "/v1/authorize/batch", {"user": user, "checks": checks})[1]
+            return [Decision.from_json(r) for r in results["results"]]
+        except AuthzError as exc:
+            if exc.status < 500:
+                raise
+            return [Decision.unavailable(str(exc)) for _ in checks]
         except Unavailable as exc:
             return [Decision.unavailable(str(exc)) for _ in checks]
-        return [Decision.from_json(r) for r in results["results"]]
+        except (KeyError, TypeError, AttributeError, ValueError):
+            return [Decision.unavailable("the service's answer was not a decision") for _ in checks]
 
     def accounts(self, user: str, action: str, page_size: int = 500) -> list[str]:
         """Every account where the action is allowed (all pages); [] when unreachable."""
@@ -180,6 +192,10 @@ class AuthzClient:
 def requires(action: str, account, user=None, client=None):
     """Flask view decorator: 403 unless `client.authorize(user(), action, account(**kwargs))` allows.
 
+    It never lets an error through (fails closed): a service that cannot be reached
+    or answers 5xx is a denial (403, rule `client:fail-closed`); a call the service
+    refuses as malformed (4xx: an unknown action, a bad key) is a denial saying so.
+
     `account` is a view-argument name or a callable taking the view's kwargs; `user`
     a callable returning the end user's email (default: flask.g.authz_user); `client`
     an AuthzClient or a callable returning one (default: app.extensions["authz_client"]).
@@ -193,7 +209,10 @@ def requires(action: str, account, user=None, client=None):
             who = user() if user else g.get("authz_user")
             where = account(**kwargs) if callable(account) else kwargs[account]
             caller = (client() if callable(client) else client) or current_app.extensions["authz_client"]
-            decision = caller.authorize(who, action, where) if who else Decision.unavailable("no user")
+            try:
+                decision = caller.authorize(who, action, where) if who else Decision.unavailable("no user")
+            except AuthzError as exc:
+                decision = Decision(False, f"authorization could not be decided: {exc}", "client:fail-closed")
             if not decision:
                 body = {"error": {"code": "forbidden", "message": decision.reason,
                                   "details": {"decision_id": decision.decision_id, "rule": decision.rule}}}

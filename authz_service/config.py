@@ -25,6 +25,7 @@ class Settings:
     log_verify_seconds: float = 300.0  # `authz serve`'s log writer verifies the chain this often (0: never)
     console_session_hours: float = 8.0  # a console sign-in lasts this long (server-side; sign-out ends it)
     max_body_bytes: int = 1_048_576
+    request_read_seconds: float = 5.0  # `authz serve`: a request's head and body by then, else 408
     fast_authorize: bool = True  # POST /v1/authorize outside the framework when well-formed
     switch_interval_ms: float = 1.0  # workers' sys.setswitchinterval (Python's default: 5 ms)
     log_writer: bool = True  # `authz serve`: workers append to a spool, one process stores it

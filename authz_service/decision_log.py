@@ -16,7 +16,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from authz_service import log_spool, metrics
+from authz_service import log_spool, log_values, metrics
 from authz_service.store import decisions as store
 from authz_service.store import summary
 from authz_service.store.models import utcnow
@@ -52,9 +52,12 @@ def canonical_at(value) -> str:
 
 
 def content(entry: dict) -> bytes:
-    """The entry's R7.1 fields as the chain hashes them: a JSON array in CONTENT order."""
+    """The entry's R7.1 fields as the chain hashes them: a JSON array in CONTENT order, then
+    `true` when a value was altered to be storable (log_values; absent otherwise)."""
     values = [canonical_at(entry["at"]) if k == "at" else entry[k] for k in CONTENT]
     values[_ALLOWED] = bool(values[_ALLOWED])
+    if entry.get("altered"):
+        values.append(True)
     return json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -73,6 +76,7 @@ def _prepare(entry: dict) -> tuple[dict, bytes, tuple]:
     for key in CONTENT:
         entry.setdefault(key, None)
     entry["allowed"] = bool(entry["allowed"])
+    log_values.fit(entry)  # R7.4: no value may stop the log
     return entry, content(entry), store.row_start(entry)
 
 

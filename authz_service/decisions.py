@@ -3,7 +3,7 @@
 import logging
 from contextlib import contextmanager
 
-from authz_service import cursors, decision_log, metrics
+from authz_service import cursors, decision_log, log_values, metrics
 from authz_service.facts import Gathered, gather, load_session
 from authz_service.policy import NONE, Facts, Policy
 from authz_service.store import accounts as store_accounts
@@ -21,20 +21,30 @@ class UnknownAction(Exception):
 class TooLong(Exception):
     """A user, account or session longer than any stored one, which the log could not record (API.md: 422)."""
 
-    def __init__(self, field: str, limit: int):
-        super().__init__(f"{field} is longer than {limit} characters, which no {field} is")
+    def __init__(self, field: str, limit: int, message: str | None = None):
+        super().__init__(message or f"{field} is longer than {limit} characters, which no {field} is")
         self.field, self.limit = field, limit
+
+
+class Unstorable(TooLong):
+    """A user, account or session with NUL or a lone surrogate: no store keeps it as sent,
+    and a decision is never recorded about a value other than the one asked (API.md: 422)."""
+
+    def __init__(self, field: str, limit: int):
+        super().__init__(field, limit, f"{field} holds a NUL or a lone surrogate, which no {field} does")
 
 
 def _recordable(user: str, accounts=(), session: str | None = None) -> None:
     """TooLong unless every value fits the log's columns (store.decisions.RECORDABLE)."""
     limits = store_decisions.RECORDABLE
-    if len(user.lower()) > limits["user"]:  # recorded lowercased, which can lengthen it
-        raise TooLong("user", limits["user"])
-    if any(a is not None and len(a) > limits["account"] for a in accounts):
-        raise TooLong("account", limits["account"])
-    if session is not None and len(session) > limits["session"]:
-        raise TooLong("session", limits["session"])
+    named = [("user", user.lower())]  # recorded lowercased, which can lengthen it
+    named += [("account", a) for a in accounts if a is not None]
+    named += [("session", session)] if session is not None else []
+    for field, value in named:  # R7.4: what cannot be stored as sent is refused before deciding
+        if len(value) > limits[field]:
+            raise TooLong(field, limits[field])
+        if not log_values.faithful(value):
+            raise Unstorable(field, limits[field])
 
 
 class Denied(Exception):

@@ -8,12 +8,15 @@ Single-threaded, it:
   up to MAX_BATCH per transaction, numbered and chained as any append (R7.4);
 - answers "sync" on its socket once every record appended before it is stored;
 - empties the spool file when everything in it is stored and it has grown large;
+- when the database refuses a batch for a value in it, stores it record by record and sets
+  the refused records aside in `<spool>.rejected` (docs/decisions/013-log-values.md);
 - on its standard input closing (the server is gone), stores the rest and exits.
 """
 
 import contextlib
 import fcntl
 import glob
+import json
 import logging
 import os
 import selectors
@@ -21,9 +24,9 @@ import signal
 import socket
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
-from authz_service import decision_log, log_check, store
+from authz_service import decision_log, log_check, metrics, store
 from authz_service.config import Settings
 from authz_service.log_spool import hold, lock_path, name_moved, records, spool_family, spool_of
 from authz_service.store import decisions as store_decisions
@@ -75,6 +78,62 @@ def store_records(batch: list[dict], dedupe: bool) -> None:
     decision_log.write(tickets)
 
 
+# A database error about the values of a record (DB-API DataError: too long, NUL, bad
+# encoding; IntegrityError: a NOT NULL or unique column) or a record that cannot be read
+# as one. Anything else (a lost connection, a locked or broken database) leaves the
+# records in the spool, to be tried again on the next tick.
+_VALUE_ERRORS = {"DataError", "IntegrityError"}
+
+
+def refused_for_values(exc: BaseException) -> bool:
+    """True when the database (or the record's own shape) refuses these values, not the store."""
+    if isinstance(exc, (ValueError, TypeError, KeyError, IndexError)):
+        return True  # UnicodeError is a ValueError
+    return any(kind.__name__ in _VALUE_ERRORS for kind in type(exc).__mro__)
+
+
+def rejected_path(path: str) -> str:
+    """Where a spool's refused records are kept: `<spool>.rejected`."""
+    return spool_of(path) + ".rejected"
+
+
+def set_aside(path: str, record: dict, exc: BaseException) -> None:
+    """Keep a refused record, with why, in `<spool>.rejected` (0600); count and log it."""
+    note = {"error": f"{type(exc).__name__}: {exc}".replace("\n", " "), "record": record,
+            "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    data = (json.dumps(note, separators=(",", ":"), ensure_ascii=True) + "\n").encode()
+    fd = os.open(rejected_path(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    metrics.LOG_REJECTED.inc()
+    ids = [row[0] for row in record.get("rows", []) if isinstance(row, list) and row]
+    log.error("decision log record refused by the database, set aside in %s: entries %s: %s",
+              rejected_path(path), ids, note["error"])
+
+
+def store_batch(batch: list[dict], dedupe: bool, path: str) -> None:
+    """Store a batch in one transaction; when the database refuses it for a value, store its
+    records one by one and set aside those it refuses (a poisoned record never stops the log)."""
+    try:
+        store_records(batch, dedupe)
+        return
+    except Exception as exc:
+        if not refused_for_values(exc):
+            raise
+        log.warning("a batch of %d decision log records was refused (%s); storing them one by one",
+                    len(batch), exc)
+    for record in batch:
+        try:  # dedupe: a retry after a failure in this loop must not store a record twice
+            store_records([record], dedupe=True)
+        except Exception as exc:
+            if not refused_for_values(exc):
+                raise
+            set_aside(path, record, exc)
+
+
 class Ingester:
     """Moves one spool file's records into the database, from `offset` on."""
 
@@ -90,7 +149,7 @@ class Ingester:
             data = os.pread(self.fd, READ_BYTES, self.offset)
             found, used = records(data)
             for start in range(0, len(found), MAX_BATCH):
-                store_records(found[start:start + MAX_BATCH], self.dedupe)
+                store_batch(found[start:start + MAX_BATCH], self.dedupe, self.path)
             stored += len(found)
             self.offset += used
             if len(data) < READ_BYTES or not used:
@@ -126,8 +185,8 @@ def _claim(spool: str) -> int | None:
 
 def _files_of(spool: str) -> list[str]:
     """A spool's files, oldest first: the rotated ones by time, then the live one."""
-    rotated = glob.glob(glob.escape(spool) + ".r*")
-    return sorted(rotated, key=lambda p: int(p.rsplit(".r", 1)[1])) + [spool]
+    rotated = [p for p in glob.glob(glob.escape(spool) + ".r*") if p.rsplit(".r", 1)[1].isdigit()]
+    return sorted(rotated, key=lambda p: int(p.rsplit(".r", 1)[1])) + [spool]  # not .rejected
 
 
 def store_files(paths: list[str]) -> int:

@@ -24,6 +24,8 @@ import time
 import uuid
 from urllib.parse import urlparse
 
+from authz_service.private_files import private_dir
+
 SPOOL_ENV = "AUTHZ_LOG_SPOOL"  # set by `authz serve` for its workers
 SOCKET_ENV = "AUTHZ_LOG_SOCKET"
 REOPEN_SECONDS = 0.5  # how soon an appender follows a rotated spool
@@ -47,7 +49,7 @@ def new_spool_path(settings) -> str | None:
     family = spool_family(settings)
     if family is None:
         return None
-    os.makedirs(family[0], exist_ok=True)
+    private_dir(family[0])  # its files are created 0600
     return os.path.join(family[0], f"{family[1]}-{uuid.uuid4().hex[:12]}.spool")
 
 

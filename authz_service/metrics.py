@@ -11,6 +11,8 @@ LATENCY = Histogram("authz_request_seconds", "Time to answer an API request", ["
                     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1, 5))
 LOG_BATCH = Histogram("authz_log_commit_batch_size", "Decision log entries per commit",
                       buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000))
+LOG_REJECTED = Counter("authz_log_rejected_records_total", "Decision log spool records the database "
+                       "refused for their values, set aside in <spool>.rejected (docs/operating.md)")
 _FACTS = Counter("authz_facts_reads_total", "Facts read for a decision: from a worker's cache (hit), "
                  "from the database and kept (miss), or with no cache (off)", ["source"])
 FACTS_READ = {source: _FACTS.labels(source=source) for source in ("hit", "miss", "off")}

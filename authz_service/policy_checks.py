@@ -1,13 +1,23 @@
-"""Running the decision tables of policies/tests/ against the named fixtures (R9.3)."""
+"""Running the decision tables of policies/tests/ against the named fixtures (R9.3).
 
+`python -m authz_service.policy_checks` runs them on a snapshot read from stdin,
+so a server checks a reload in a child process, away from its own database (R9.6).
+"""
+
+import json
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 from authz_service import fixtures, policy, store
-from authz_service.facts import gather
-from authz_service.policy import NONE, Facts, tables
+from authz_service.policy import NONE, Facts, Policy, PolicyError, tables
+from authz_service.policy.snapshot import Snapshot
 from authz_service.store import directory
+
+TRIAL_SECONDS = 60
 
 
 def run_tables(policy_dir: Path | str, fixture_path: Path | str = fixtures.DEFAULT) -> list[str]:
@@ -29,6 +39,15 @@ class Report:
     def checked(self) -> int:
         return len(self.cases)
 
+    @property
+    def failed(self) -> int:
+        """Cases with at least one failure (a `*` row can fail for several actions)."""
+        return sum(1 for case in self.cases if case.failures)
+
+    @property
+    def passed(self) -> int:
+        return self.checked - self.failed
+
     def junit(self) -> str:
         """JUnit XML: one testcase per row, so a CI system shows each failing row."""
         suite = ET.Element("testsuite", name="policy", tests=str(len(self.cases)),
@@ -42,10 +61,14 @@ class Report:
         return ET.tostring(ET.ElementTree(suite).getroot(), encoding="unicode", xml_declaration=True)
 
 
-def run_report(policy_dir: Path | str, fixture_path: Path | str = fixtures.DEFAULT) -> Report:
-    """Load the policy and the fixtures into a scratch database; check every row."""
-    loaded = policy.load(policy_dir)
-    rows = tables.read(Path(policy_dir), loaded.vocab)
+def run_report(source: Path | str | Policy, fixture_path: Path | str = fixtures.DEFAULT) -> Report:
+    """Load the policy (or take this one) and the fixtures into a scratch database; check every row."""
+    # Here, not at the top: policy_watch imports this module in the server's master, which must
+    # not import prometheus_client (via facts -> metrics) before the workers' metric folder is set.
+    from authz_service.facts import gather
+
+    loaded = source if isinstance(source, Policy) else policy.load(source)
+    rows = tables.read(loaded.snapshot, loaded.vocab)
     store.connect("sqlite:///:memory:")
     fixtures.load(fixture_path)
 
@@ -62,3 +85,34 @@ def run_report(policy_dir: Path | str, fixture_path: Path | str = fixtures.DEFAU
         return Report(tables.run_cases(rows, loaded.vocab, decide, decide_as))
     finally:
         store.close()
+
+
+def trial(snap: Snapshot, timeout: float = TRIAL_SECONDS) -> list[str]:
+    """Run the decision tables on exactly these bytes in a child process; the failures ([] when all pass)."""
+    files = {name: data.decode("utf-8") for name, data in snap.files.items()}
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    try:
+        done = subprocess.run([sys.executable, "-m", "authz_service.policy_checks"], env=env,
+                              input=json.dumps({"root": str(snap.root), "files": files}),
+                              capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return [f"the decision tables did not finish within {timeout:g} s"]
+    try:
+        return json.loads(done.stdout)["failures"]
+    except (ValueError, KeyError, TypeError):
+        return [f"the decision tables could not run: {done.stderr.strip()[-500:] or done.returncode}"]
+
+
+def _child() -> None:
+    """Read {"root", "files"} from stdin, print {"failures": [...]} (the body of `trial`)."""
+    given = json.load(sys.stdin)
+    snap = Snapshot(Path(given["root"]), {n: t.encode("utf-8") for n, t in given["files"].items()}, ())
+    try:
+        failures = run_report(Policy(snap)).failures
+    except PolicyError as exc:
+        failures = [str(exc)]
+    json.dump({"failures": failures}, sys.stdout)
+
+
+if __name__ == "__main__":
+    _child()

@@ -1,9 +1,11 @@
 """Running create_app() under gunicorn (`authz serve`)."""
 
+import contextlib
 import errno
 import logging
 import os
 import selectors
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -12,13 +14,14 @@ import time
 from functools import partial
 
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from authz_service.request_reader import ReadFirstWorker
 
 ACCEPT_DELAY_PER_CONNECTION = 0.002  # seconds, up to 5 connections' worth
 
 
-class BalancedThreadWorker(ThreadWorker):
-    """gunicorn's gthread worker with two changes to how it takes a new connection.
+class BalancedThreadWorker(ReadFirstWorker):
+    """gunicorn's gthread worker, reading whole requests first (request_reader.py), with two changes to how it takes a new connection.
 
     Balanced accept: a worker that holds more connections waits a moment before
     accepting, so that a sibling with fewer takes the connection first. Every worker is
@@ -44,7 +47,7 @@ class BalancedThreadWorker(ThreadWorker):
                 raise
             return
         self.nr_conns += 1
-        conn = TConn(self.cfg, client, address, listener.getsockname())  # non-blocking until served
+        conn = self.new_conn(client, address, listener)  # non-blocking until served
         conn.timeout = time.monotonic() + self.cfg.keepalive  # murder_pending closes it then
         self.pending_conns.append(conn)
         self.poller.register(conn.sock, selectors.EVENT_READ,
@@ -115,13 +118,15 @@ class LogWriter:
     the pipe, so it exits once the last of them is gone, after storing their last entries.
     """
 
-    def __init__(self, spool: str):
+    def __init__(self, spool: str, folder: str):
         from authz_service import log_spool
 
         self.spool = spool
         self.lock = log_spool.hold(spool)  # inherited by the workers: the spool is live while any runs
-        self.socket = os.path.join(tempfile.mkdtemp(prefix="authz-log-"), "writer.sock")
+        self.socket = os.path.join(folder, "writer.sock")
         self.process: subprocess.Popen | None = None
+        self.stopping = False
+        self.owner = os.getpid()
 
     def start(self) -> "LogWriter":
         """Start the writer and wait until it has stored earlier spools and listens; then watch it."""
@@ -140,17 +145,67 @@ class LogWriter:
     def _watch(self) -> None:
         while True:
             code = self.process.wait()
+            if self.stopping:
+                return
             logging.getLogger("authz.serve").warning(
                 "the decision log writer exited (%s); restarting it (entries wait in the spool)", code)
             time.sleep(1)
             self._spawn()
 
+    def stop(self, timeout: float = 60) -> None:
+        """After the workers are gone: let the writer store their last entries and exit."""
+        if os.getpid() != self.owner:  # a worker leaving: the server goes on
+            return
+        self.stopping = True
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()  # the last holder of the pipe in this process
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:  # its entries stay in the spool for the next start
+            logging.getLogger("authz.serve").warning("the decision log writer did not finish in %ss", timeout)
 
-def _share_metrics() -> None:
+
+RUN_PREFIX = "authz-run-"
+
+
+@contextlib.contextmanager
+def _run_folder():
+    """One private temp folder for this server's run (the log writer's socket, the shared metric
+    files), removed when the server stops; folders left by a killed server are removed at start."""
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        if name.startswith(RUN_PREFIX):
+            _remove_if_orphaned(os.path.join(root, name))
+    folder, owner = tempfile.mkdtemp(prefix=RUN_PREFIX), os.getpid()  # 0700
+    with open(os.path.join(folder, "pid"), "w", encoding="ascii") as out:
+        out.write(str(owner))
+    try:
+        yield folder
+    finally:
+        if os.getpid() == owner:  # not in a worker leaving (gunicorn's workers exit through here)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_if_orphaned(folder: str) -> None:
+    """Remove a run folder of ours whose server is gone (killed: no clean stop removed it)."""
+    try:
+        if os.stat(folder).st_uid != os.geteuid():
+            return
+        with open(os.path.join(folder, "pid"), encoding="ascii") as src:
+            pid = int(src.read())
+        os.kill(pid, 0)  # still running: keep it
+    except ProcessLookupError:
+        shutil.rmtree(folder, ignore_errors=True)
+    except (OSError, ValueError):
+        pass  # not ours, not readable, or the pid file is being written: leave it
+
+
+def _share_metrics(folder: str) -> None:
     """Every process's counters in one folder, so /metrics adds up all workers (and _child_exit
-    marks a worker's files dead there); a new temp folder unless one is set."""
+    marks a worker's files dead there); the run folder unless one is set."""
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authz-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(folder, "metrics")
+        os.mkdir(os.environ["PROMETHEUS_MULTIPROC_DIR"], 0o700)
 
 
 def run(host: str, port: int, workers: int, threads: int) -> None:
@@ -160,21 +215,28 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
     from authz_service import log_spool, secret_file
     from authz_service.config import Settings
 
-    _share_metrics()  # before the log writer starts: its batch sizes are in /metrics too
+    os.umask(0o077)  # every file and folder the server makes is its user's alone (docs/decisions/018)
     settings = Settings.from_env()
     try:  # made once here, before the workers read it; refused when others can read it
         secret_file.console_secret(settings)
     except (OSError, secret_file.ExposedSecret) as exc:
         raise SystemExit(f"the console's secret file: {exc}") from None
-    try:
-        spool = log_spool.new_spool_path(settings) if settings.log_writer else None
-    except OSError as exc:
-        raise SystemExit(f"cannot make the decision log spool ({exc}); set AUTHZ_LOG_SPOOL_DIR to a "
-                         "folder the service may write") from None
-    if spool:  # the workers inherit where to append their entries
-        writer = LogWriter(spool).start()
-        os.environ[log_spool.SPOOL_ENV], os.environ[log_spool.SOCKET_ENV] = spool, writer.socket
-    _Gunicorn(gunicorn_options(host, port, workers, threads)).run()
+    with _run_folder() as folder:
+        _share_metrics(folder)  # before the log writer starts: its batch sizes are in /metrics too
+        try:
+            spool = log_spool.new_spool_path(settings) if settings.log_writer else None
+        except OSError as exc:
+            raise SystemExit(f"cannot make the decision log spool ({exc}); set AUTHZ_LOG_SPOOL_DIR to a "
+                             "folder the service may write") from None
+        writer = None
+        if spool:  # the workers inherit where to append their entries
+            writer = LogWriter(spool, folder).start()
+            os.environ[log_spool.SPOOL_ENV], os.environ[log_spool.SOCKET_ENV] = spool, writer.socket
+        try:
+            _Gunicorn(gunicorn_options(host, port, workers, threads)).run()
+        finally:
+            if writer is not None:
+                writer.stop()
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
@@ -193,5 +255,6 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
 
 def serve_app(app, options: dict) -> None:
     """Serve another WSGI app with these options (the benchmark's bare endpoint)."""
-    _share_metrics()
-    _Gunicorn(options, app).run()
+    with _run_folder() as folder:
+        _share_metrics(folder)
+        _Gunicorn(options, app).run()

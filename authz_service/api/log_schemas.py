@@ -62,6 +62,8 @@ class EntryOut(ma.Schema):
     reason = F.String()
     account = F.String(allow_none=True)
     caller = F.String(allow_none=True)
+    altered = F.Boolean(metadata={"description": "a value was cleaned or cut (marked \u2026) to be "
+                                  "storable (docs/decisions/013-log-values.md)"})
 
 
 class EntryPage(ma.Schema):

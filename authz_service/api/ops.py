@@ -28,7 +28,10 @@ class ReadyOut(ma.Schema):
     status = ma.fields.String(required=True, metadata={"description": "ready | not_ready"})
     database = ma.fields.Boolean(required=True)
     policy_version = ma.fields.String(allow_none=True)
-    policy_reload_error = ma.fields.String(allow_none=True)
+    policy_reload_error = ma.fields.String(allow_none=True, metadata={
+        "description": "why the last reload was refused (the policy in force stays), null when none was"})
+    policy_reload_refused_at = ma.fields.String(allow_none=True, metadata={
+        "description": "when that reload was first refused (RFC 3339), null when none was"})
     mail = ma.fields.String(metadata={"description": "configured | not_configured"})
 
 
@@ -58,6 +61,7 @@ class Ready(MethodView):
         body = {"status": "ready" if ready else "not_ready", "database": database,
                 "policy_version": policy.version if policy else None,
                 "policy_reload_error": watch.error if watch else None,
+                "policy_reload_refused_at": watch.refused_at if watch else None,
                 "mail": "configured" if state().settings.smtp_url else "not_configured"}
         return body, 200 if ready else 503
 

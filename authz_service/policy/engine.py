@@ -1,14 +1,14 @@
 """pycasbin, fed from the rule files: the only module that imports casbin (DESIGN.md)."""
 
-from pathlib import Path
-
 import casbin
 from casbin import persist
+from casbin.model import Model
 from casbin.persist.adapter import Adapter
 
 from authz_service.policy.errors import PolicyError
 from authz_service.policy.facts import Facts, action_in, who_match
 from authz_service.policy.files import Rule
+from authz_service.policy.snapshot import Snapshot
 
 MODEL = "model.conf"
 
@@ -27,12 +27,14 @@ class _RulesAdapter(Adapter):
 class Engine:
     """A casbin enforcer over model.conf and the rule files, with `who` glob matching."""
 
-    def __init__(self, policy_dir: Path, rules: list[Rule]):
-        model_path = policy_dir / MODEL
-        if not model_path.is_file():
-            raise PolicyError([(f"{policy_dir.name}/{MODEL}", 0, "missing")])
+    def __init__(self, snap: Snapshot, rules: list[Rule]):
+        text = snap.text(MODEL)
+        if text is None:
+            raise PolicyError([(f"{snap.prefix}/{MODEL}", 0, "missing")])
         try:
-            self._enforcer = casbin.Enforcer(str(model_path), _RulesAdapter(rules))
+            model = Model()
+            model.load_model_from_text(text)
+            self._enforcer = casbin.Enforcer(model, _RulesAdapter(rules))
             self._enforcer.add_function("actionIn", action_in)
             self._enforcer.add_named_matching_func("g", who_match)
             self._enforcer.build_role_links()
@@ -40,9 +42,9 @@ class Engine:
         except PolicyError:
             raise
         except Exception as exc:  # casbin raises plain exceptions on a bad model
-            raise PolicyError([(f"{policy_dir.name}/{MODEL}", 0, f"invalid model: {exc}")]) from None
+            raise PolicyError([(f"{snap.prefix}/{MODEL}", 0, f"invalid model: {exc}")]) from None
         self._by_fields = {(r.ptype, r.fields): r for r in rules}
-        self.default_deny = _effect_location(policy_dir)
+        self.default_deny = _effect_location(snap.prefix, text)
 
     def enforce(self, facts: Facts, action: str) -> tuple[bool, Rule | None]:
         """Raw casbin: the decision and the rule it names (None: deny by default)."""
@@ -66,10 +68,9 @@ class Engine:
         return None
 
 
-def _effect_location(policy_dir: Path) -> str:
+def _effect_location(prefix: str, model_text: str) -> str:
     """`policies/model.conf:N`, the line saying deny is the default."""
-    lines = (policy_dir / MODEL).read_text(encoding="utf-8").splitlines()
-    for number, text in enumerate(lines, 1):
+    for number, text in enumerate(model_text.splitlines(), 1):
         if text.strip().startswith("e ="):
-            return f"{policy_dir.name}/{MODEL}:{number}"
-    return f"{policy_dir.name}/{MODEL}"
+            return f"{prefix}/{MODEL}:{number}"
+    return f"{prefix}/{MODEL}"

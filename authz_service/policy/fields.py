@@ -1,21 +1,20 @@
 """Per-field visibility (R5.8): which action each column of a view needs, from policies/fields.toml."""
 
 import tomllib
-from pathlib import Path
 
 from authz_service.policy.errors import PolicyError
+from authz_service.policy.snapshot import Snapshot
 from authz_service.policy.vocabulary import Vocabulary
 
 FILE = "fields.toml"
 
 
-def load(policy_dir: Path, vocab: Vocabulary) -> dict[str, dict[str, str]]:
+def load(snap: Snapshot, vocab: Vocabulary) -> dict[str, dict[str, str]]:
     """{view: {column: action}}; an unknown action is refused with its line (R9.2)."""
-    path = policy_dir / FILE
-    if not path.is_file():
+    text = snap.text(FILE)
+    if text is None:
         return {}
-    text = path.read_text(encoding="utf-8")
-    name = f"{policy_dir.name}/{FILE}"
+    name = f"{snap.prefix}/{FILE}"
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

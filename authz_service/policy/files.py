@@ -2,10 +2,10 @@
 
 import csv
 from dataclasses import dataclass
-from pathlib import Path
 
 from authz_service.policy.errors import PolicyError
 from authz_service.policy.facts import RELATIONS, SESSIONS
+from authz_service.policy.snapshot import Snapshot
 from authz_service.policy.vocabulary import Vocabulary
 
 EFFECTS = ("allow", "deny")
@@ -26,13 +26,13 @@ class Rule:
         return f"{self.file}:{self.line}"
 
 
-def read_rules(policy_dir: Path) -> list[Rule]:
-    """Every rule line of policy_dir/*.csv, in file then line order."""
+def read_rules(snap: Snapshot) -> list[Rule]:
+    """Every rule line of the folder's *.csv, in file then line order."""
     rules, problems = [], []
-    prefix = policy_dir.name
-    for path in sorted(policy_dir.glob("*.csv")):
-        name = f"{prefix}/{path.name}"
-        for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    prefix = snap.prefix
+    for file in snap.names():
+        name = f"{prefix}/{file}"
+        for number, text in enumerate(snap.text(file).splitlines(), 1):
             stripped = text.strip()
             if not stripped or stripped.startswith("#"):
                 continue

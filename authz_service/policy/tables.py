@@ -11,9 +11,9 @@ Columns: user, action, account, expect, group.
 import csv
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from authz_service.policy.errors import PolicyError
+from authz_service.policy.snapshot import TESTS, Snapshot
 from authz_service.policy.vocabulary import Vocabulary
 
 HEADER = ["user", "action", "account", "expect", "group"]
@@ -32,12 +32,12 @@ class Row:
     where: str
 
 
-def read(policy_dir: Path, vocab: Vocabulary) -> list[Row]:
+def read(snap: Snapshot, vocab: Vocabulary) -> list[Row]:
     """Every row of policies/tests/*.csv, checked for known actions and groups."""
     rows, problems = [], []
-    for path in sorted((policy_dir / "tests").glob("*.csv")):
-        name = f"{policy_dir.name}/tests/{path.name}"
-        lines = [(n, t) for n, t in enumerate(path.read_text("utf-8").splitlines(), 1)
+    for file in snap.names(TESTS):
+        name = f"{snap.prefix}/{file}"
+        lines = [(n, t) for n, t in enumerate(snap.text(file).splitlines(), 1)
                  if t.strip() and not t.lstrip().startswith("#")]
         if not lines or [c.strip() for c in lines[0][1].split(",")] != HEADER:
             problems.append((name, lines[0][0] if lines else 0, f"header must be {','.join(HEADER)}"))
@@ -66,13 +66,13 @@ def _problems(row: Row, cells: list[str], vocab: Vocabulary) -> list[str]:
     return found
 
 
-def check_coverage(policy_dir: Path, vocab: Vocabulary) -> None:
+def check_coverage(snap: Snapshot, vocab: Vocabulary) -> None:
     """Every known action needs at least one explicit test row (R9.2)."""
-    rows = read(policy_dir, vocab)
+    rows = read(snap, vocab)
     covered = {r.action for r in rows}
     missing = [a for a in vocab.actions if a not in covered]
     if missing:
-        raise PolicyError([(f"{policy_dir.name}/tests", 0, f"no test row covers {a}") for a in missing])
+        raise PolicyError([(f"{snap.prefix}/{TESTS}", 0, f"no test row covers {a}") for a in missing])
 
 
 Decide = Callable[[str, str, str], tuple[bool, str | None]]

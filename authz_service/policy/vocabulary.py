@@ -2,9 +2,9 @@
 
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
 from authz_service.policy.errors import PolicyError
+from authz_service.policy.snapshot import Snapshot
 
 FILE = "vocabulary.toml"
 
@@ -28,13 +28,13 @@ class Vocabulary:
         return name in self._action_set
 
 
-def load(policy_dir: Path) -> Vocabulary:
+def load(snap: Snapshot) -> Vocabulary:
     """Read and check the vocabulary; a malformed file is a PolicyError naming it."""
-    path = policy_dir / FILE
+    text = snap.text(FILE)
+    if text is None:
+        raise PolicyError([(FILE, 0, "missing")])
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PolicyError([(FILE, 0, "missing")]) from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError([(FILE, getattr(exc, "lineno", 0) or 0, f"syntax error: {exc}")]) from None
     problems = []

@@ -1,6 +1,5 @@
 """Opening the database named by AUTHZ_DATABASE_URL and migrating it (SQLite or PostgreSQL)."""
 
-import os
 import threading
 import time
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ from playhouse.pool import PooledDatabase
 from playhouse.postgres_ext import PooledPsycopg3Database
 from psycopg.pq import TransactionStatus
 
+from authz_service.private_files import private_file
 from authz_service.store import facts_cache, migrations, settings
 from authz_service.store.errors import Unconfirmed
 from authz_service.store.models import database
@@ -109,7 +109,7 @@ def _open(url: str, busy_timeout_ms: int | None = None) -> pw.Database:
     if parsed.scheme == "sqlite":
         path = url[len("sqlite:///") :]
         if path and path != ":memory:":
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            private_file(path)  # 0600 in a 0700 folder; SQLite gives -wal and -shm the same mode
         pragmas = {**SQLITE_PRAGMAS, **({"busy_timeout": busy_timeout_ms} if busy_timeout_ms else {})}
         # Transactions take the write lock when they begin (BEGIN IMMEDIATE): in WAL mode one
         # that reads first and writes later cannot wait for the lock and fails at once when

@@ -16,7 +16,8 @@ GENESIS = "0" * 64
 CONTENT = ("id", "at", "user_email", "account_id", "log_account", "action", "resource_type",
            "resource_id", "allowed", "group", "rule", "reason", "session_id", "caller",
            "on_behalf_of_partner")
-COLUMNS = (*CONTENT, "seq", "prev_hash", "hash")
+# `altered` (docs/decisions/013-log-values.md) is hashed only when set, so older entries verify.
+COLUMNS = (*CONTENT, "altered", "seq", "prev_hash", "hash")
 FIELDS = [Decision._meta.fields[name] for name in COLUMNS]
 _INSERT: dict[str, str] = {}
 # The longest text each decision field can be recorded with (R7.1): a decision about a
@@ -91,7 +92,7 @@ def _read_head(lock: bool) -> tuple[int, str]:
 
 def row_start(entry: dict) -> tuple:
     """An entry's content columns, as the database takes them (before it is chained)."""
-    values = tuple(entry[c] for c in CONTENT)
+    values = (*(entry[c] for c in CONTENT), bool(entry.get("altered")))
     if _is_sqlite():  # as peewee writes a datetime, so it reads it back the same
         values = (values[0], str(values[1]), *values[2:])
     return values
@@ -104,8 +105,10 @@ def row_to_wire(start: tuple) -> list:
 
 def row_from_wire(values: list) -> tuple:
     """A row start sent by row_to_wire, as this database takes it."""
-    if len(values) != len(CONTENT):
-        raise ValueError(f"a row has {len(CONTENT)} columns, not {len(values)}")
+    if len(values) == len(CONTENT):  # written before `altered` existed
+        values = [*values, False]
+    if len(values) != len(CONTENT) + 1:
+        raise ValueError(f"a row has {len(CONTENT) + 1} columns, not {len(values)}")
     if _is_sqlite():
         return tuple(values)
     return (values[0], datetime.fromisoformat(values[1]), *values[2:])

@@ -4,7 +4,7 @@ import peewee as pw
 
 from authz_service import usernames
 from authz_service.store.errors import Conflict, NotFound
-from authz_service.store.models import Account, Link, User, database, utcnow
+from authz_service.store.models import Account, Link, User, ViewSession, database, utcnow
 
 
 def account_dict(row: Account) -> dict:
@@ -80,25 +80,33 @@ def put_user(email: str, account_id: str, kind: str, group: str) -> tuple[dict, 
 
 
 def delete_user(email: str) -> None:
-    """Remove a user and their links; their log entries keep the email (R7.4)."""
+    """Remove a user, their links and their view sessions (a user re-created under the same
+    email starts with none, R6.1); their log entries keep the email (R7.4)."""
     with database.atomic():
         if User.get_or_none(User.email == email.lower()) is None:
             raise NotFound("user", email)
         Link.delete().where(Link.user == email.lower()).execute()
+        ViewSession.delete().where(ViewSession.user_email == email.lower()).execute()
         User.delete().where(User.email == email.lower()).execute()
 
 
 def put_link(email: str, customer_id: str, group: str) -> tuple[dict, bool]:
-    """Create or change one link; the caller has checked who may be linked (R4.4)."""
+    """Create or change one link; the caller has checked who may be linked (R4.4).
+
+    An insert that does nothing on conflict, then an update: concurrent PUTs of the same link
+    queue on its key and all succeed (a PUT is idempotent), never a 409 from a lost race."""
     email = usernames.stored_form(email)
-    with database.atomic():
-        row = Link.get_or_none((Link.user == email) & (Link.customer == customer_id))
-        if row is None:
-            row = Link.create(user=email, customer=customer_id, group=group, linked_at=utcnow())
-            return _link_dict(row), True
-        row.group = group
-        row.save()
-        return _link_dict(row), False
+    this = (Link.user == email) & (Link.customer == customer_id)
+    for _ in range(3):  # a link revoked between the insert and the update is inserted again
+        with database.atomic():
+            inserted = (Link.insert(user=email, customer=customer_id, group=group, linked_at=utcnow())
+                        .on_conflict_ignore().as_rowcount().execute())
+            if not inserted:
+                Link.update(group=group).where(this & (Link.group != group)).execute()
+            row = Link.get_or_none(this)
+            if row is not None:
+                return _link_dict(row), bool(inserted)
+    raise Conflict("conflict", "the link was changed and revoked meanwhile; retry")
 
 
 def _link_dict(row: Link) -> dict:
@@ -130,3 +138,16 @@ def count(model_name: str) -> int:
 def is_integrity_error(exc: Exception) -> bool:
     """True for a unique or foreign-key violation from any backend."""
     return isinstance(exc, pw.IntegrityError)
+
+
+def group_holders(groups) -> dict[str, int]:
+    """{group: how many users hold it, at home or through a link}, for the groups given (R9.6)."""
+    wanted, held = list(groups), {}
+    if not wanted:
+        return held
+    for model in (User, Link):
+        query = (model.select(model.group, pw.fn.COUNT(pw.SQL("*")).alias("n"))
+                 .where(model.group.in_(wanted)).group_by(model.group))
+        for row in query:
+            held[row.group] = held.get(row.group, 0) + row.n
+    return held

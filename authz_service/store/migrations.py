@@ -24,6 +24,15 @@ def _v2_facts_cache(db: pw.Database) -> None:
         facts_cache.install_triggers(db)
 
 
+def _v3_log_altered(db: pw.Database) -> None:
+    """`decision.altered`: a value of the entry was cleaned or cut to be storable (R7.4;
+    docs/decisions/013-log-values.md). A constant default: no rewrite of the log's rows."""
+    if any(c.name == "altered" for c in db.get_columns("decision")):
+        return  # created by _v1_initial from today's model
+    kind, default = ("INTEGER", "0") if isinstance(db, pw.SqliteDatabase) else ("BOOLEAN", "FALSE")
+    db.execute_sql(f'ALTER TABLE "decision" ADD COLUMN "altered" {kind} NOT NULL DEFAULT {default}')
+
+
 def _v5_console_sessions(db: pw.Database) -> None:
     """Console sessions kept server-side (deleted at sign-out); the console's cookie-signing
     secret leaves the database for a file beside it (docs/decisions/015-console-trust.md)."""
@@ -50,7 +59,8 @@ def _v4_service_ids_per_customer(db: pw.Database) -> None:
                    f'ADD PRIMARY KEY ("customer_id", "id")')
 
 
-MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (4, _v4_service_ids_per_customer), (5, _v5_console_sessions)]
+MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered),
+              (4, _v4_service_ids_per_customer), (5, _v5_console_sessions)]
 
 
 def current_version(db: pw.Database) -> int:

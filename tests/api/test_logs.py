@@ -7,7 +7,8 @@ from authz_service.store.models import Decision
 from tests.conftest import bearer
 
 FIELDS = {"entry_id", "at", "user", "action", "resource", "allowed", "group",
-          "on_behalf_of_partner", "session", "decision_id", "rule", "reason", "account", "caller"}
+          "on_behalf_of_partner", "session", "decision_id", "rule", "reason", "account", "caller",
+          "altered"}  # altered: docs/decisions/013-log-values.md
 
 
 def activity(client, account, user, **query):
@@ -39,7 +40,7 @@ def test_every_field_of_a_decision_is_recorded(client, api):
         "action": "port.create", "resource": {"type": "port", "id": "port-7"}, "allowed": True,
         "group": "regular", "rule": answer["rule"], "reason": answer["reason"],
         "session": session_id, "caller": "bootstrap", "on_behalf_of_partner": "acme",
-        "decision_id": answer["decision_id"]}
+        "decision_id": answer["decision_id"], "altered": False}
 
 
 def test_a_denied_decision_is_recorded_in_the_customers_log(client, api):

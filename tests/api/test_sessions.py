@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from authz_service import store
+from authz_service.store import directory
 from authz_service.store.models import Decision, ViewSession, utcnow
 from tests.conftest import bearer
 
@@ -97,3 +98,22 @@ def test_binding_is_recorded_in_the_customers_log(client):
     with store.connection():
         row = Decision.select().where(Decision.resource_type == "session").get()
     assert (row.log_account, row.on_behalf_of_partner, row.action) == ("initech", "acme", "account.view")
+
+
+def test_deleting_a_user_ends_their_sessions(client, api):
+    """R6.1, API.md DELETE /v1/users: a user's view sessions go with the user, so one re-created
+    under the same email (and linked again) does not inherit a session bound to a customer."""
+    session_id = open_session(client, "sam@acme.example")
+    assert bind(client, session_id, "initech").status_code == 200
+    assert client.delete("/v1/users/sam@acme.example", headers=bearer()).status_code == 204
+    assert client.get(f"/v1/sessions/{session_id}", headers=bearer()).status_code == 404
+    with store.connection():
+        assert not ViewSession.select().where(ViewSession.user_email == "sam@acme.example").exists()
+    again = client.put("/v1/partners/acme/users/sam@acme.example", json={"group": "support"},
+                       headers=bearer())
+    assert again.status_code == 201, again.json
+    with store.connection():
+        directory.put_link("sam@acme.example", "initech", "support")  # linked again, as before
+    assert not api.allowed("sam@acme.example", "port.view", None, session=session_id)
+    assert client.put(f"/v1/sessions/{session_id}/customer", json={"customer_id": "initech"},
+                      headers=bearer()).status_code == 404

@@ -1,0 +1,57 @@
+"""A running app on a scratch copy of policies/, and the policy edits the reload tests make."""
+
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+from authz_service import create_app, fixtures, store
+from tests.conftest import BOOTSTRAP, bearer
+
+POLICIES = Path(__file__).resolve().parents[1] / "policies"
+CHECK = {"user": "ike@initech.example", "action": "port.create", "account": "initech"}
+
+
+@contextmanager
+def scratch_app(tmp_path: Path, database_url: str | None = None):
+    """(app, policies): the demo data, a copy of policies/, a watch that only polls when asked."""
+    policies = tmp_path / "policies"
+    shutil.copytree(POLICIES, policies)
+    app = create_app({"database_url": database_url or f"sqlite:///{tmp_path}/a.db",
+                      "bootstrap_key": BOOTSTRAP, "policy_dir": str(policies),
+                      "policy_poll_seconds": 0})
+    with store.connection():
+        fixtures.load()
+    try:
+        yield app, policies
+    finally:
+        store.close()
+
+
+def allowed(client, check: dict = CHECK) -> bool:
+    """POST /v1/authorize with the bootstrap key; the answer's `allowed`."""
+    return client.post("/v1/authorize", json=check, headers=bearer()).json["allowed"]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace one text in a policy file (it must be there)."""
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new))
+
+
+def grant_support_port_create(policies: Path) -> None:
+    """Support may create ports, and the R3 table rows say so (a consistent change)."""
+    edit(policies / "services.csv", "p, support, *, port: view edit", "p, support, *, port: view create edit")
+    edit(policies / "tests" / "r3_customer_account.csv", "ike@initech.example,port.create,initech,deny",
+         "ike@initech.example,port.create,initech,allow")
+    edit(policies / "tests" / "r3_partner_account.csv", "sam@acme.example,port.create,acme,deny",
+         "sam@acme.example,port.create,acme,allow")
+
+
+def remove_read_only(policies: Path) -> None:
+    """Drop the group read_only, every rule naming it and the table rows of its demo holders."""
+    edit(policies / "vocabulary.toml", '"read_only", ', "")
+    for path in [*policies.glob("*.csv"), *(policies / "tests").glob("*.csv")]:
+        lines = path.read_text().splitlines(keepends=True)
+        path.write_text("".join(line for line in lines
+                                if not any(word in line for word in ("read_only", "iris@", "rita@"))))
