@@ -1,11 +1,17 @@
 """authorize, batch and the accounts a user may act on: facts in, the policy's verdict out."""
 
+import logging
+from contextlib import contextmanager
+
 from authz_service import cursors, decision_log, log_values, metrics
 from authz_service.facts import Gathered, gather, load_session
 from authz_service.policy import NONE, Facts, Policy
 from authz_service.store import accounts as store_accounts
 from authz_service.store import decisions as store_decisions
 from authz_service.store.models import utcnow
+
+log = logging.getLogger("authz.decisions")
+NOT_DONE = "outcome:not_done"  # the rule of an entry saying an allowed change was not carried out
 
 
 class UnknownAction(Exception):
@@ -70,11 +76,45 @@ def authorize(policy: Policy, user: str, action: str, account: str | None = None
 def authorize_many(policy: Policy, user: str, checks: list[dict], session: str | None = None,
                    caller: str | None = None) -> list[dict]:
     """Decisions for several checks by one user, all recorded in one commit."""
+    return _decide_and_record(policy, user, checks, session, caller)[0]
+
+
+def _decide_and_record(policy: Policy, user: str, checks: list[dict], session, caller):
+    """(results with their decision ids, the recorded entries)."""
     results, entries, active, now = _decide(policy, user, checks, session, caller)
     for result, decision_id in zip(results, _record(entries, active, now), strict=True):
         result["decision_id"] = decision_id
     metrics.observe_decisions([(e["action"], e["allowed"]) for e in entries])
-    return results
+    return results, entries
+
+
+@contextmanager
+def change(policy: Policy, user: str, action: str, account: str | None, resource: dict | None = None,
+           session: str | None = None, caller: str | None = None):
+    """`require` for a call that then changes something. If the change fails after its allow was
+    recorded, a second entry for the same action says it was not done, so the log never keeps a
+    bare allow for a change that did not happen (R7.1; docs/decisions/016-hostile-input.md)."""
+    check = {"action": action, "account": account, "resource": resource}
+    results, entries = _decide_and_record(policy, user, [check], session, caller)
+    if not results[0]["allowed"]:
+        raise Denied(results[0])
+    try:
+        yield results[0]
+    except BaseException as exc:
+        _record_not_done(entries[0], results[0]["decision_id"], exc)
+        raise
+
+
+def _record_not_done(entry: dict, decision_id: str, exc: BaseException) -> None:
+    """The outcome entry for an allowed change that failed; a log that cannot take it is logged."""
+    why = getattr(exc, "code", None) or type(exc).__name__
+    outcome = {k: v for k, v in entry.items() if k != "id"}
+    outcome.update(at=utcnow(), allowed=False, rule=NOT_DONE,
+                   reason=f"not done: the change allowed by decision {decision_id} failed ({why})")
+    try:
+        _record([outcome], [], outcome["at"])
+    except Exception:
+        log.exception("could not record that decision %s was not carried out", decision_id)
 
 
 def preview(policy: Policy, user: str, action: str, account: str | None) -> dict:

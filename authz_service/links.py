@@ -30,6 +30,12 @@ def _authorize(policy: Policy, actor: str | None, customer: dict, email: str | N
                       None, caller)
 
 
+def _change(policy: Policy, actor: str, customer: dict, email: str, caller):
+    """As _authorize, for a change: one that fails after its allow is recorded as not done."""
+    return decisions.change(policy, actor, "grant.manage", customer["partner_id"],
+                            _resource(customer, email), None, caller)
+
+
 def _record_key_change(operator: str, customer: dict, email: str, caller: str, what: str) -> None:
     """A change made on a console key's `manage` scope, in the partner's log as the key (R7.2, R7.5)."""
     decisions.record_operator(operator, "manage", "grant.manage", customer["partner_id"],
@@ -55,8 +61,8 @@ def _linkable_target(policy: Policy, partner_id: str, email: str) -> dict:
 def put(policy: Policy, actor: str, customer_id: str, email: str, group: str | None, caller=None):
     """Link (default group from the policy) or change a link; returns (link, created)."""
     customer = _customer(customer_id)
-    _authorize(policy, actor, customer, email, caller)
-    return _put(policy, customer, email, group)
+    with _change(policy, actor, customer, email, caller):
+        return _put(policy, customer, email, group)
 
 
 def _put(policy: Policy, customer: dict, email: str, group: str | None):
@@ -85,8 +91,8 @@ def revoke_by_key(operator: str, customer_id: str, email: str, caller: str) -> N
 def revoke(policy: Policy, actor: str, customer_id: str, email: str, caller=None) -> None:
     """Revoke a link; it takes effect on the next decision anywhere (R4.6)."""
     customer = _customer(customer_id)
-    _authorize(policy, actor, customer, email, caller)
-    links.delete_link(email, customer_id)
+    with _change(policy, actor, customer, email, caller):
+        links.delete_link(email, customer_id)
 
 
 def list_links(policy: Policy, actor: str | None, customer_id: str, limit: int, cursor, caller=None,

@@ -26,7 +26,7 @@ def on_service_event(event: str, customer: dict, service: dict, actor: str,
                      on_behalf_of: str | None) -> None:
     """Called inside the transaction of each provision or delete: mail to admin contacts (R8.1)."""
     notifications.enqueue_service_event({
-        "event_id": f"{event}:{service['service_id']}", "event": event,
+        "event_id": f"{event}:{customer['id']}:{service['service_id']}", "event": event,
         "partner_id": customer["partner_id"], "customer_id": customer["id"],
         "customer_name": customer["name"], "service_id": service["service_id"],
         "service_kind": service["kind"], "monthly_price_cents": service["monthly_price_cents"],
@@ -48,12 +48,13 @@ def _live(customer_id: str, service_id: str) -> dict:
     return found
 
 
-def _authorize(policy: Policy, actor: str, customer_id: str, service: dict, verb: str,
-               session: str | None, caller: str | None) -> None:
-    """`<resource>.<verb>` on the customer, recorded in its log (R7.2); Denied changes nothing."""
+def _change(policy: Policy, actor: str, customer_id: str, service: dict, verb: str,
+            session: str | None, caller: str | None):
+    """`<resource>.<verb>` on the customer, recorded in its log (R7.2); Denied changes nothing, and
+    a change that fails after its allow is recorded as not done (decisions.change)."""
     action = f"{KINDS[service['kind']]}.{verb}"
-    decisions.require(policy, actor, action, customer_id,
-                      {"type": service["kind"], "id": service["service_id"]}, session, caller)
+    return decisions.change(policy, actor, action, customer_id,
+                            {"type": service["kind"], "id": service["service_id"]}, session, caller)
 
 
 def _acting_partner(actor: str, customer: dict) -> str | None:
@@ -66,12 +67,12 @@ def create(policy: Policy, actor: str, customer_id: str, service: dict,
            session: str | None = None, caller: str | None = None) -> dict:
     """A provisioned service; needs `<resource>.create`. 409 when the id is taken."""
     customer = _customer(customer_id)
-    _authorize(policy, actor, customer_id, service, "create", session, caller)
-    now = utcnow()
-    service = {**service, "ordered_at": service.get("ordered_at") or now}
-    with summary.transaction():
-        made = store.create(customer_id, service, now)
-        on_service_event("provisioned", customer, made, actor, _acting_partner(actor, customer))
+    with _change(policy, actor, customer_id, service, "create", session, caller):
+        now = utcnow()
+        service = {**service, "ordered_at": service.get("ordered_at") or now}
+        with summary.transaction():
+            made = store.create(customer_id, service, now)
+            on_service_event("provisioned", customer, made, actor, _acting_partner(actor, customer))
     return made
 
 
@@ -82,8 +83,7 @@ def upgrade(policy: Policy, actor: str, customer_id: str, service_id: str, chang
     found = _live(customer_id, service_id)
     if not policy.is_action(f"{KINDS[found['kind']]}.upgrade"):
         raise NotUpgradable(found["kind"])
-    _authorize(policy, actor, customer_id, found, "upgrade", session, caller)
-    with summary.transaction():
+    with _change(policy, actor, customer_id, found, "upgrade", session, caller), summary.transaction():
         return store.update(customer_id, service_id, changes, utcnow())
 
 
@@ -92,8 +92,7 @@ def delete(policy: Policy, actor: str, customer_id: str, service_id: str,
     """Delete a live service (404 if already gone); needs `<resource>.delete`."""
     customer = _customer(customer_id)
     found = _live(customer_id, service_id)
-    _authorize(policy, actor, customer_id, found, "delete", session, caller)
-    with summary.transaction():
+    with _change(policy, actor, customer_id, found, "delete", session, caller), summary.transaction():
         gone = store.delete(customer_id, service_id, utcnow())
         on_service_event("deleted", customer, gone, actor, _acting_partner(actor, customer))
 

@@ -19,6 +19,7 @@ from authz_service.api import (
     logs,
     notifications,
     ops,
+    request_input,
     services,
     sessions,
 )
@@ -83,7 +84,8 @@ def init_app(app) -> flask_smorest.Api:
         g.started = time.perf_counter()
         if "" in request.args:
             raise errors.ApiError(400, "malformed", "a query parameter has no name")
-        refuse_nul(list(request.args.items(multi=True)))
+        request_input.refuse_bad_url(request.environ)
+        refuse_nul([*request.args.items(multi=True), *(request.view_args or {}).values()])
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length and request.content_length > limit:
             raise errors.ApiError(413, "request_too_large", "the body is too large")

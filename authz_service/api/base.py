@@ -3,8 +3,11 @@
 import flask_smorest
 import marshmallow as ma
 from flask import current_app
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 
+from authz_service import usernames
+from authz_service.api import request_input
 from authz_service.api.errors import ApiError, Invalid, from_validation
 
 
@@ -18,9 +21,14 @@ class Parser(FlaskParser):
                                    "query": ma.RAISE, "querystring": ma.RAISE}
 
     def _raw_load_json(self, req):
-        data = super()._raw_load_json(req)
-        refuse_nul(data)
-        return data
+        """The body through request_input.loads; a body sent as anything but JSON is 400
+        `wrong_content_type`, not "missing fields" (docs/decisions/016-hostile-input.md)."""
+        if not is_json_request(req):
+            if req.get_data(cache=True):
+                raise ApiError(400, "wrong_content_type", "the body must be sent as "
+                               "Content-Type: application/json", content_type=req.mimetype)
+            return missing
+        return request_input.loads(req.get_data(cache=True))
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise ApiError(400, "malformed_json", "the body is not valid JSON")
@@ -33,22 +41,9 @@ class Parser(FlaskParser):
         raise from_validation(messages)
 
 
-def has_nul(value) -> bool:
-    """True when any text in a parsed JSON value (or a list of query pairs) holds U+0000,
-    which no store can keep (PostgreSQL)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(has_nul(v) for v in value)
-    return False
-
-
 def refuse_nul(value) -> None:
-    """The 422 for text holding U+0000 (has_nul), in a body or a query."""
-    if has_nul(value):
-        raise ApiError(422, "invalid", "text may not contain NUL characters (U+0000)")
+    """The 422 for unstorable text (NUL, a lone surrogate) in a query, path or form value."""
+    request_input.refuse_unstorable(value)
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -94,11 +89,9 @@ def length(low: int, high: int):
 
 
 def email_or_422(email: str) -> str:
-    """A user name is an email (R2.2): lower-cased; an impossible one is 422."""
-    local, at, domain = email.partition("@")
-    if not at or not local or not domain or len(email) > 254 or any(c.isspace() for c in email):
-        raise ApiError(422, "invalid_email", f"{email!r} is not an email address")
-    return email.lower()
+    """A user name is an email (R2.2), in its stored form; what R2.3 refuses is 422
+    (usernames.InvalidUserName, answered by errors.translate)."""
+    return usernames.stored_form(email)
 
 
 def id_or_422(value: str, what: str) -> str:

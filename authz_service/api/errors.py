@@ -111,9 +111,11 @@ def _strip_location(messages: dict) -> dict:
 
 def translate(exc: Exception) -> ApiError:
     """Domain exceptions from the layers below, in the contract's terms."""
-    from authz_service import cursors, decision_log, decisions
+    from authz_service import cursors, decision_log, decisions, usernames
     from authz_service.store import Conflict, DatabaseError, IntegrityError, NotFound, Unconfirmed
 
+    if isinstance(exc, usernames.InvalidUserName):
+        return ApiError(422, "invalid_email", str(exc), reason=exc.why)
     if isinstance(exc, NotFound):
         return ApiError(404, "not_found", str(exc), what=exc.what, id=exc.key)
     if isinstance(exc, Conflict):
@@ -147,10 +149,10 @@ def translate(exc: Exception) -> ApiError:
 
 def init_app(app) -> None:
     """Register the handlers on the app."""
-    from authz_service import cursors, decision_log, decisions
+    from authz_service import cursors, decision_log, decisions, usernames
     from authz_service.store import Conflict, DatabaseError, NotFound, Unconfirmed
 
-    for kind in (NotFound, Conflict, decisions.Denied, decisions.UnknownAction, decisions.TooLong, cursors.InvalidCursor,
+    for kind in (usernames.InvalidUserName, NotFound, Conflict, decisions.Denied, decisions.UnknownAction, decisions.TooLong, cursors.InvalidCursor,
                  DatabaseError, decision_log.LogUnavailable, Unconfirmed):
         app.register_error_handler(kind, lambda exc: handle_api_error(translate(exc)))
     app.register_error_handler(ApiError, handle_api_error)

@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 
 import marshmallow as ma
 
+from authz_service.api.base import invalid
+
 
 def rfc3339(value: datetime) -> str:
     """UTC, RFC 3339, with a Z (API.md conventions)."""
@@ -18,3 +20,36 @@ class UtcDateTime(ma.fields.DateTime):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else rfc3339(value)
+
+
+EARLIEST_YEAR, LATEST_YEAR = 1970, 9998  # in UTC: no offset can push a time out of range
+
+
+def parse_time(value) -> datetime:
+    """An RFC 3339 time with an offset, as naive UTC; else the 422 (400 for a non-string).
+
+    Years outside 1970-9998 after conversion are refused, so an offset near year 1 or
+    9999 is a 422, never an overflow (docs/decisions/016-hostile-input.md)."""
+    if not isinstance(value, str):
+        raise ma.ValidationError("must be a string")
+    try:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise invalid("must carry an offset, e.g. Z")
+    except ValueError:
+        raise invalid("must be an RFC 3339 time, e.g. 2026-11-24T12:00:00Z") from None
+    outside = invalid(f"must fall in the years {EARLIEST_YEAR}-{LATEST_YEAR} (UTC)")
+    try:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        raise outside from None
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        raise outside
+    return parsed
+
+
+class Rfc3339(ma.fields.DateTime):
+    """A time in a request: parse_time, kept as naive UTC."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return parse_time(value)

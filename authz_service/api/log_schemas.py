@@ -1,11 +1,9 @@
 """Shapes for the activity and decision logs (API.md "Logs")."""
 
-from datetime import UTC, datetime
-
 import marshmallow as ma
 
 from authz_service.api.base import in_range, invalid
-from authz_service.api.fields import UtcDateTime
+from authz_service.api.fields import UtcDateTime, parse_time
 
 F = ma.fields
 
@@ -20,16 +18,10 @@ class QueryBool(F.Field):
 
 
 class QueryTime(F.Field):
-    """An RFC 3339 time with an offset, kept as naive UTC; else 422."""
+    """An RFC 3339 time with an offset in a query, kept as naive UTC; else 422 (fields.parse_time)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise invalid("must be an RFC 3339 time, e.g. 2026-11-24T12:00:00Z") from None
-        if parsed.tzinfo is None:
-            raise invalid("must carry an offset, e.g. Z")
-        return parsed.astimezone(UTC).replace(tzinfo=None)
+        return parse_time(value)
 
 
 class Page(ma.Schema):

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import marshmallow as ma
 
 from authz_service.api.base import in_range, invalid
-from authz_service.api.fields import UtcDateTime
+from authz_service.api.fields import Rfc3339, UtcDateTime
 from authz_service.customers import SORTS
 from authz_service.services import KINDS
 
@@ -21,21 +21,6 @@ class QueryBool(F.Boolean):
         if value not in ("true", "false"):
             raise invalid("must be true or false")
         return value == "true"
-
-
-class Rfc3339(F.DateTime):
-    """An RFC 3339 time with an offset (2026-11-24T12:00:00Z), kept as naive UTC; else 422."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise ma.ValidationError("must be a string")
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise invalid("must be an RFC 3339 time, e.g. 2026-11-24T12:00:00Z") from None
-        if parsed.tzinfo is None:
-            raise invalid("must carry an offset, e.g. Z")
-        return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
 def not_ahead(value: datetime) -> None:

@@ -2,6 +2,7 @@
 
 import peewee as pw
 
+from authz_service import usernames
 from authz_service.store.errors import Conflict, NotFound
 from authz_service.store.models import Account, Link, User, ViewSession, database, utcnow
 
@@ -61,8 +62,8 @@ def put_customer(customer_id: str, name: str, partner_id: str) -> tuple[dict, bo
 
 
 def put_user(email: str, account_id: str, kind: str, group: str) -> tuple[dict, bool]:
-    """Create a user in their home account or change their group there (R2)."""
-    email = email.lower()
+    """Create a user in their home account or change their group there (R2; R2.3 look-alikes refused)."""
+    email = usernames.stored_form(email)
     with database.atomic():
         account = Account.get_or_none((Account.id == account_id) & (Account.kind == kind))
         if account is None:
@@ -94,6 +95,7 @@ def put_link(email: str, customer_id: str, group: str) -> tuple[dict, bool]:
 
     An insert that does nothing on conflict, then an update: concurrent PUTs of the same link
     queue on its key and all succeed (a PUT is idempotent), never a 409 from a lost race."""
+    email = usernames.stored_form(email)
     this = (Link.user == email) & (Link.customer == customer_id)
     for _ in range(3):  # a link revoked between the insert and the update is inserted again
         with database.atomic():

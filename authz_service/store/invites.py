@@ -4,6 +4,7 @@ from datetime import datetime
 
 import peewee as pw
 
+from authz_service import usernames
 from authz_service.store.errors import Conflict, NotFound
 from authz_service.store.models import Account, Invite, User, database
 
@@ -20,8 +21,8 @@ def invite_dict(row: Invite, now: datetime) -> dict:
 
 def create(invite_id: str, partner_id: str, email: str, invited_by: str, now: datetime,
            expires_at: datetime) -> dict:
-    """A new pending invite."""
-    row = Invite.create(id=invite_id, partner=partner_id, email=email, invited_by=invited_by,
+    """A new pending invite, for an email R2.3 accepts as a user name (it may become one)."""
+    row = Invite.create(id=invite_id, partner=partner_id, email=usernames.stored_form(email), invited_by=invited_by,
                         created_at=now, expires_at=expires_at)
     return invite_dict(row, now)
 
@@ -59,6 +60,7 @@ def accept(invite_id: str, customer: dict, admin_email: str, admin_group: str, n
     The invite is claimed by a guarded update first, so two concurrent accepts
     cannot both succeed; any failure after that rolls the claim back.
     """
+    admin_email = usernames.stored_form(admin_email)  # R2.3, before anything is claimed
     try:
         with database.atomic():
             claimed = (Invite.update(status="accepted", ended_at=now, customer_id=customer["customer_id"])

@@ -40,7 +40,27 @@ def _v5_console_sessions(db: pw.Database) -> None:
     m.Setting.delete().where(m.Setting.key == "secret:console-session").execute()
 
 
-MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered), (5, _v5_console_sessions)]
+def _v4_service_ids_per_customer(db: pw.Database) -> None:
+    """A service id is unique per customer, not service-wide, so "already exists" confirms nothing
+    about another tenant (docs/decisions/016-hostile-input.md). Every row is kept."""
+    table = m.Service._meta.table_name
+    if isinstance(db, pw.SqliteDatabase):  # SQLite cannot change a primary key: rebuild the table
+        db.execute_sql(f'ALTER TABLE "{table}" RENAME TO "{table}_v3"')
+        db.execute_sql(f'DROP INDEX IF EXISTS "{table}_customer_id_deleted_at"')
+        db.create_tables([m.Service])
+        columns = ", ".join(f'"{f.column_name}"' for f in m.Service._meta.sorted_fields)
+        db.execute_sql(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{table}_v3"')
+        db.execute_sql(f'DROP TABLE "{table}_v3"')
+        return
+    (constraint,) = db.execute_sql(
+        "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
+        (f'"{table}"',)).fetchone()
+    db.execute_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{constraint}", '
+                   f'ADD PRIMARY KEY ("customer_id", "id")')
+
+
+MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered),
+              (4, _v4_service_ids_per_customer), (5, _v5_console_sessions)]
 
 
 def current_version(db: pw.Database) -> int:
@@ -51,13 +71,18 @@ def current_version(db: pw.Database) -> int:
     return top or 0
 
 
+def is_applied(db: pw.Database, version: int) -> bool:
+    """True when this version's step has run (versions merged out of order still run)."""
+    return m.SchemaVersion.select().where(m.SchemaVersion.version == version).exists()
+
+
 def run(db: pw.Database) -> list[int]:
     """Apply every migration newer than the database, each in its own transaction."""
     db.create_tables([m.SchemaVersion], safe=True)
     applied = []
     for version, step in MIGRATIONS:
         with db.atomic():
-            if current_version(db) >= version:
+            if is_applied(db, version):
                 continue
             step(db)
             m.SchemaVersion.create(version=version)

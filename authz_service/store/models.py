@@ -240,9 +240,11 @@ class MicrosField(pw.BigIntegerField):
 
 
 class Service(BaseModel):
-    """A customer's service as the provisioning system reports it (R5.2-R5.7); kept when deleted."""
+    """A customer's service as the provisioning system reports it (R5.2-R5.7); kept when deleted.
 
-    id = pw.CharField(primary_key=True, max_length=64)
+    Its id is unique within its customer only (migration 4): one tenant's ids say nothing of another's."""
+
+    id = pw.CharField(max_length=64)
     customer = pw.ForeignKeyField(Account, backref="services", on_delete="CASCADE", index=False)
     kind = pw.CharField(max_length=32)
     monthly_price_cents = pw.BigIntegerField()
@@ -252,6 +254,7 @@ class Service(BaseModel):
     deleted_at = MicrosField(null=True)
 
     class Meta:
+        primary_key = pw.CompositeKey("customer", "id")
         indexes = ((("customer", "deleted_at"), False),)
 
 

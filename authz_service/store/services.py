@@ -22,10 +22,11 @@ def get(customer_id: str, service_id: str) -> dict | None:
 
 
 def create(customer_id: str, service: dict, now: datetime) -> dict:
-    """Insert a live service and count it; call inside summary.transaction(). 409 on a taken id."""
+    """Insert a live service and count it; call inside summary.transaction(). 409 on an id this
+    customer already used (ids are per customer: another customer's say nothing here)."""
     if not summary.lock(customer_id):
         raise NotFound("customer", customer_id)
-    if Service.get_or_none(Service.id == service["service_id"]) is not None:
+    if get(customer_id, service["service_id"]) is not None:
         raise Conflict("duplicate_id", f"service {service['service_id']} already exists",
                        service_id=service["service_id"])
     row = Service.create(id=service["service_id"], customer=customer_id, kind=service["kind"],

@@ -1,0 +1,109 @@
+"""The one reader of what a caller sends: JSON bodies (the fast path included) and the text of
+paths and queries. Every refusal in the contract's shape, never a 500 (API.md conventions;
+docs/decisions/016-hostile-input.md).
+
+A path or query that is not UTF-8 once percent-decoded is 400 `malformed` (werkzeug would
+quietly turn it into U+FFFD, and a user name could be stored so).
+
+400 `malformed_json`: not UTF-8, not JSON (NaN and Infinity are not JSON, RFC 8259) or nested
+deeper than MAX_DEPTH (found by counting brackets outside strings: no recursion, so 100k-deep
+input costs a scan, not the stack). 422 `invalid`: well-formed JSON holding text no store can
+keep (NUL, a lone surrogate, in a value or a key) or a number no field can hold (more than
+MAX_DIGITS digits, or a float that is not finite).
+"""
+
+import json
+import math
+import re
+from urllib.parse import unquote_to_bytes
+
+from authz_service.api.errors import ApiError
+
+MAX_DEPTH = 32
+MAX_DIGITS = 64
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def malformed(reason: str) -> ApiError:
+    """The 400 for a body that is not JSON this service reads."""
+    return ApiError(400, "malformed_json", f"the body is not valid JSON: {reason}")
+
+
+def loads(raw: bytes | str) -> object:
+    """The parsed body, or the ApiError that answers it."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise malformed("it is not UTF-8") from None
+    if too_deep(raw):
+        raise malformed(f"nested deeper than {MAX_DEPTH} levels")
+    try:
+        value = json.loads(raw, parse_int=_integer, parse_float=_float, parse_constant=_constant)
+    except (ValueError, RecursionError):
+        raise malformed("syntax error") from None
+    refuse_unstorable(value)
+    return value
+
+
+def too_deep(text: str) -> bool:
+    """True when arrays and objects nest deeper than MAX_DEPTH (brackets in strings not counted)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for char in _STRINGS.sub("", text):
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def unstorable(text: str) -> bool:
+    """True for text holding NUL or a lone surrogate, which no store can keep."""
+    return _UNSTORABLE.search(text) is not None
+
+
+def refuse_unstorable(value) -> None:
+    """The 422 when any text in a parsed value (keys included) is unstorable; iterative."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if unstorable(item):
+                raise ApiError(422, "invalid", "text may not contain NUL (U+0000) or a lone "
+                               "surrogate (U+D800-U+DFFF)")
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise ApiError(422, "invalid", f"a number has more than {MAX_DIGITS} digits")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ApiError(422, "invalid", "a number is out of range")
+    return value
+
+
+def _constant(name: str):
+    raise malformed(f"{name} is not JSON")
+
+
+def refuse_bad_url(environ: dict) -> None:
+    """The 400 for a path or query string that is not UTF-8 once percent-decoded."""
+    try:
+        environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+        unquote_to_bytes(environ.get("QUERY_STRING", "").replace("+", " ")).decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        raise ApiError(400, "malformed", "the path or query is not UTF-8") from None
