@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from authz_service import fixtures, policy, store
+from authz_service import fixtures, policy, ports, store
 from authz_service.config import Settings
 from authz_service.policy import PolicyError, matrix
 
@@ -41,10 +41,18 @@ def _connect() -> None:
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=1, show_default=True, type=int)
 def serve(host, port, workers, threads):
-    """Run the service under gunicorn."""
+    """Run the service under gunicorn; exit 1 at once when HOST:PORT is taken."""
     from authz_service.serve import run
 
+    _require_free(host, port)
     run(host, port, workers, threads)
+
+
+def _require_free(host: str, port: int) -> None:
+    try:
+        ports.require_free(host, port)
+    except ports.PortUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()
@@ -216,13 +224,19 @@ def policy_matrix(policy_dir, out, check):
 @click.option("--key/--no-key", default=True, help="also print the demo key (made once, reused)")
 @click.option("--host", default="127.0.0.1", show_default=True, help="for the printed curl line")
 @click.option("--port", default=8080, show_default=True, type=int, help="for the printed curl line")
-def demo(fixture_path, key, host, port):
-    """Load the named demo data, and print the demo key and a curl line to try."""
-    from authz_service import demo_key
+@click.option("--check-port", is_flag=True,
+              help="exit 1 before loading anything when HOST:PORT is taken (make run)")
+def demo(fixture_path, key, host, port, check_port):
+    """Load the named demo data (users, links, services, prices, logins), and print the demo
+    key and a curl line to try."""
+    from authz_service import demo_activity, demo_key
 
+    if check_port:
+        _require_free(host, port)
     _connect()
     fixtures.load(fixture_path)
-    click.echo(f"demo data loaded from {fixture_path}")
+    added = demo_activity.load(_load(None), fixture_path)
+    click.echo(f"demo data loaded from {fixture_path} ({added[0]} new services, {added[1]} new logins)")
     if key:
         settings = _settings()
         value, new = demo_key.ensure(settings)
