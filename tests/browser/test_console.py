@@ -96,18 +96,25 @@ def test_activity_shows_link_changes_in_the_partners_log(page):
     shot(page, "activity")
 
 
+def _cents(shown: str) -> int:
+    """A money figure as the page shows it ("1,220.00") in cents."""
+    return round(float(shown.replace(",", "")) * 100)
+
+
 def test_see_as_masks_figures_for_support(page, live):
     """R5.8: rita sees Umbrella (support) by name with masked figures, Initech (regular) with figures."""
+    sign_in(page)
+    page.goto("/console/customers?partner=acme&viewer=rita@acme.example")
+    before = _cents(page.locator("tr", has_text="Initech").locator("td").nth(1).inner_text())
     for service, customer in (("svc-i1", "initech"), ("svc-u1", "umbrella")):
         status, body = live.call("POST", f"/v1/customers/{customer}/services", {
             "user": "ada@acme.example", "service_id": service, "kind": "port",
             "monthly_price_cents": 12000, "billing_starts_at": "2026-01-01T00:00:00Z"})
         assert status == 201, body
-    sign_in(page)
     page.goto("/console/customers?partner=acme&viewer=rita@acme.example")
     regular = page.locator("tr", has_text="Initech")
     support = page.locator("tr", has_text="Umbrella")
-    assert regular.locator("td").nth(1).inner_text() == "120.00"
+    assert _cents(regular.locator("td").nth(1).inner_text()) == before + 12000  # the demo's own services too
     assert support.locator("td").nth(0).inner_text() == "support"
     masked = support.locator("td.masked")
     assert masked.count() == 6
