@@ -6,8 +6,8 @@ import marshmallow as ma
 
 from authz_service.api.base import in_range, invalid
 from authz_service.api.fields import Rfc3339, UtcDateTime
-from authz_service.customers import SORTS
-from authz_service.services import KINDS
+from authz_service.portal.customers import SORTS
+from authz_service.portal.service_events import KINDS
 
 F = ma.fields
 SKEW = timedelta(minutes=5)  # a reported time may run this far ahead of our clock

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from authz_service.store import directory, models
 
-DEFAULT = Path(__file__).resolve().parent.parent / "fixtures" / "demo.toml"
+DEFAULT = Path(__file__).resolve().parents[2] / "fixtures" / "demo.toml"
 
 
 def read(path: Path | str = DEFAULT) -> dict:
