@@ -212,9 +212,6 @@ class SchemaVersion(BaseModel):
     applied_at = pw.DateTimeField(default=utcnow)
 
 
-ALL_TABLES = [Account, User, Link, ViewSession, ApiKey, Decision, LogHead, Setting, SchemaVersion]
-
-
 EPOCH = datetime(1970, 1, 1)
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from authz_service import store
 from authz_service.log import audit, chain, values
-from authz_service.store import decisions as store_decisions
+from authz_service.store.models import Decision
 from tests.conftest import bearer
 
 MARK = values.MARK
@@ -29,7 +29,7 @@ def _store(entry: dict) -> dict:
     """Append one entry through the log's own path; the stored row, read back."""
     with store.connection():
         (decision_id,) = chain.append([{**BASE, **entry}])
-        row = store_decisions.get(decision_id)
+        row = Decision.select().where(Decision.id == decision_id).dicts().first()
         assert audit.verify().problem is None
     assert row is not None
     return row
