@@ -151,7 +151,7 @@ def test_without_a_writer_decisions_still_answer_but_reads_fail_closed(client, t
 
 def _writer_pid(server: Server) -> int:
     for pid in Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split():
-        if b"log_server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+        if b"authz_service.log.server" in Path(f"/proc/{pid}/cmdline").read_bytes():
             return int(pid)
     raise AssertionError("no log writer process")
 
