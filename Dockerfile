@@ -18,7 +18,6 @@ RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && useradd --system --uid 10001 --home-dir /app authz \
     && mkdir -p /data/spool && chown -R authz /data
 COPY policies ./policies
-COPY fixtures ./fixtures
 
 USER authz
 VOLUME ["/data"]

@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 run: install ## load the demo data, print the demo key (reused), serve on $(HOST):$(PORT)
-	$(BIN)/authz demo --host $(HOST) --port $(PORT)
+	$(BIN)/authz demo --check-port --host $(HOST) --port $(PORT)
 	$(BIN)/authz serve --host $(HOST) --port $(PORT)
 
 test: install ## policy check and decision tables, then the whole pytest suite

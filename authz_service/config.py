@@ -1,4 +1,4 @@
-"""Settings from AUTHZ_* environment variables (API.md "Running")."""
+"""Settings from AUTHZ_* environment variables (docs/api.md "Running")."""
 
 import os
 from dataclasses import dataclass, fields

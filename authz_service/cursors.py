@@ -1,4 +1,4 @@
-"""Signed page cursors: a caller cannot forge or alter one (API.md lists, R5.10).
+"""Signed page cursors: a caller cannot forge or alter one (docs/api.md lists, R5.10).
 
 They are signed, not encrypted: each holds only values its list already showed the caller.
 """

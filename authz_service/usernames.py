@@ -12,7 +12,7 @@ REFUSED_CATEGORIES = {"Cc": "a control character", "Cf": "an invisible or format
 
 
 class InvalidUserName(ValueError):
-    """R2.3 refuses this user name (API.md: 422)."""
+    """R2.3 refuses this user name (docs/api.md: 422)."""
 
     def __init__(self, name: str, why: str):
         super().__init__(f"{name!r} is not a user name this service accepts: {why} (R2.3)")

@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh database per test, loaded with the named demo data (fixtures/)."""
+"""Shared fixtures: a fresh database per test, loaded with the named demo data (authz_service/data/demo.toml)."""
 
 import pytest
 
@@ -21,7 +21,7 @@ def database_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def app(database_url):
-    """The service on a fresh database, with fixtures/demo.toml loaded."""
+    """The service on a fresh database, with authz_service/data/demo.toml loaded."""
     application = create_app({"database_url": database_url, "bootstrap_key": BOOTSTRAP,
                               "policy_poll_seconds": 0})
     with store.connection():

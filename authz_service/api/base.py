@@ -12,7 +12,7 @@ from authz_service.api.errors import ApiError, Invalid, from_validation
 
 
 class Parser(FlaskParser):
-    """Bad JSON is 400; a shape error is 400; only invalid values are 422 (API.md).
+    """Bad JSON is 400; a shape error is 400; only invalid values are 422 (docs/api.md).
 
     An unknown query parameter is refused like an unknown body field (400), not ignored.
     """

@@ -1,4 +1,4 @@
-"""Directory endpoints: partners, their users, customers' users, deleting a user (API.md)."""
+"""Directory endpoints: partners, their users, customers' users, deleting a user (docs/api.md)."""
 
 from flask.views import MethodView
 

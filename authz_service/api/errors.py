@@ -1,4 +1,4 @@
-"""One error shape for every failure: {"error": {"code", "message", "details"}} (API.md)."""
+"""One error shape for every failure: {"error": {"code", "message", "details"}} (docs/api.md)."""
 
 import logging
 
@@ -36,7 +36,7 @@ class ErrorBody(ma.Schema):
 
 
 class ErrorSchema(ma.Schema):
-    """Every error response (API.md conventions)."""
+    """Every error response (docs/api.md conventions)."""
 
     error = ma.fields.Nested(ErrorBody, required=True)
 

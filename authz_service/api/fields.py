@@ -8,7 +8,7 @@ from authz_service.api.base import invalid
 
 
 def rfc3339(value: datetime) -> str:
-    """UTC, RFC 3339, with a Z (API.md conventions)."""
+    """UTC, RFC 3339, with a Z (docs/api.md conventions)."""
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")

@@ -1,4 +1,4 @@
-"""Shapes for the activity and decision logs (API.md "Logs")."""
+"""Shapes for the activity and decision logs (docs/api.md "Logs")."""
 
 import marshmallow as ma
 
@@ -9,7 +9,7 @@ F = ma.fields
 
 
 class QueryBool(F.Field):
-    """`true` or `false` (API.md conventions), else 422."""
+    """`true` or `false` (docs/api.md conventions), else 422."""
 
     def _deserialize(self, value, _attr, data, **kwargs):
         if value not in ("true", "false"):

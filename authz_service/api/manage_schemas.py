@@ -1,4 +1,4 @@
-"""Shapes for links, invites and view sessions (API.md "Links", "Invites", "View sessions")."""
+"""Shapes for links, invites and view sessions (docs/api.md "Links", "Invites", "View sessions")."""
 
 import marshmallow as ma
 

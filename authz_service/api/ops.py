@@ -1,4 +1,4 @@
-"""Operations endpoints, no key: /healthz, /readyz, /metrics, /docs (API.md)."""
+"""Operations endpoints, no key: /healthz, /readyz, /metrics, /docs (docs/api.md)."""
 
 import marshmallow as ma
 from flask import Response, current_app, render_template_string

@@ -1,4 +1,4 @@
-"""Shapes for the Customers page, services and logins (API.md "The Customers page", "Services")."""
+"""Shapes for the Customers page, services and logins (docs/api.md "The Customers page", "Services")."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +15,7 @@ MAX_PRICE = 10**12  # cents a month per service: sums stay far inside 64 bits
 
 
 class QueryBool(F.Boolean):
-    """A query boolean: exactly `true` or `false` (API.md conventions), else 422."""
+    """A query boolean: exactly `true` or `false` (docs/api.md conventions), else 422."""
 
     def _deserialize(self, value, _attr, data, **kwargs):
         if value not in ("true", "false"):
@@ -30,7 +30,7 @@ def not_ahead(value: datetime) -> None:
 
 
 def known_kind(value: str) -> None:
-    """One of API.md's service kinds, else 422."""
+    """One of docs/api.md's service kinds, else 422."""
     if value not in KINDS:
         raise invalid(f"unknown service kind {value!r}; one of {', '.join(KINDS)}")
 

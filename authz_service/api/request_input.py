@@ -1,5 +1,5 @@
 """The one reader of what a caller sends: JSON bodies (the fast path included) and the text of
-paths and queries. Every refusal in the contract's shape, never a 500 (API.md conventions;
+paths and queries. Every refusal in the contract's shape, never a 500 (docs/api.md conventions;
 docs/decisions/016-hostile-input.md).
 
 A path or query that is not UTF-8 once percent-decoded is 400 `malformed` (werkzeug would

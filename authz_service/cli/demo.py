@@ -2,7 +2,7 @@
 
 import click
 
-from authz_service.cli.base import connect, current_settings
+from authz_service.cli.base import connect, current_settings, load_policy, require_free
 from authz_service.store import fixtures
 
 
@@ -11,13 +11,19 @@ from authz_service.store import fixtures
 @click.option("--key/--no-key", default=True, help="also print the demo key (made once, reused)")
 @click.option("--host", default="127.0.0.1", show_default=True, help="for the printed curl line")
 @click.option("--port", default=8080, show_default=True, type=int, help="for the printed curl line")
-def demo(fixture_path, key, host, port):
-    """Load the named demo data, and print the demo key and a curl line to try."""
-    from authz_service.cli import demo_key
+@click.option("--check-port", is_flag=True,
+              help="exit 1 before loading anything when HOST:PORT is taken (make run)")
+def demo(fixture_path, key, host, port, check_port):
+    """Load the named demo data (users, links, services, prices, logins), and print the demo
+    key and a curl line to try."""
+    from authz_service.cli import demo_activity, demo_key
 
+    if check_port:
+        require_free(host, port)
     connect()
     fixtures.load(fixture_path)
-    click.echo(f"demo data loaded from {fixture_path}")
+    added = demo_activity.load(load_policy(None), fixture_path)
+    click.echo(f"demo data loaded from {fixture_path} ({added[0]} new services, {added[1]} new logins)")
     if key:
         settings = current_settings()
         value, new = demo_key.ensure(settings)

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import click
 
-from authz_service import policy
-from authz_service.cli.base import current_settings
-from authz_service.policy import PolicyError, matrix
+from authz_service.cli.base import current_settings, load_policy
+from authz_service.policy import matrix
 from authz_service.store import fixtures
 
 MATRIX_FILE = Path("docs/permissions.md")
@@ -23,20 +22,11 @@ def _dir_option(fn):
                         help="policy directory (default AUTHZ_POLICY_DIR or policies/)")(fn)
 
 
-def _load(policy_dir):
-    try:
-        return policy.load(policy_dir or current_settings().policy_dir)
-    except PolicyError as exc:
-        for file, line, message in exc.problems:
-            click.echo(f"{file}:{line}: {message}", err=True)
-        sys.exit(1)
-
-
 @policy_group.command("check")
 @_dir_option
 def policy_check(policy_dir):
     """Syntax, known groups and actions, every action tested (R9.2)."""
-    loaded = _load(policy_dir)
+    loaded = load_policy(policy_dir)
     click.echo(f"policy {loaded.version}: {len(loaded.rules)} rules, "
                f"{len(loaded.vocab.actions)} actions, {len(loaded.table)} table cells: ok")
 
@@ -49,7 +39,7 @@ def policy_test(policy_dir, fixture_path, junit_path):
     """Run the decision tables under policies/tests/ (R9.3)."""
     from authz_service.decide.checks import run_report
 
-    report = run_report(_load(policy_dir or current_settings().policy_dir), fixture_path)
+    report = run_report(load_policy(policy_dir or current_settings().policy_dir), fixture_path)
     for failure in report.failures:
         click.echo(failure, err=True)
     if junit_path:
@@ -65,7 +55,7 @@ def policy_diff(old_dir, new_dir):
     """Print the (kind, group, action) cells and scoping cells that change from OLD to NEW."""
     from authz_service.policy.diff import diff
 
-    lines = diff(_load(old_dir), _load(new_dir))
+    lines = diff(load_policy(old_dir), load_policy(new_dir))
     for line in lines:
         click.echo(line)
     click.echo(f"{len(lines)} cell(s) change")
@@ -77,7 +67,7 @@ def policy_diff(old_dir, new_dir):
 @click.option("--check", is_flag=True, help="fail if the committed file is out of date")
 def policy_matrix(policy_dir, out, check):
     """Write the group x action matrix (R9.4)."""
-    text = matrix.render(_load(policy_dir))
+    text = matrix.render(load_policy(policy_dir))
     path = Path(out)
     if check:
         if not path.is_file() or path.read_text(encoding="utf-8") != text:

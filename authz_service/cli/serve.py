@@ -3,7 +3,7 @@
 import click
 
 from authz_service import store
-from authz_service.cli.base import current_settings
+from authz_service.cli.base import current_settings, require_free
 
 
 @click.command()
@@ -12,9 +12,10 @@ from authz_service.cli.base import current_settings
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=1, show_default=True, type=int)
 def serve(host, port, workers, threads):
-    """Run the service under gunicorn."""
+    """Run the service under gunicorn; exit 1 at once when HOST:PORT is taken."""
     from authz_service.serving.serve import run
 
+    require_free(host, port)
     run(host, port, workers, threads)
 
 

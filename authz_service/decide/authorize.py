@@ -16,11 +16,11 @@ NOT_DONE = "outcome:not_done"  # the rule of an entry saying an allowed change w
 
 
 class UnknownAction(Exception):
-    """The action is not one of the policy's resource.verb names (API.md: 400)."""
+    """The action is not one of the policy's resource.verb names (docs/api.md: 400)."""
 
 
 class TooLong(Exception):
-    """A user, account or session longer than any stored one, which the log could not record (API.md: 422)."""
+    """A user, account or session longer than any stored one, which the log could not record (docs/api.md: 422)."""
 
     def __init__(self, field: str, limit: int, message: str | None = None):
         super().__init__(message or f"{field} is longer than {limit} characters, which no {field} is")
@@ -29,7 +29,7 @@ class TooLong(Exception):
 
 class Unstorable(TooLong):
     """A user, account or session with NUL or a lone surrogate: no store keeps it as sent,
-    and a decision is never recorded about a value other than the one asked (API.md: 422)."""
+    and a decision is never recorded about a value other than the one asked (docs/api.md: 422)."""
 
     def __init__(self, field: str, limit: int):
         super().__init__(field, limit, f"{field} holds a NUL or a lone surrogate, which no {field} does")
@@ -49,7 +49,7 @@ def _recordable(user: str, accounts=(), session: str | None = None) -> None:
 
 
 class Denied(Exception):
-    """The policy refused a check the service makes for a call (API.md: 403 + decision_id)."""
+    """The policy refused a check the service makes for a call (docs/api.md: 403 + decision_id)."""
 
     def __init__(self, result: dict):
         super().__init__(result["reason"])

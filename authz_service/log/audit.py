@@ -15,7 +15,7 @@ from authz_service.store import decisions
 
 
 def item(row: dict) -> dict:
-    """One entry as the API shows it (API.md "Logs")."""
+    """One entry as the API shows it (docs/api.md "Logs")."""
     resource = None
     if row["resource_type"] is not None or row["resource_id"] is not None:
         resource = {"type": row["resource_type"], "id": row["resource_id"]}
@@ -59,7 +59,7 @@ def account_log(account_id: str, filters: dict, limit: int, cursor: str | None):
 
 
 def decisions_page(filters: dict, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
-    """Every decision, for auditors: by user, account, action, outcome and time (API.md)."""
+    """Every decision, for auditors: by user, account, action, outcome and time (docs/api.md)."""
     wanted = {"user_email": (filters.get("user") or "").lower() or None,
               "account_id": filters.get("account"), "action": filters.get("action"),
               "allowed": filters.get("allowed"), "since": filters.get("since"),

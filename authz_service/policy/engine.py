@@ -1,4 +1,4 @@
-"""pycasbin, fed from the rule files: the only module that imports casbin (DESIGN.md)."""
+"""pycasbin, fed from the rule files: the only module that imports casbin (docs/architecture.md)."""
 
 import casbin
 from casbin import persist

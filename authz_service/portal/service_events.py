@@ -10,7 +10,7 @@ from authz_service.policy import Policy
 from authz_service.store import NotFound, directory, services, summary
 from authz_service.store.models import utcnow
 
-# API.md "Services": the resource whose actions decide about each kind (R3).
+# docs/api.md "Services": the resource whose actions decide about each kind (R3).
 KINDS = {
     "port": "port", "lag": "lag", "cross_connect": "cross_connect",
     "cloud_hosted": "cloud_connection", "cloud_dedicated": "cloud_connection",
@@ -20,7 +20,7 @@ KINDS = {
 
 
 class NotUpgradable(Exception):
-    """The kind has no `upgrade` action in the policy (lag, cross_connect): API.md 422."""
+    """The kind has no `upgrade` action in the policy (lag, cross_connect): docs/api.md 422."""
 
 
 def on_service_event(event: str, customer: dict, service: dict, actor: str,

@@ -1,5 +1,5 @@
 """Errors that gunicorn, not the app, answers (a malformed or too-large request head, a request
-not read in time) in the contract's JSON error shape (API.md; docs/decisions/017-slow-clients.md)."""
+not read in time) in the contract's JSON error shape (docs/api.md; docs/decisions/017-slow-clients.md)."""
 
 import json
 

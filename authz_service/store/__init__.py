@@ -1,4 +1,4 @@
-"""The store: the only package that imports peewee (DESIGN.md).
+"""The store: the only package that imports peewee (docs/architecture.md).
 
 Everything above it receives plain dicts and tuples, never model objects.
 """

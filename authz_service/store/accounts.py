@@ -1,4 +1,4 @@
-"""The accounts a user may act on, as one query (API.md POST /v1/authorize/accounts)."""
+"""The accounts a user may act on, as one query (docs/api.md POST /v1/authorize/accounts)."""
 
 import operator
 from dataclasses import dataclass, field

@@ -1,20 +1,26 @@
-"""Loading the named demo data of fixtures/*.toml into the store (demo, policy tables, tests)."""
+"""Loading the named demo data (authz_service/data/demo.toml) into the store (demo, policy
+tables, tests). The file is package data, found through importlib.resources, so an installed
+wheel (the Docker image) has it as a checkout does."""
 
 import tomllib
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from authz_service.store import directory, models
 
-DEFAULT = Path(__file__).resolve().parents[2] / "fixtures" / "demo.toml"
+DEFAULT = resources.files("authz_service").joinpath("data", "demo.toml")
 
 
-def read(path: Path | str = DEFAULT) -> dict:
+def read(path: Traversable | Path | str = DEFAULT) -> dict:
     """The fixture file as data."""
-    return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    source = Path(path) if isinstance(path, str) else path
+    return tomllib.loads(source.read_text(encoding="utf-8"))
 
 
-def load(path: Path | str = DEFAULT) -> dict:
-    """Create or update every partner, customer, user and link named in the file."""
+def load(path: Traversable | Path | str = DEFAULT) -> dict:
+    """Create or update every partner, customer, user and link named in the file (not its
+    services and logins: demo_activity.load adds those for `authz demo`)."""
     data = read(path)
     with models.database.atomic():
         for pid, partner in data.get("partners", {}).items():

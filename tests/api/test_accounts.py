@@ -29,7 +29,7 @@ def accounts_for(client, user, action, limit=500):
 
 @pytest.mark.parametrize("action", ACTIONS)
 def test_accounts_are_exactly_those_authorize_allows(client, api, action):
-    """API.md: every account where authorize would allow the action, and no other."""
+    """docs/api.md: every account where authorize would allow the action, and no other."""
     for user in USERS:
         expected = sorted(a for a in ACCOUNTS if api.allowed(user, action, a))
         assert sorted(accounts_for(client, user, action)) == expected, user
@@ -56,7 +56,7 @@ def test_a_forged_cursor_is_refused(client):
 
 
 def test_batch_answers_in_order_like_single_calls(client, api):
-    """API.md batch: the same results as one call each, in the same order."""
+    """docs/api.md batch: the same results as one call each, in the same order."""
     checks = [{"action": a, "account": acc} for a in ACTIONS for acc in ACCOUNTS]
     response = client.post("/v1/authorize/batch", json={"user": "rita@acme.example",
                            "checks": checks}, headers=bearer())

@@ -1,4 +1,4 @@
-"""Bad input over HTTP: every refusal has the contract's status and error shape (API.md conventions).
+"""Bad input over HTTP: every refusal has the contract's status and error shape (docs/api.md conventions).
 
 Mostly POST /v1/authorize, with a few against /v1/authorize/batch, /v1/authorize/accounts and the
 directory's PUT /v1/partners/{id}/users/{email}. Where a write is refused, nothing changes.
@@ -69,14 +69,14 @@ def get_user(email: str) -> dict | None:
 @pytest.mark.parametrize("path", ["/v1/authorize", "/v1/authorize/batch", "/v1/authorize/accounts"])
 @pytest.mark.parametrize("data", [b"{", b'{"user": "ada@acme.example",}', b"not json", b"\xff\xfe{}"])
 def test_malformed_json_is_400_malformed_json(client, path, data):
-    """API.md conventions: a body that is not JSON is 400 with code malformed_json."""
+    """docs/api.md conventions: a body that is not JSON is 400 with code malformed_json."""
     before = decision_count()
     assert_error(post_raw(client, path, data), 400, "malformed_json")
     assert decision_count() == before
 
 
 def test_malformed_json_on_a_directory_put_is_400_and_creates_nothing(client):
-    """API.md conventions: bad JSON is 400 malformed_json; the refused PUT creates no user."""
+    """docs/api.md conventions: bad JSON is 400 malformed_json; the refused PUT creates no user."""
     before = user_count()
     response = client.put("/v1/partners/acme/users/new@acme.example", data=b'{"group": ',
                           content_type="application/json", headers=bearer())
@@ -87,7 +87,7 @@ def test_malformed_json_on_a_directory_put_is_400_and_creates_nothing(client):
 @pytest.mark.parametrize("body", [[OK_BODY], [], "ada@acme.example", 42, 4.5, True],
                          ids=["array", "empty-array", "string", "integer", "float", "boolean"])
 def test_json_body_that_is_not_an_object_is_400(client, body):
-    """API.md conventions: a JSON body that is not an object (array, string, number) is 400."""
+    """docs/api.md conventions: a JSON body that is not an object (array, string, number) is 400."""
     before = decision_count()
     assert_error(post(client, "/v1/authorize", body), 400, "malformed")
     assert decision_count() == before
@@ -95,7 +95,7 @@ def test_json_body_that_is_not_an_object_is_400(client, body):
 
 @pytest.mark.parametrize("path", ["/v1/authorize/batch", "/v1/authorize/accounts"])
 def test_json_array_body_is_400_on_batch_and_accounts(client, path):
-    """API.md conventions: a JSON array where an object is expected is 400."""
+    """docs/api.md conventions: a JSON array where an object is expected is 400."""
     assert_error(post(client, path, [{"user": "ada@acme.example"}]), 400, "malformed")
 
 
@@ -113,7 +113,7 @@ def test_json_array_body_is_400_on_batch_and_accounts(client, path):
     ("session", 5),
 ], ids=lambda v: repr(v)[:20])
 def test_wrong_type_in_authorize_is_400(client, field, value):
-    """API.md conventions: a field of the wrong type (user as number, resource as string) is 400."""
+    """docs/api.md conventions: a field of the wrong type (user as number, resource as string) is 400."""
     before = decision_count()
     error = assert_error(post(client, "/v1/authorize", {**OK_BODY, field: value}), 400, "malformed")
     assert field in error["details"]["fields"]
@@ -127,7 +127,7 @@ def test_wrong_type_in_authorize_is_400(client, field, value):
     ({"user": "ada@acme.example", "checks": [["port.view", "initech"]]}, "checks"),
 ], ids=["checks-object", "checks-string", "user-number", "check-array"])
 def test_wrong_type_in_batch_is_400(client, body, field):
-    """API.md conventions: checks as an object (or a string), a user as a number: 400."""
+    """docs/api.md conventions: checks as an object (or a string), a user as a number: 400."""
     before = decision_count()
     error = assert_error(post(client, "/v1/authorize/batch", body), 400, "malformed")
     assert field in error["details"]["fields"]
@@ -136,13 +136,13 @@ def test_wrong_type_in_batch_is_400(client, body, field):
 
 @pytest.mark.parametrize("limit", ["ten", True, [5], {"n": 5}])
 def test_wrong_type_of_limit_is_400(client, limit):
-    """API.md conventions: a limit that is not an integer is 400 (wrong type), not 422."""
+    """docs/api.md conventions: a limit that is not an integer is 400 (wrong type), not 422."""
     body = {"user": "ada@acme.example", "action": "port.view", "limit": limit}
     assert_error(post(client, "/v1/authorize/accounts", body), 400, "malformed")
 
 
 def test_unknown_field_in_authorize_is_400(client):
-    """API.md conventions: an unknown field is 400, and nothing is decided."""
+    """docs/api.md conventions: an unknown field is 400, and nothing is decided."""
     before = decision_count()
     error = assert_error(post(client, "/v1/authorize", {**OK_BODY, "acount": "umbrella"}),
                          400, "malformed")
@@ -151,7 +151,7 @@ def test_unknown_field_in_authorize_is_400(client):
 
 
 def test_unknown_field_inside_resource_is_400(client):
-    """API.md conventions: an unknown field in a nested object (resource) is 400 too."""
+    """docs/api.md conventions: an unknown field in a nested object (resource) is 400 too."""
     body = {**OK_BODY, "resource": {"type": "port", "id": "p1", "owner": "x"}}
     assert_error(post(client, "/v1/authorize", body), 400, "malformed")
 
@@ -164,14 +164,14 @@ def test_unknown_field_inside_resource_is_400(client):
     ("/v1/authorize/accounts", {"user": "ada@acme.example", "action": "port.view", "page": 2}),
 ], ids=["batch-check", "batch-top", "accounts"])
 def test_unknown_field_in_batch_and_accounts_is_400(client, path, body):
-    """API.md conventions: an unknown field is 400 on the batch and accounts calls too."""
+    """docs/api.md conventions: an unknown field is 400 on the batch and accounts calls too."""
     before = decision_count()
     assert_error(post(client, path, body), 400, "malformed")
     assert decision_count() == before
 
 
 def test_unknown_field_in_a_user_put_is_400_and_creates_nothing(client):
-    """API.md conventions: unknown field is 400; the refused directory PUT changes nothing."""
+    """docs/api.md conventions: unknown field is 400; the refused directory PUT changes nothing."""
     before = user_count()
     response = client.put("/v1/partners/acme/users/new@acme.example",
                           json={"group": "regular", "role": "admin"}, headers=bearer())
@@ -181,7 +181,7 @@ def test_unknown_field_in_a_user_put_is_400_and_creates_nothing(client):
 
 @pytest.mark.parametrize("missing", ["user", "action", "account"])
 def test_missing_required_field_in_authorize_is_400(client, missing):
-    """API.md conventions: a missing required field (user, action; account without a session) is 400."""
+    """docs/api.md conventions: a missing required field (user, action; account without a session) is 400."""
     body = {k: v for k, v in OK_BODY.items() if k != missing}
     before = decision_count()
     error = assert_error(post(client, "/v1/authorize", body), 400, "malformed")
@@ -197,20 +197,20 @@ def test_missing_required_field_in_authorize_is_400(client, missing):
     ("/v1/authorize/accounts", {"user": "ada@acme.example"}, "action"),
 ], ids=["batch-checks", "batch-user", "batch-check-account", "accounts-action"])
 def test_missing_required_field_in_batch_and_accounts_is_400(client, path, body, missing):
-    """API.md conventions: a missing required field is 400 on batch and accounts."""
+    """docs/api.md conventions: a missing required field is 400 on batch and accounts."""
     error = assert_error(post(client, path, body), 400, "malformed")
     assert missing in error["details"]["fields"]
 
 
 def test_missing_group_on_a_user_put_is_400_and_changes_nothing(client):
-    """API.md conventions: missing field is 400; rita's group is unchanged."""
+    """docs/api.md conventions: missing field is 400; rita's group is unchanged."""
     response = client.put("/v1/partners/acme/users/rita@acme.example", json={}, headers=bearer())
     assert_error(response, 400, "malformed")
     assert get_user("rita@acme.example")["group"] == "read_only"
 
 
 def test_empty_object_body_is_400(client):
-    """API.md conventions: {} lacks every required field: 400, naming them."""
+    """docs/api.md conventions: {} lacks every required field: 400, naming them."""
     error = assert_error(post(client, "/v1/authorize", {}), 400, "malformed")
     assert {"user", "action"} <= set(error["details"]["fields"])
 
@@ -233,7 +233,7 @@ def call(client, method, path, body, headers):
 
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=ENDPOINT_IDS)
 def test_missing_authorization_header_is_401(client, method, path, body):
-    """API.md conventions: a missing key is 401; nothing is decided or created."""
+    """docs/api.md conventions: a missing key is 401; nothing is decided or created."""
     decisions, users = decision_count(), user_count()
     assert_error(call(client, method, path, body, {}), 401, "unauthorized")
     assert decision_count() == decisions and user_count() == users
@@ -241,7 +241,7 @@ def test_missing_authorization_header_is_401(client, method, path, body):
 
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=ENDPOINT_IDS)
 def test_unknown_key_is_401(client, keys, method, path, body):
-    """API.md conventions: an unknown key is 401; nothing is decided or created."""
+    """docs/api.md conventions: an unknown key is 401; nothing is decided or created."""
     decisions, users = decision_count(), user_count()
     for key in ("no-such-key", keys["decide"] + "x", keys["all"][:-1]):
         assert_error(call(client, method, path, body, bearer(key)), 401, "unauthorized")
@@ -254,7 +254,7 @@ def test_unknown_key_is_401(client, keys, method, path, body):
 ], ids=["basic", "token", "bare-key", "bearer-alone", "bearer-space", "bearer-spaces", "empty",
         "bearer-colon"])
 def test_non_bearer_scheme_is_401(client, keys, header):
-    """API.md conventions: Authorization must be `Bearer <key>`; any other scheme (even with a
+    """docs/api.md conventions: Authorization must be `Bearer <key>`; any other scheme (even with a
     valid key) is 401."""
     before = decision_count()
     response = client.post("/v1/authorize", json=OK_BODY,
@@ -264,13 +264,13 @@ def test_non_bearer_scheme_is_401(client, keys, header):
 
 
 def test_missing_key_is_401_before_the_body_is_read(client):
-    """API.md conventions: without a key the answer is 401, even for a malformed body."""
+    """docs/api.md conventions: without a key the answer is 401, even for a malformed body."""
     response = client.post("/v1/authorize", data=b"{", content_type="application/json")
     assert_error(response, 401, "unauthorized")
 
 
 def test_decide_key_on_a_directory_put_is_403_and_changes_nothing(client, keys):
-    """API.md conventions: a key without the needed scope (decide-only on a manage call) is 403;
+    """docs/api.md conventions: a key without the needed scope (decide-only on a manage call) is 403;
     no user is created and no group changes."""
     before = user_count()
     new = client.put("/v1/partners/acme/users/new@acme.example", json={"group": "admin"},
@@ -288,7 +288,7 @@ def test_decide_key_on_a_directory_put_is_403_and_changes_nothing(client, keys):
 @pytest.mark.parametrize("scope", ["manage", "audit"])
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS[:3], ids=ENDPOINT_IDS[:3])
 def test_key_without_decide_on_authorize_is_403(client, keys, scope, method, path, body):
-    """API.md conventions: a manage-only (or audit-only) key on a decision call is 403; nothing is
+    """docs/api.md conventions: a manage-only (or audit-only) key on a decision call is 403; nothing is
     decided."""
     before = decision_count()
     error = assert_error(call(client, method, path, body, bearer(keys[scope])), 403, "missing_scope")
@@ -297,7 +297,7 @@ def test_key_without_decide_on_authorize_is_403(client, keys, scope, method, pat
 
 
 def test_single_scope_keys_work_where_their_scope_is_needed(client, keys):
-    """API.md conventions: the decide key decides, the manage key manages (the 403s above are
+    """docs/api.md conventions: the decide key decides, the manage key manages (the 403s above are
     about scope, not about the key)."""
     assert post(client, "/v1/authorize", OK_BODY, key=keys["decide"]).status_code == 200
     response = client.put("/v1/partners/acme/users/new@acme.example", json={"group": "regular"},
@@ -312,7 +312,7 @@ def test_single_scope_keys_work_where_their_scope_is_needed(client, keys):
     "", "*", "port.*", "*.view", "port.view.extra", "customer.manage", "login",
 ])
 def test_unknown_action_is_400_unknown_action(client, action):
-    """API.md conventions / R3: any string other than a known resource.verb is 400 unknown_action,
+    """docs/api.md conventions / R3: any string other than a known resource.verb is 400 unknown_action,
     never a silent allow, and nothing is recorded."""
     before = decision_count()
     error = assert_error(post(client, "/v1/authorize", {**OK_BODY, "action": action}),
@@ -322,7 +322,7 @@ def test_unknown_action_is_400_unknown_action(client, action):
 
 
 def test_unknown_action_in_a_batch_is_400_and_decides_nothing(client):
-    """API.md conventions: one unknown action in a batch is 400 unknown_action; none of the
+    """docs/api.md conventions: one unknown action in a batch is 400 unknown_action; none of the
     batch's checks is recorded."""
     before = decision_count()
     checks = [{"action": "port.view", "account": "initech"},
@@ -333,7 +333,7 @@ def test_unknown_action_in_a_batch_is_400_and_decides_nothing(client):
 
 
 def test_unknown_action_in_accounts_is_400(client):
-    """API.md conventions: /v1/authorize/accounts with an unknown action is 400 unknown_action."""
+    """docs/api.md conventions: /v1/authorize/accounts with an unknown action is 400 unknown_action."""
     response = post(client, "/v1/authorize/accounts", {"user": "ada@acme.example", "action": "x.y"})
     assert_error(response, 400, "unknown_action")
 
@@ -346,7 +346,7 @@ def checks(n: int) -> list[dict]:
 
 @pytest.mark.parametrize("n", [0, 1001])
 def test_batch_of_0_or_1001_checks_is_422(client, n):
-    """API.md conventions: a batch of 0 or more than 1000 checks is 422; nothing is decided."""
+    """docs/api.md conventions: a batch of 0 or more than 1000 checks is 422; nothing is decided."""
     before = decision_count()
     response = post(client, "/v1/authorize/batch", {"user": "ada@acme.example", "checks": checks(n)})
     error = assert_error(response, 422, "invalid")
@@ -356,7 +356,7 @@ def test_batch_of_0_or_1001_checks_is_422(client, n):
 
 @pytest.mark.parametrize("n", [1, 1000])
 def test_batch_of_1_or_1000_checks_is_answered(client, n):
-    """API.md Decisions: 1-1000 checks are answered, one result each, in order."""
+    """docs/api.md Decisions: 1-1000 checks are answered, one result each, in order."""
     response = post(client, "/v1/authorize/batch", {"user": "ada@acme.example", "checks": checks(n)})
     assert response.status_code == 200, response.json
     assert len(response.json["results"]) == n
@@ -365,7 +365,7 @@ def test_batch_of_1_or_1000_checks_is_answered(client, n):
 
 @pytest.mark.parametrize("limit", [0, 501, -1, 10**20])
 def test_accounts_limit_out_of_range_is_422(client, limit):
-    """API.md conventions: a limit out of range (1-500) is 422."""
+    """docs/api.md conventions: a limit out of range (1-500) is 422."""
     body = {"user": "ada@acme.example", "action": "port.view", "limit": limit}
     error = assert_error(post(client, "/v1/authorize/accounts", body), 422, "invalid")
     assert "limit" in error["details"]["fields"]
@@ -373,7 +373,7 @@ def test_accounts_limit_out_of_range_is_422(client, limit):
 
 @pytest.mark.parametrize("limit", [1, 500])
 def test_accounts_limit_at_the_bounds_is_answered(client, limit):
-    """API.md conventions: limits 1 and 500 are in range."""
+    """docs/api.md conventions: limits 1 and 500 are in range."""
     body = {"user": "ada@acme.example", "action": "port.view", "limit": limit}
     response = post(client, "/v1/authorize/accounts", body)
     assert response.status_code == 200, response.json
@@ -381,14 +381,14 @@ def test_accounts_limit_at_the_bounds_is_answered(client, limit):
 
 
 def test_accounts_cursor_that_the_service_did_not_give_is_422(client):
-    """API.md conventions: an invalid cursor is a 422 in the error shape, not a 500."""
+    """docs/api.md conventions: an invalid cursor is a 422 in the error shape, not a 500."""
     body = {"user": "ada@acme.example", "action": "port.view", "cursor": "not-a-cursor"}
     assert_error(post(client, "/v1/authorize/accounts", body), 422)
 
 
 @pytest.mark.parametrize("group", ["wizard", "Admin", "ADMIN", "", "read-only", "owner"])
 def test_unknown_group_on_a_new_user_put_is_422_and_creates_nothing(client, group):
-    """API.md conventions / R2.1: an unknown group is 422; no user is created."""
+    """docs/api.md conventions / R2.1: an unknown group is 422; no user is created."""
     before = user_count()
     response = client.put("/v1/partners/acme/users/new@acme.example", json={"group": group},
                           headers=bearer())
@@ -402,7 +402,7 @@ def test_unknown_group_on_a_new_user_put_is_422_and_creates_nothing(client, grou
     ("/v1/customers/initech/users/ivy@initech.example", "ivy@initech.example", "regular"),
 ])
 def test_unknown_group_on_an_existing_user_put_is_422_and_keeps_the_group(client, path, email, group):
-    """API.md conventions / R2.1: an unknown group is 422; the user's group is unchanged."""
+    """docs/api.md conventions / R2.1: an unknown group is 422; the user's group is unchanged."""
     response = client.put(path, json={"group": "superuser"}, headers=bearer())
     assert_error(response, 422, "invalid")
     assert get_user(email)["group"] == group
@@ -412,7 +412,7 @@ def test_unknown_group_on_an_existing_user_put_is_422_and_keeps_the_group(client
     "not-an-email", "@acme.example", "new@", "new%20person@acme.example", "a" * 250 + "@x.example",
 ], ids=["no-at", "no-local", "no-domain", "space", "too-long"])
 def test_invalid_email_in_the_path_is_422_and_creates_nothing(client, email):
-    """API.md conventions / R2.2: a user name must be an email; an impossible one is 422."""
+    """docs/api.md conventions / R2.2: a user name must be an email; an impossible one is 422."""
     before = user_count()
     response = client.put(f"/v1/partners/acme/users/{email}", json={"group": "regular"},
                           headers=bearer())
@@ -439,7 +439,7 @@ def assert_denial(result: dict) -> None:
     ("ada@acme.example", ""),
 ])
 def test_unknown_user_or_account_in_authorize_is_a_denial(client, user, account):
-    """API.md Decisions / conventions: an unknown user or account inside an authorize body is a
+    """docs/api.md Decisions / conventions: an unknown user or account inside an authorize body is a
     recorded denial (200, allowed false, group null), not an error."""
     before = decision_count()
     response = post(client, "/v1/authorize", {"user": user, "action": "port.view",
@@ -450,7 +450,7 @@ def test_unknown_user_or_account_in_authorize_is_a_denial(client, user, account)
 
 
 def test_unknown_user_or_account_in_a_batch_are_denials(client):
-    """API.md Decisions: unknown accounts in a batch are denials in place, not errors."""
+    """docs/api.md Decisions: unknown accounts in a batch are denials in place, not errors."""
     body = {"user": "ada@acme.example", "checks": [
         {"action": "port.view", "account": "nope"},
         {"action": "port.view", "account": "initech"},
@@ -467,7 +467,7 @@ def test_unknown_user_or_account_in_a_batch_are_denials(client):
 
 
 def test_unknown_user_in_accounts_is_an_empty_list(client):
-    """API.md Decisions: an unknown user may act on no account: an empty list, not an error."""
+    """docs/api.md Decisions: an unknown user may act on no account: an empty list, not an error."""
     response = post(client, "/v1/authorize/accounts", {"user": "ghost@acme.example",
                                                        "action": "port.view"})
     assert response.status_code == 200
@@ -483,7 +483,7 @@ def big_body() -> bytes:
 
 
 def test_body_over_one_mib_is_413(client):
-    """API.md conventions / Settings.max_body_bytes: a body over 1 MiB is 413 in the error shape,
+    """docs/api.md conventions / Settings.max_body_bytes: a body over 1 MiB is 413 in the error shape,
     and nothing is decided."""
     before = decision_count()
     assert_error(post_raw(client, "/v1/authorize", big_body()), 413, "request_too_large")
@@ -491,7 +491,7 @@ def test_body_over_one_mib_is_413(client):
 
 
 def test_chunked_body_over_one_mib_is_413(client):
-    """API.md conventions: a body over 1 MiB sent without Content-Length (chunked, as gunicorn
+    """docs/api.md conventions: a body over 1 MiB sent without Content-Length (chunked, as gunicorn
     passes it on) is 413 too, not cut short at 1 MiB and answered 400 malformed_json."""
     before = decision_count()
     response = client.post("/v1/authorize", input_stream=io.BytesIO(big_body()),
@@ -504,7 +504,7 @@ def test_chunked_body_over_one_mib_is_413(client):
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_body_of_exactly_one_mib_is_read_and_one_byte_more_is_413(client, chunked):
-    """API.md conventions: the limit is 1 MiB inclusive, with or without Content-Length."""
+    """docs/api.md conventions: the limit is 1 MiB inclusive, with or without Content-Length."""
     exact = json.dumps(OK_BODY).encode().ljust(ONE_MIB, b" ")
     for data, status in ((exact, 200), (exact + b" ", 413)):
         if chunked:
@@ -520,7 +520,7 @@ def test_body_of_exactly_one_mib_is_read_and_one_byte_more_is_413(client, chunke
 
 
 def test_chunked_body_under_the_limit_is_read(client):
-    """API.md conventions: a small body without Content-Length (chunked) is read in full."""
+    """docs/api.md conventions: a small body without Content-Length (chunked) is read in full."""
     response = client.post("/v1/authorize", input_stream=io.BytesIO(json.dumps(OK_BODY).encode()),
                            headers={**bearer(), "Content-Type": "application/json",
                                     "Transfer-Encoding": "chunked"},
@@ -563,7 +563,7 @@ bodies = json_values | shaped | st.builds(lambda d, extra: {**d, **extra}, shape
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=bodies)
 def test_any_json_body_never_yields_a_500(client, body):
-    """API.md conventions: "Never 500 for anything a caller can send": any JSON value posted to
+    """docs/api.md conventions: "Never 500 for anything a caller can send": any JSON value posted to
     /v1/authorize with a valid key is a 200 decision or an error in the contract's shape."""
     response = post(client, "/v1/authorize", body)
     assert response.status_code < 500, (body, response.get_data(as_text=True))
@@ -578,7 +578,7 @@ def test_any_json_body_never_yields_a_500(client, body):
 
 
 def test_an_unknown_query_parameter_is_malformed(client):
-    """API.md: an unknown field is 400, in a query string as in a body; nothing is recorded."""
+    """docs/api.md: an unknown field is 400, in a query string as in a body; nothing is recorded."""
     from authz_service.store.models import Decision
 
     with store.connection():

@@ -49,7 +49,7 @@ def test_list_pages_by_email_and_stays_within_the_partner(client):
 
 
 def test_delete_is_204_then_404(client):
-    """API.md: DELETE answers 204; a contact already gone is 404 and changes nothing."""
+    """docs/api.md: DELETE answers 204; a contact already gone is 404 and changes nothing."""
     put_contact(client, "olga@acme.example")
     assert client.delete("/v1/partners/acme/contacts/OLGA@acme.example", headers=bearer()).status_code == 204
     again = client.delete("/v1/partners/acme/contacts/olga@acme.example", headers=bearer())
@@ -59,7 +59,7 @@ def test_delete_is_204_then_404(client):
 
 @pytest.mark.parametrize("partner", ["nobody", "initech"])  # unknown, and a customer's id
 def test_unknown_partner_is_404_everywhere(client, partner):
-    """API.md: a partner named in the path that does not exist is 404 (a customer is not one)."""
+    """docs/api.md: a partner named in the path that does not exist is 404 (a customer is not one)."""
     assert put_contact(client, "olga@acme.example", partner=partner).status_code == 404
     assert list_contacts(client, partner=partner).status_code == 404
     gone = client.delete(f"/v1/partners/{partner}/contacts/olga@acme.example", headers=bearer())
@@ -75,14 +75,14 @@ def test_unknown_partner_is_404_everywhere(client, partner):
     ("not-an-email", {"name": "Olga", "type": "admin"}, 422),
 ])
 def test_invalid_contacts_are_refused(client, email, body, status):
-    """API.md errors: unknown type 422, malformed 400, impossible email 422; nothing stored."""
+    """docs/api.md errors: unknown type 422, malformed 400, impossible email 422; nothing stored."""
     response = client.put(f"/v1/partners/acme/contacts/{email}", json=body, headers=bearer())
     assert response.status_code == status, response.json
     assert list_contacts(client).json["items"] == []
 
 
 def test_scopes(client, keys):
-    """API.md: contacts need the manage scope, the notifications list the audit scope."""
+    """docs/api.md: contacts need the manage scope, the notifications list the audit scope."""
     assert put_contact(client, "olga@acme.example", key=keys["decide"]).status_code == 403
     assert client.get("/v1/partners/acme/contacts").status_code == 401
     assert put_contact(client, "olga@acme.example", key=keys["manage"]).status_code == 201

@@ -256,7 +256,7 @@ def test_default_order_is_by_name(client):
 
 
 def test_cursor_and_query_errors(client):
-    """API.md lists, R5.10: a tampered or foreign cursor, a bad limit or sort: 422."""
+    """docs/api.md lists, R5.10: a tampered or foreign cursor, a bad limit or sort: 422."""
     first = page(client, limit=1).json["next_cursor"]
     middle = len(first) // 2  # a changed character that carries bits (not base64 padding)
     tampered = first[:middle] + ("A" if first[middle] != "A" else "B") + first[middle + 1:]

@@ -1,4 +1,4 @@
-"""The Directory endpoints of API.md (scope manage): partners, their users, customers' users,
+"""The Directory endpoints of docs/api.md (scope manage): partners, their users, customers' users,
 deleting a user (R2, R7.4)."""
 
 import re
@@ -29,7 +29,7 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
 
 
 def assert_utc_time(value) -> datetime:
-    """API.md conventions: times are RFC 3339 in UTC, written with a Z."""
+    """docs/api.md conventions: times are RFC 3339 in UTC, written with a Z."""
     assert isinstance(value, str) and RFC3339_UTC.match(value), value
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
@@ -61,7 +61,7 @@ def links_of(email: str) -> list[tuple]:
 # --- partners ---------------------------------------------------------------------------------
 
 def test_put_partner_creates_201_then_renames_200(client, keys):
-    """API.md Directory: PUT /v1/partners/{id} {"name"} is 201 when new, 200 when it renames;
+    """docs/api.md Directory: PUT /v1/partners/{id} {"name"} is 201 when new, 200 when it renames;
     created_at is RFC 3339 UTC with a Z and does not move on a rename."""
     before = counts()
     started = datetime.now(UTC).replace(microsecond=0)
@@ -84,7 +84,7 @@ def test_put_partner_creates_201_then_renames_200(client, keys):
 
 
 def test_put_partner_is_idempotent(client):
-    """API.md conventions: PUT is idempotent: the same PUT twice leaves the same partner."""
+    """docs/api.md conventions: PUT is idempotent: the same PUT twice leaves the same partner."""
     first = put(client, "/v1/partners/acme", {"name": "Acme Networks"})
     second = put(client, "/v1/partners/acme", {"name": "Acme Networks"})
     assert first.status_code == second.status_code == 200
@@ -92,7 +92,7 @@ def test_put_partner_is_idempotent(client):
 
 
 def test_put_partner_over_a_customer_id_is_409_and_changes_nothing(client):
-    """API.md conventions: a duplicate id (a customer's) is 409; the customer keeps its name."""
+    """docs/api.md conventions: a duplicate id (a customer's) is 409; the customer keeps its name."""
     before = counts()
     assert_error(put(client, "/v1/partners/initech", {"name": "Not Initech"}), 409)
     assert get_account("initech")["name"] == "Initech"
@@ -102,7 +102,7 @@ def test_put_partner_over_a_customer_id_is_409_and_changes_nothing(client):
 
 @pytest.mark.parametrize("partner_id", ["bad id", "a" * 65, "naïve", "x!y"])
 def test_put_partner_with_an_impossible_id_is_422(client, partner_id):
-    """API.md conventions: a well-formed but invalid id in the path is 422; nothing is created."""
+    """docs/api.md conventions: a well-formed but invalid id in the path is 422; nothing is created."""
     before = counts()
     assert_error(put(client, f"/v1/partners/{partner_id}", {"name": "X"}), 422)
     assert counts() == before
@@ -111,7 +111,7 @@ def test_put_partner_with_an_impossible_id_is_422(client, partner_id):
 # --- users ------------------------------------------------------------------------------------
 
 def test_put_partner_user_201_then_200_stored_lower_case(client, keys):
-    """API.md Directory, R2.2: a new partner user is 201 with the email stored lower-case; a PUT
+    """docs/api.md Directory, R2.2: a new partner user is 201 with the email stored lower-case; a PUT
     under another spelling of the same email is the same user (200, group changed)."""
     before = counts()
     created = put(client, "/v1/partners/acme/users/New.Person@Acme.Example", {"group": "regular"},
@@ -140,7 +140,7 @@ def test_mixed_case_email_is_the_existing_user(client):
 
 
 def test_put_partner_user_changes_the_group_and_decisions_follow(client, api):
-    """API.md Directory, R2.1: a PUT with another group changes it; the next decision uses it."""
+    """docs/api.md Directory, R2.1: a PUT with another group changes it; the next decision uses it."""
     assert api.allowed("lee@acme.example", "customer.invite", "acme")
     response = put(client, "/v1/partners/acme/users/lee@acme.example", {"group": "read_only"})
     assert response.status_code == 200 and response.json["group"] == "read_only"
@@ -148,7 +148,7 @@ def test_put_partner_user_changes_the_group_and_decisions_follow(client, api):
 
 
 def test_put_partner_user_into_an_unknown_partner_is_404(client):
-    """API.md conventions: an account named in the path that does not exist is 404; nothing is
+    """docs/api.md conventions: an account named in the path that does not exist is 404; nothing is
     created."""
     before = counts()
     error = assert_error(put(client, "/v1/partners/nope/users/new@nope.example",
@@ -158,7 +158,7 @@ def test_put_partner_user_into_an_unknown_partner_is_404(client):
 
 
 def test_put_customer_user_201_then_200(client):
-    """API.md Directory: a new customer user is 201 with the customer as home account; again 200."""
+    """docs/api.md Directory: a new customer user is 201 with the customer as home account; again 200."""
     created = put(client, "/v1/customers/initech/users/Neo@Initech.Example", {"group": "read_only"})
     assert created.status_code == 201, created.json
     assert created.json == {**created.json, "email": "neo@initech.example", "account_id": "initech",
@@ -169,7 +169,7 @@ def test_put_customer_user_201_then_200(client):
 
 @pytest.mark.parametrize("customer_id", ["no-such-customer", "acme"], ids=["unknown", "a-partner"])
 def test_put_customer_user_into_an_unknown_customer_is_404(client, customer_id):
-    """API.md Directory: the customer must exist (a partner's id is not a customer): 404, and no
+    """docs/api.md Directory: the customer must exist (a partner's id is not a customer): 404, and no
     user is created."""
     before = counts()
     response = put(client, f"/v1/customers/{customer_id}/users/new@nowhere.example",
@@ -185,7 +185,7 @@ def test_put_customer_user_into_an_unknown_customer_is_404(client, customer_id):
     ("/v1/partners/acme/users/IAN@initech.example", "ian@initech.example"),
 ], ids=["partner-to-customer", "partner-to-partner", "customer-to-customer", "customer-to-partner"])
 def test_email_with_another_home_account_is_409_and_changes_nothing(client, path, email):
-    """API.md conventions, R2.1-R2.2: an email with another home account is 409 email_taken; the
+    """docs/api.md conventions, R2.1-R2.2: an email with another home account is 409 email_taken; the
     user keeps their home account, group and links."""
     before, user, links = counts(), get_user(email), links_of(email)
     error = assert_error(put(client, path, {"group": "read_only"}), 409, "email_taken")
@@ -196,7 +196,7 @@ def test_email_with_another_home_account_is_409_and_changes_nothing(client, path
 
 
 def test_directory_calls_carry_no_user(client):
-    """API.md Directory: these calls carry no `user`; a body with one is an unknown field (400)."""
+    """docs/api.md Directory: these calls carry no `user`; a body with one is an unknown field (400)."""
     before = counts()
     response = put(client, "/v1/partners/acme/users/new@acme.example",
                    {"group": "regular", "user": "ada@acme.example"})
@@ -207,7 +207,7 @@ def test_directory_calls_carry_no_user(client):
 # --- deleting users ---------------------------------------------------------------------------
 
 def test_delete_user_204_then_404(client, keys):
-    """API.md Directory and conventions: DELETE /v1/users/{email} is 204 with no body; a DELETE
+    """docs/api.md Directory and conventions: DELETE /v1/users/{email} is 204 with no body; a DELETE
     of a user already gone is 404 and changes nothing."""
     before = counts()
     first = client.delete("/v1/users/lee@acme.example", headers=bearer(keys["manage"]))
@@ -228,14 +228,14 @@ def test_delete_user_matches_the_email_case_insensitively(client):
 
 
 def test_delete_user_needs_the_manage_scope(client, keys):
-    """API.md conventions: a decide-only key is 403 on DELETE; the user stays."""
+    """docs/api.md conventions: a decide-only key is 403 on DELETE; the user stays."""
     response = client.delete("/v1/users/lee@acme.example", headers=bearer(keys["decide"]))
     assert_error(response, 403)
     assert get_user("lee@acme.example") is not None
 
 
 def test_delete_user_removes_links_and_keeps_decision_log(client, api):
-    """API.md Directory, R7.4: deleting a user removes their links, but their decision log
+    """docs/api.md Directory, R7.4: deleting a user removes their links, but their decision log
     entries stay, with their email; afterwards they are an unknown user (a denial)."""
     email = "rita@acme.example"
     decided = api.authorize(email, "port.create", "initech")
@@ -261,7 +261,7 @@ def test_delete_user_removes_links_and_keeps_decision_log(client, api):
 
 
 def test_deleted_user_can_be_put_again_without_old_links(client, api):
-    """API.md Directory: a deleted user put back is new (201) and gets no old link back."""
+    """docs/api.md Directory: a deleted user put back is new (201) and gets no old link back."""
     assert client.delete("/v1/users/sam@acme.example", headers=bearer()).status_code == 204
     response = put(client, "/v1/partners/acme/users/sam@acme.example", {"group": "support"})
     assert response.status_code == 201
@@ -270,7 +270,7 @@ def test_deleted_user_can_be_put_again_without_old_links(client, api):
 
 
 def test_a_name_out_of_range_is_422_and_changes_nothing(client):
-    """API.md: a well-formed but invalid value (an empty or 201-character name) is 422."""
+    """docs/api.md: a well-formed but invalid value (an empty or 201-character name) is 422."""
     for name in ("", "x" * 201):
         response = client.put("/v1/partners/acme", json={"name": name}, headers=bearer())
         assert response.status_code == 422, response.json
@@ -280,7 +280,7 @@ def test_a_name_out_of_range_is_422_and_changes_nothing(client):
 
 
 def test_a_limit_given_as_a_string_is_malformed(client):
-    """API.md: a wrong type in a JSON body (limit "5") is 400, not coerced."""
+    """docs/api.md: a wrong type in a JSON body (limit "5") is 400, not coerced."""
     response = client.post("/v1/authorize/accounts", json={"user": "ada@acme.example",
                            "action": "port.view", "limit": "5"}, headers=bearer())
     assert response.status_code == 400

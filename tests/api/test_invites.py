@@ -129,7 +129,7 @@ def test_invites_are_recorded_in_the_partners_log(client):
 
 
 def test_unknown_partner_or_invite(client):
-    """API.md: an unknown partner or invite in the path is 404."""
+    """docs/api.md: an unknown partner or invite in the path is 404."""
     assert invite(client, partner="nowhere").status_code == 404
     assert accept(client, "nope").status_code == 404
     assert client.delete("/v1/invites/nope", query_string={"user": "ada@acme.example"},

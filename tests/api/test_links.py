@@ -118,7 +118,7 @@ def test_links_and_linkable_lists(client):
 
 
 def test_link_lists_page_with_cursors(client):
-    """API.md lists: limit and cursor walk every link once."""
+    """docs/api.md lists: limit and cursor walk every link once."""
     seen, cursor = [], None
     while True:
         query = {"user": "ada@acme.example", "limit": 1, **({"cursor": cursor} if cursor else {})}
@@ -149,7 +149,7 @@ def test_link_calls_land_in_the_partners_log(client):
 
 
 def test_unknown_group_and_unknown_customer(client):
-    """API.md: unknown group 422, unknown customer 404; nothing changes."""
+    """docs/api.md: unknown group 422, unknown customer 404; nothing changes."""
     before = links_table()
     assert put_link(client, "hooli", "lee@acme.example", group="owner").status_code == 422
     assert put_link(client, "nowhere", "lee@acme.example").status_code == 404

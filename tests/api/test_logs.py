@@ -84,7 +84,7 @@ def test_reading_activity_needs_activity_view_and_is_recorded(client):
 
 
 def test_unknown_account_scope_and_key(client, keys):
-    """API.md: 404 for an unknown account; the audit scope is needed; no key is 401."""
+    """docs/api.md: 404 for an unknown account; the audit scope is needed; no key is 401."""
     assert activity(client, "nope", "ian@initech.example").status_code == 404
     for path in ("/v1/accounts/initech/activity?user=ian@initech.example", "/v1/decisions"):
         assert client.get(path, headers=bearer(keys["decide"])).status_code == 403
@@ -115,7 +115,7 @@ def test_activity_pages_walk_every_entry_once_newest_first(client, api):
 
 
 def test_decisions_filters(client, api):
-    """API.md Logs: user, account, action, allowed, since, until; all answered newest first."""
+    """docs/api.md Logs: user, account, action, allowed, since, until; all answered newest first."""
     api.authorize("rita@acme.example", "port.create", "initech")
     api.authorize("lee@acme.example", "port.create", "hooli")
     api.authorize("nobody@x.example", "port.view", "ghost")
@@ -142,7 +142,7 @@ def test_decisions_filters(client, api):
                                    {"since": "yesterday"}, {"until": "2026-11-24T12:00:00"},
                                    {"cursor": "not-a-cursor"}])
 def test_bad_queries_are_422(client, query):
-    """API.md conventions: a limit out of 1-500, a bad boolean, time or cursor is 422."""
+    """docs/api.md conventions: a limit out of 1-500, a bad boolean, time or cursor is 422."""
     response = decisions(client, **query)
     assert response.status_code == 422, response.json
     if set(query) <= {"limit", "cursor"}:

@@ -1,4 +1,4 @@
-"""Operations endpoints: health, readiness, metrics, OpenAPI, docs, request ids (API.md)."""
+"""Operations endpoints: health, readiness, metrics, OpenAPI, docs, request ids (docs/api.md)."""
 
 
 def test_health_and_readiness(client):
@@ -27,7 +27,7 @@ def test_request_id_is_echoed_or_made(client):
 
 
 def test_openapi_lists_the_contracts_paths(client):
-    """/openapi.json documents every path of API.md implemented so far, with bearer security."""
+    """/openapi.json documents every path of docs/api.md implemented so far, with bearer security."""
     spec = client.get("/openapi.json").json
     for path in ["/v1/authorize", "/v1/authorize/batch", "/v1/authorize/accounts",
                  "/v1/partners/{partner_id}", "/v1/partners/{partner_id}/users/{email}",

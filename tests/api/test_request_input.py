@@ -1,5 +1,5 @@
 """The one reader of request input (api/request_input.py): every hostile body, path and query is
-the contract's 400 or 422, never a 500 or HTML, and changes nothing (API.md conventions;
+the contract's 400 or 422, never a 500 or HTML, and changes nothing (docs/api.md conventions;
 docs/decisions/016-hostile-input.md)."""
 
 import json
@@ -44,7 +44,7 @@ def send(client, path: str, data: bytes, method: str = "POST", content_type="app
         "5000-digits", "nan", "infinity", "1e999", "utf8-encoded-surrogate"])
 @pytest.mark.parametrize("path", ["/v1/authorize", "/v1/authorize/batch"])
 def test_hostile_json_is_the_contracts_error_and_records_nothing(client, path, data, status, code):
-    """API.md conventions: 400 for what is not JSON (invalid UTF-8, NaN, nesting past 32, without
+    """docs/api.md conventions: 400 for what is not JSON (invalid UTF-8, NaN, nesting past 32, without
     recursion), 422 for unstorable text or an absurd number; the fast path answers the same."""
     before = counts()
     assert_error(send(client, path, data), status, code)

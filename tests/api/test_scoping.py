@@ -53,7 +53,7 @@ def test_user_names_match_case_insensitively(api):
 
 
 def test_unknown_user_or_account_is_a_denial(api):
-    """API.md: an unknown user or account inside an authorize body is a denial, not an error."""
+    """docs/api.md: an unknown user or account inside an authorize body is a denial, not an error."""
     for user, account in [("nobody@acme.example", "initech"), ("ada@acme.example", "nowhere")]:
         body = api.authorize(user, "port.view", account).json
         assert body["allowed"] is False and body["group"] is None

@@ -1,4 +1,4 @@
-"""Services and logins as reported by other systems (API.md "Services"; R3, R5.6, R6.2, R7, R8.1)."""
+"""Services and logins as reported by other systems (docs/api.md "Services"; R3, R5.6, R6.2, R7, R8.1)."""
 
 from datetime import timedelta
 
@@ -61,7 +61,7 @@ def last_entry() -> Decision:
 
 
 def test_create_is_recorded_in_the_customers_log(client):
-    """API.md, R7.2: port.create for the user on the customer, with the service as resource."""
+    """docs/api.md, R7.2: port.create for the user on the customer, with the service as resource."""
     response = add(client, "p-1", billing_starts_at=ago(1))
     assert response.status_code == 201, response.json
     assert response.json["service_id"] == "p-1" and response.json["ordered_at"].endswith("Z")
@@ -79,7 +79,7 @@ def test_create_is_recorded_in_the_customers_log(client):
     ("virtual_circuit", "virtual_circuit.create"),
 ])
 def test_each_kind_checks_its_resource(client, kind, action):
-    """API.md: the action is <resource>.create; both cloud kinds are cloud_connection (R3)."""
+    """docs/api.md: the action is <resource>.create; both cloud kinds are cloud_connection (R3)."""
     assert add(client, f"s-{kind}", kind=kind).status_code == 201
     assert (last_entry().action, last_entry().resource_type) == (action, kind)
 
@@ -135,7 +135,7 @@ def test_session_decides_as_bound_customer(client):
 
 
 def test_upgrade_changes_mrr(client):
-    """API.md PATCH: checks <resource>.upgrade; price and billing start change the figures (R5.2)."""
+    """docs/api.md PATCH: checks <resource>.upgrade; price and billing start change the figures (R5.2)."""
     add(client, "c-1", kind="cloud_hosted", price=700)
     assert state()[1]["mrr_cents"] == 0
     response = patch(client, "c-1", monthly_price_cents=900, billing_starts_at=ago(1))
@@ -148,7 +148,7 @@ def test_upgrade_changes_mrr(client):
 
 @pytest.mark.parametrize("kind", ["lag", "cross_connect"])
 def test_kinds_without_upgrade_are_422(client, kind):
-    """API.md: lag and cross_connect have no upgrade in R3: 422, nothing recorded or changed."""
+    """docs/api.md: lag and cross_connect have no upgrade in R3: 422, nothing recorded or changed."""
     add(client, "k-1", kind=kind)
     before, entries = state(), last_entry().id
     response = patch(client, "k-1", monthly_price_cents=1)
@@ -157,7 +157,7 @@ def test_kinds_without_upgrade_are_422(client, kind):
 
 
 def test_delete_then_delete_again_is_404(client):
-    """API.md: a DELETE of something already gone is 404 and changes nothing; so is a PATCH."""
+    """docs/api.md: a DELETE of something already gone is 404 and changes nothing; so is a PATCH."""
     add(client, "p-d", billing_starts_at=ago(3))
     assert delete(client, "p-d").status_code == 204
     assert state()[1]["ports"] == 0 and state()[1]["mrr_cents"] == 0
@@ -175,7 +175,7 @@ def test_delete_then_delete_again_is_404(client):
     ({"ordered_at": iso(utcnow() + timedelta(days=2))}, 422), ({"service_id": "a b"}, 422),
 ])
 def test_invalid_bodies(client, body, status):
-    """API.md: unknown kind, negative price, bad or future times are 422; wrong shapes are 400."""
+    """docs/api.md: unknown kind, negative price, bad or future times are 422; wrong shapes are 400."""
     before = state()
     full = {"user": "ivy@initech.example", "service_id": "z-1", "kind": "port",
             "monthly_price_cents": 1, **body}
@@ -185,7 +185,7 @@ def test_invalid_bodies(client, body, status):
 
 
 def test_duplicate_and_unknown_customer(client):
-    """API.md: a service_id the customer already used is 409 (ids are per customer, so another
+    """docs/api.md: a service_id the customer already used is 409 (ids are per customer, so another
     customer may use it: docs/decisions/016); an unknown customer 404."""
     assert add(client, "dup").status_code == 201
     assert add(client, "dup").status_code == 409
@@ -200,7 +200,7 @@ def login(client, account, user, **body):
 
 
 def test_login_is_logged_and_is_activity_for_home_users_only(client):
-    """API.md logins, R5.6: 204; a `login` entry in the account's log; only its own users count."""
+    """docs/api.md logins, R5.6: 204; a `login` entry in the account's log; only its own users count."""
     at = utcnow() - timedelta(days=3)
     assert login(client, "initech", "iris@initech.example", at=iso(at)).status_code == 204
     entry = last_entry()
@@ -216,7 +216,7 @@ def test_login_is_logged_and_is_activity_for_home_users_only(client):
 
 
 def test_login_errors(client):
-    """API.md: unknown account or user 404; a time in the future 422; nothing recorded."""
+    """docs/api.md: unknown account or user 404; a time in the future 422; nothing recorded."""
     before = last_entry().id if last_entry() else None
     assert login(client, "nowhere", "ian@initech.example").status_code == 404
     assert login(client, "initech", "nobody@initech.example").status_code == 404

@@ -83,7 +83,7 @@ def test_sessions_expire(client, api):
 
 
 def test_delete_and_unknown(client):
-    """API.md: DELETE 204 then 404; unknown sessions, users and customers are 404."""
+    """docs/api.md: DELETE 204 then 404; unknown sessions, users and customers are 404."""
     session_id = open_session(client)
     assert client.delete(f"/v1/sessions/{session_id}", headers=bearer()).status_code == 204
     assert client.delete(f"/v1/sessions/{session_id}", headers=bearer()).status_code == 404
@@ -101,7 +101,7 @@ def test_binding_is_recorded_in_the_customers_log(client):
 
 
 def test_deleting_a_user_ends_their_sessions(client, api):
-    """R6.1, API.md DELETE /v1/users: a user's view sessions go with the user, so one re-created
+    """R6.1, docs/api.md DELETE /v1/users: a user's view sessions go with the user, so one re-created
     under the same email (and linked again) does not inherit a session bound to a customer."""
     session_id = open_session(client, "sam@acme.example")
     assert bind(client, session_id, "initech").status_code == 200

@@ -47,8 +47,9 @@ def authz(*args, cwd=ROOT) -> subprocess.CompletedProcess:
 @pytest.fixture
 def project(tmp_path) -> Path:
     """A copy of the policy, the fixtures and the matrix, as a rule author's checkout."""
-    for name in ("policies", "fixtures"):
-        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "policies", tmp_path / "policies")
+    (tmp_path / "fixtures").mkdir()
+    shutil.copy(ROOT / "authz_service" / "data" / "demo.toml", tmp_path / "fixtures" / "demo.toml")
     (tmp_path / "docs").mkdir()
     shutil.copy(ROOT / "docs" / "permissions.md", tmp_path / "docs" / "permissions.md")
     return tmp_path

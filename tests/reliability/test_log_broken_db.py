@@ -1,5 +1,5 @@
 """A broken or malformed log database: `authz log verify` exits 2 with a clear message, never a
-traceback; the log read API answers the contract's 503, never a 500 (R7.4, API.md)."""
+traceback; the log read API answers the contract's 503, never a 500 (R7.4, docs/api.md)."""
 
 import os
 

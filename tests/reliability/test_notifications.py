@@ -288,7 +288,7 @@ def test_the_thread_started_with_the_service_sends(database_url, smtp):
 
 
 def test_authz_worker_runs_the_sender_alone(service, smtp, database_url):
-    """API.md Running: `authz worker` delivers the outbox; without AUTHZ_SMTP_URL it refuses."""
+    """docs/api.md Running: `authz worker` delivers the outbox; without AUTHZ_SMTP_URL it refuses."""
     smtp.start()
     enqueue(event("w"))
     env = {"AUTHZ_DATABASE_URL": database_url, "AUTHZ_SMTP_URL": smtp.url}

@@ -1,7 +1,7 @@
 """API fuzzing: schemathesis against the service's own /openapi.json, every operation.
 
 No 500 for anything a caller can send; every response matches the documented
-schema (errors: the contract's shape, API.md conventions). Besides what schemathesis
+schema (errors: the contract's shape, docs/api.md conventions). Besides what schemathesis
 generates, hooks put hostile values (issue 16 class 7) into one field of the body, the
 query or the path: lone surrogates, NUL, format characters, 10 kB, times near year 1 and
 9999 with offsets, integers of thousands of digits and nesting past 32 levels.
@@ -107,7 +107,7 @@ def test_every_operation(case):
     """Generated requests with a valid key: never a 500, responses as documented.
 
     Schema-valid values the service refuses on meaning (an unknown group, user or
-    action: 404/409/422 per API.md) are expected, so "positive data acceptance" is off.
+    action: 404/409/422 per docs/api.md) are expected, so "positive data acceptance" is off.
     """
     response = case.call_and_validate(headers={"Authorization": f"Bearer {BOOTSTRAP}"},
                                       excluded_checks=[positive_data_acceptance])

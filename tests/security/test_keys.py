@@ -1,4 +1,4 @@
-"""API keys: only a digest is stored, revocable, optionally expiring (API.md conventions)."""
+"""API keys: only a digest is stored, revocable, optionally expiring (docs/api.md conventions)."""
 
 from click.testing import CliRunner
 

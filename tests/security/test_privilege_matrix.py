@@ -85,7 +85,7 @@ def test_only_what_the_policy_allows_changes_anything(client, api, world, caller
 
 @pytest.mark.parametrize("scope", ["decide", "audit"])
 def test_a_key_without_the_manage_scope_changes_nothing(client, keys, world, scope):
-    """API.md: a key without the endpoint's scope is 403 and nothing changes, even for a partner admin."""
+    """docs/api.md: a key without the endpoint's scope is 403 and nothing changes, even for a partner admin."""
     before = dump()
     for _, _, _, method, path, body, _ in operations(world, "ada@acme.example"):
         response = client.open(path, method=method, json=body, headers=bearer(keys[scope]))

@@ -1,5 +1,5 @@
 """What `authz serve` answers before the app sees a request: every error in the contract's JSON
-shape (API.md), never gunicorn's HTML; a request not whole in time is 408
+shape (docs/api.md), never gunicorn's HTML; a request not whole in time is 408
 (docs/decisions/017-slow-clients.md)."""
 
 import json
@@ -81,7 +81,7 @@ def assert_json_error(status, headers, body, want_status, want_code):
     (decision_request(body=b"x" * 2_000_000)[:600], 413, "request_too_large"),
 ])
 def test_gunicorns_own_errors_are_json(server, data, status, code):
-    """API.md error shape for what gunicorn answers itself (414, 431, 400, 501, 413): JSON with
+    """docs/api.md error shape for what gunicorn answers itself (414, 431, 400, 501, 413): JSON with
     `error.code`, never an HTML page."""
     assert_json_error(*exchange(server, data), status, code)
 

@@ -1,5 +1,5 @@
 """Groups the policy does not know: a reload removing a held group is refused, and a user
-holding an unknown group is denied with a reason, never a 500 (R9.6, API.md errors)."""
+holding an unknown group is denied with a reason, never a 500 (R9.6, docs/api.md errors)."""
 
 import pytest
 

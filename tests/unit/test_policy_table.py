@@ -34,7 +34,7 @@ def test_group_is_the_one_scoping_gives(loaded):
 
 
 def test_every_denial_names_a_rule_and_a_reason(loaded):
-    """A denial says which line decided it and why, for a person (API.md authorize)."""
+    """A denial says which line decided it and why, for a person (docs/api.md authorize)."""
     for verdict in loaded.table.values():
         assert verdict.rule.startswith("policies/")
         assert ":" in verdict.rule and verdict.reason

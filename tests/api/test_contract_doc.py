@@ -1,0 +1,58 @@
+"""docs/api.md and the served /openapi.json name the same endpoints, method by method."""
+
+import re
+from pathlib import Path
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+METHODS = ("get", "put", "post", "patch", "delete")
+HEADING = re.compile(r"^### (GET|PUT|POST|PATCH|DELETE) (/\S*)$")
+PLANNED_ROW = re.compile(r"^\| `(GET|PUT|POST|PATCH|DELETE)` \| `(/\S*)` \|$")
+# Served by flask-smorest beside the document it serves; docs/api.md names it in prose.
+OUTSIDE_SPEC = {("GET", "/openapi.json")}
+
+
+def _section(text: str, title: str) -> str:
+    """The text of one `## title` section (up to the next `## `)."""
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def documented(text: str) -> set[tuple[str, str]]:
+    """(METHOD, path) of every `### METHOD /path` heading."""
+    return {m.groups() for line in text.splitlines() if (m := HEADING.match(line))}
+
+
+def planned(text: str) -> set[tuple[str, str]]:
+    """(METHOD, path) of every row of the "Not served yet" table."""
+    return {m.groups() for line in _section(text, "Not served yet").splitlines()
+            if (m := PLANNED_ROW.match(line))}
+
+
+def served(spec: dict) -> set[tuple[str, str]]:
+    """(METHOD, path) of every operation in the OpenAPI document."""
+    return {(method.upper(), path) for path, ops in spec["paths"].items()
+            for method in ops if method in METHODS}
+
+
+def test_every_documented_endpoint_is_served_and_every_served_one_documented(client):
+    spec = client.get("/openapi.json").json
+    docs, live = documented(DOC.read_text(encoding="utf-8")), served(spec)
+    assert len(docs) >= 30, "the endpoint headings were not found: has their format changed?"
+    assert sorted(docs - live) == [], "in docs/api.md, not served"
+    assert sorted(live - docs) == [], "served, not in docs/api.md"
+
+
+def test_not_yet_served_endpoints_are_not_served(client):
+    """A planned endpoint that lands must move up to a heading of its own."""
+    text = DOC.read_text(encoding="utf-8")
+    coming = planned(text)
+    assert len(coming) >= 10, "the 'Not served yet' table was not found"
+    assert sorted(coming & served(client.get("/openapi.json").json)) == []
+    assert sorted(coming & documented(text)) == []
+
+
+def test_endpoints_served_outside_the_document_answer(client):
+    for method, path in OUTSIDE_SPEC:
+        assert client.open(path, method=method).status_code == 200, path
+        assert f"`{method} {path}`" in DOC.read_text(encoding="utf-8")
