@@ -28,8 +28,9 @@ test: install ## policy check and decision tables, then the whole pytest suite
 	$(BIN)/authz policy test
 	$(BIN)/pytest -q
 
-lint: install ## ruff, and the committed permission matrix must match the policy
+lint: install ## ruff, vulture (nothing dead), and the committed permission matrix must match the policy
 	$(BIN)/ruff check authz_service tests bench
+	$(BIN)/vulture
 	$(BIN)/authz policy matrix --check
 
 bench: install ## benchmarks, each printing ratios measured in one run

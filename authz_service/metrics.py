@@ -1,7 +1,6 @@
 """Prometheus metrics: decisions by action and outcome, latency, log batches, outbox depth."""
 
 import os
-import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
@@ -56,17 +55,3 @@ def render() -> bytes:
     extra = CollectorRegistry()
     extra.register(_ScrapeTime())
     return text + generate_latest(extra)
-
-
-class Timer:
-    """Context manager timing one request for LATENCY."""
-
-    def __init__(self, endpoint: str):
-        self.endpoint = endpoint
-
-    def __enter__(self):
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        LATENCY.labels(endpoint=self.endpoint).observe(time.perf_counter() - self.start)

@@ -19,7 +19,7 @@ def authorize():
 
 
 if __name__ == "__main__":
-    from authz_service.serve import gunicorn_options, serve_app
+    from authz_service.serving.serve import gunicorn_options, serve_app
 
     port, workers, threads = (int(a) for a in sys.argv[1:4])
     serve_app(app, gunicorn_options("127.0.0.1", port, workers, threads))

@@ -20,7 +20,8 @@ from pathlib import Path
 # The repository root instead of bench/ (whose modules must not shadow the standard library).
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from authz_service import create_app, store  # noqa: E402
+from authz_service import store  # noqa: E402
+from authz_service.app import create_app  # noqa: E402
 from authz_service.store import summary  # noqa: E402
 from authz_service.store.models import to_micros, utcnow  # noqa: E402
 

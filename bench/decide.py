@@ -15,7 +15,7 @@ from pathlib import Path
 from time import perf_counter_ns
 
 from authz_service import policy, store
-from authz_service.facts import gather
+from authz_service.decide.gather import gather
 from authz_service.policy import Facts
 from authz_service.store.models import Account, Link, User, database, utcnow
 

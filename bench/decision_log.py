@@ -141,18 +141,19 @@ def _wait(port: int) -> None:
 def serve(port: int, mode: str) -> None:
     """The server under test; with the log off, append only hands out ids."""
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="authz-metrics-"))
-    from authz_service import decision_log, store
-    from authz_service.serve import run
+    from authz_service import store
+    from authz_service.log import chain
+    from authz_service.serving.serve import run
     from authz_service.store import summary
 
     def no_log(entries: list[dict], activity=None) -> list[str]:
         if activity and activity[0]:  # what rides with the entries still happens, in its own commit
             with store.database.atomic():
                 summary.note_activity(*activity)
-        return [e.setdefault("id", decision_log.new_id()) for e in entries]
+        return [e.setdefault("id", chain.new_id()) for e in entries]
 
     if mode == "off":
-        decision_log.append = no_log
+        chain.append = no_log
     if os.environ.get("BENCH_SWITCH"):
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
     run("127.0.0.1", port, 2, 4)
@@ -223,7 +224,7 @@ def fill(count: int) -> None:
     """`count` chained entries over 1,000 customers, initech holding 1 in 20, 10,000 a commit."""
     from datetime import datetime, timedelta
 
-    from authz_service import decision_log
+    from authz_service.log import chain
     from authz_service.store import decisions as log_store
 
     start, rng = datetime(2026, 1, 1), random.Random(7)
@@ -232,18 +233,20 @@ def fill(count: int) -> None:
         for n in range(first, min(first + 10_000, count)):
             user, action, account = MIX[n % len(MIX)]
             account = account if n % 20 == 0 else f"c{rng.randrange(1000):04d}"
-            batch.append(decision_log._prepare({
+            batch.append(chain._prepare({
                 "at": start + timedelta(milliseconds=n * 30), "user_email": user,
                 "account_id": account, "log_account": account, "action": action,
                 "allowed": n % 3 != 0, "group": "regular", "rule": "policies/services.csv:10",
                 "reason": "bench", "caller": "bench"}))
         with log_store.chain_end() as (seq, last):
-            log_store.insert(decision_log._chain(seq, last, batch))
+            log_store.insert(chain._chain(seq, last, batch))
 
 
 def activity_pages(args, tmp: Path) -> bool:
     """Median and p95 of an activity page and of /v1/decisions pages at `entries` entries."""
-    from authz_service import create_app, fixtures, store
+    from authz_service import store
+    from authz_service.app import create_app
+    from authz_service.store import fixtures
 
     app = create_app({"database_url": f"sqlite:///{tmp}/big.db", "bootstrap_key": KEY,
                       "policy_poll_seconds": 0})

@@ -49,11 +49,11 @@ def apps(tmp: Path) -> dict:
                       AUTHZ_LOG_SPOOL_DIR=str(tmp))
     subprocess.run([str(Path(sys.executable).parent / "authz"), "demo", "--no-key"], cwd=ROOT,
                    check=True, capture_output=True, timeout=120)
-    from authz_service import log_spool
+    from authz_service.log import spool
 
-    os.environ[log_spool.SPOOL_ENV] = str(tmp / "bench.spool")  # nobody stores it: appends only
-    os.environ[log_spool.SOCKET_ENV] = str(tmp / "no-writer.sock")
-    from authz_service import create_app
+    os.environ[spool.SPOOL_ENV] = str(tmp / "bench.spool")  # nobody stores it: appends only
+    os.environ[spool.SOCKET_ENV] = str(tmp / "no-writer.sock")
+    from authz_service.app import create_app
     from bench.bare_app import app as bare
 
     return {BARE: bare, "authorize, SQLite, log on": create_app()}
@@ -64,8 +64,8 @@ def worker(app, parser: str, direct_log: bool, log_path: Path):
     from gunicorn.config import Config
     from gunicorn.workers.gthread import ThreadWorker
 
-    from authz_service.access_log import JsonAccessLogger
-    from authz_service.serve import gunicorn_options
+    from authz_service.serving.access_log import JsonAccessLogger
+    from authz_service.serving.serve import gunicorn_options
 
     class ViaLogging(JsonAccessLogger):
         def _write(self, line):

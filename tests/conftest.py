@@ -2,7 +2,9 @@
 
 import pytest
 
-from authz_service import create_app, fixtures, store
+from authz_service import store
+from authz_service.app import create_app
+from authz_service.store import fixtures
 from authz_service.store import keys as store_keys
 from tests import backends
 

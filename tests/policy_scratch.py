@@ -4,7 +4,9 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from authz_service import create_app, fixtures, store
+from authz_service import store
+from authz_service.app import create_app
+from authz_service.store import fixtures
 from tests.conftest import BOOTSTRAP, bearer
 
 POLICIES = Path(__file__).resolve().parents[1] / "policies"

@@ -2,12 +2,12 @@
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from authz_service import links
 from authz_service.api import console_auth as auth
 from authz_service.api.base import refuse_nul, state
 from authz_service.api.fields import rfc3339
-from authz_service.facts import gather, load_session
+from authz_service.decide.gather import gather, load_session
 from authz_service.policy import NONE, Facts
+from authz_service.portal import manage_users
 from authz_service.store import Conflict, directory
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -120,8 +120,8 @@ def links_page():
     shown, linkable = None, []
     if chosen and not error:
         try:  # a preview as `actor` is decided, never recorded as them (R7.5)
-            shown = links.list_links(state().policy, actor or None, customer, 500, None, preview=True)[0]
-            linkable = links.linkable(state().policy, actor or None, customer, 500, None, preview=True)[0]
+            shown = manage_users.list_links(state().policy, actor or None, customer, 500, None, preview=True)[0]
+            linkable = manage_users.linkable(state().policy, actor or None, customer, 500, None, preview=True)[0]
         except Exception as exc:  # a refusal is shown, not raised
             error = _explain(exc)
     return render_template("console/links.html", customers=customers, customer=customer,
@@ -143,7 +143,7 @@ def _one_of(chosen: str, users: list[str], partner: str | None) -> tuple[str, st
 @auth.signed_in
 def customers():
     """The Customers page a chosen user would see, masked cells marked with the missing action."""
-    from authz_service import customers as page
+    from authz_service.portal import customers as page
 
     policy = state().policy
     partners = directory.list_accounts("partner")
@@ -177,7 +177,8 @@ def customers():
 def activity():
     """An account's activity log with filters, newest first, and the chain's last verification
     (run by the log writer, never in a request: must-hold 7)."""
-    from authz_service import audit, cursors, log_check
+    from authz_service import cursors
+    from authz_service.log import audit, check
 
     accounts = directory.list_accounts()
     account = request.args.get("account") or (accounts[0]["id"] if accounts else "")
@@ -191,7 +192,7 @@ def activity():
         flash("That page link is not valid any more.", "error")
     return render_template("console/activity.html", accounts=accounts, account=account,
                            filters=filters, items=items, next_cursor=next_cursor,
-                           verdict=log_check.last_result(state().settings),
+                           verdict=check.last_result(state().settings),
                            every=state().settings.log_verify_seconds)
 
 
@@ -211,7 +212,7 @@ def _link_action(do, done: str):
 @auth.changes
 def link_add():
     """Link user (group from the policy's default)."""
-    return _link_action(lambda c, who, e: links.put_by_key(state().policy, who, c, e, None, g.console["name"]),
+    return _link_action(lambda c, who, e: manage_users.put_by_key(state().policy, who, c, e, None, g.console["name"]),
                         "Linked {email} to {customer}.")
 
 
@@ -224,7 +225,7 @@ def link_change():
     def change(customer, who, email):
         if group not in state().policy.vocab.groups or not state().policy.is_linkable(group):
             raise Conflict("invalid_group", f"{group!r} is not a group a link can give")
-        return links.put_by_key(state().policy, who, customer, email, group, g.console["name"])
+        return manage_users.put_by_key(state().policy, who, customer, email, group, g.console["name"])
 
     return _link_action(change, "{email} is now " + group + " on {customer}.")
 
@@ -233,19 +234,19 @@ def link_change():
 @auth.changes
 def link_revoke():
     """Revoke a link (the X)."""
-    return _link_action(lambda c, who, e: links.revoke_by_key(who, c, e, g.console["name"]),
+    return _link_action(lambda c, who, e: manage_users.revoke_by_key(who, c, e, g.console["name"]),
                         "Revoked {email}'s link to {customer}.")
 
 
 def _explain(exc: Exception) -> str:
     """A refusal as a person reads it."""
-    from authz_service import decisions
+    from authz_service.decide import authorize
     from authz_service.store import Conflict, NotFound
 
-    if isinstance(exc, decisions.Denied):
+    if isinstance(exc, authorize.Denied):
         recorded = exc.result["decision_id"]
         return f"Refused: {exc.result['reason']} " + (f"(decision {recorded})" if recorded else "(preview, not recorded)")
-    if isinstance(exc, NotFound | Conflict | decisions.TooLong):
+    if isinstance(exc, NotFound | Conflict | authorize.TooLong):
         return f"Refused: {exc}"
     from authz_service import cursors
 

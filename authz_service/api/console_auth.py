@@ -9,8 +9,7 @@ from datetime import timedelta
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 
-from authz_service.store import console_sessions
-from authz_service.store import keys as store_keys
+from authz_service.store import console_sessions, keys
 from authz_service.store.models import utcnow
 
 SCOPE = "audit"  # to sign in and read
@@ -28,7 +27,7 @@ def _scopes_of(fingerprint: str) -> frozenset | None:
     bootstrap = current_app.config["AUTHZ"].bootstrap_key
     if bootstrap and hmac.compare_digest(fingerprint, key_fingerprint(bootstrap)):
         return ALL_SCOPES
-    found = store_keys.find_by_digest(fingerprint)
+    found = keys.find_by_digest(fingerprint)
     return found["scopes"] if found else None
 
 
@@ -38,7 +37,7 @@ def sign_in(key: str) -> str | None:
     if bootstrap and hmac.compare_digest(key.encode(), bootstrap.encode()):
         name = "bootstrap"
     else:
-        found = store_keys.find(key)
+        found = keys.find(key)
         name = found["name"] if found else None
     if name is None or SCOPE not in (_scopes_of(key_fingerprint(key)) or ()):
         return None

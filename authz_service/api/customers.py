@@ -3,10 +3,10 @@
 from flask import g
 from flask.views import MethodView
 
-from authz_service import customers
 from authz_service.api import page_schemas as s
 from authz_service.api.base import Blueprint, state
 from authz_service.api.keys import require_scope
+from authz_service.portal import customers
 
 blp = Blueprint("customers_page", __name__, url_prefix="/v1/partners",
                 description="The Customers page (scope decide)")

@@ -3,16 +3,17 @@
 from flask import g
 from flask.views import MethodView
 
-from authz_service import cursors, decisions
+from authz_service import cursors
 from authz_service.api import schemas as s
 from authz_service.api.base import Blueprint, state
 from authz_service.api.errors import ApiError
 from authz_service.api.keys import require_scope
+from authz_service.decide import authorize
 
 blp = Blueprint("decisions", __name__, url_prefix="/v1", description="Decisions (scope decide)")
 
 
-def _unknown_action(exc: decisions.UnknownAction) -> ApiError:
+def _unknown_action(exc: authorize.UnknownAction) -> ApiError:
     return ApiError(400, "unknown_action", f"unknown action {exc.args[0]!r}", action=exc.args[0])
 
 
@@ -27,10 +28,10 @@ class Authorize(MethodView):
             raise ApiError(400, "malformed", "account is required without a session",
                            fields={"account": ["Missing data for required field."]})
         try:
-            return decisions.authorize(state().policy, body["user"], body["action"],
+            return authorize.authorize(state().policy, body["user"], body["action"],
                                        body.get("account"), body.get("resource"),
                                        body.get("session"), g.caller)
-        except decisions.UnknownAction as exc:
+        except authorize.UnknownAction as exc:
             raise _unknown_action(exc) from None
 
 
@@ -42,9 +43,9 @@ class AuthorizeBatch(MethodView):
     def post(self, body):
         """Up to 1000 checks for one user, answered in order."""
         try:
-            results = decisions.authorize_many(state().policy, body["user"], body["checks"],
+            results = authorize.authorize_many(state().policy, body["user"], body["checks"],
                                                None, g.caller)
-        except decisions.UnknownAction as exc:
+        except authorize.UnknownAction as exc:
             raise _unknown_action(exc) from None
         return {"results": results}
 
@@ -57,9 +58,9 @@ class AuthorizeAccounts(MethodView):
     def post(self, body):
         """Every account where authorize would allow the action, from one query."""
         try:
-            items, cursor = decisions.accounts(state().policy, body["user"], body["action"],
+            items, cursor = authorize.accounts(state().policy, body["user"], body["action"],
                                                body["limit"], body["cursor"])
-        except decisions.UnknownAction as exc:
+        except authorize.UnknownAction as exc:
             raise _unknown_action(exc) from None
         except cursors.InvalidCursor as exc:
             raise ApiError(422, "invalid_cursor", str(exc)) from None

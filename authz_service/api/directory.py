@@ -6,8 +6,7 @@ from authz_service.api import schemas as s
 from authz_service.api.base import Blueprint, email_or_422, id_or_422
 from authz_service.api.errors import ApiError
 from authz_service.api.keys import require_scope
-from authz_service.store import Conflict, NotFound
-from authz_service.store import directory as d
+from authz_service.store import Conflict, NotFound, directory
 
 blp = Blueprint("directory", __name__, url_prefix="/v1", description="The directory (scope manage)")
 
@@ -29,7 +28,7 @@ class Partner(MethodView):
     @blp.alt_response(201, schema=s.PartnerOut, description="created")
     def put(self, body, partner_id):
         """Create or rename a partner account."""
-        row, created = _store_call(d.put_partner, id_or_422(partner_id, "partner_id"), body["name"])
+        row, created = _store_call(directory.put_partner, id_or_422(partner_id, "partner_id"), body["name"])
         return row, 201 if created else 200
 
 
@@ -41,7 +40,7 @@ class PartnerUser(MethodView):
     @blp.alt_response(201, schema=s.UserOut, description="created")
     def put(self, body, partner_id, email):
         """Create a partner user or change their group (R2)."""
-        row, created = _store_call(d.put_user, email_or_422(email), partner_id, "partner", body["group"])
+        row, created = _store_call(directory.put_user, email_or_422(email), partner_id, "partner", body["group"])
         return row, 201 if created else 200
 
 
@@ -53,7 +52,7 @@ class CustomerUser(MethodView):
     @blp.alt_response(201, schema=s.UserOut, description="created")
     def put(self, body, customer_id, email):
         """Create a customer user or change their group (the customer must exist)."""
-        row, created = _store_call(d.put_user, email_or_422(email), customer_id, "customer", body["group"])
+        row, created = _store_call(directory.put_user, email_or_422(email), customer_id, "customer", body["group"])
         return row, 201 if created else 200
 
 
@@ -63,5 +62,5 @@ class AnyUser(MethodView):
     @blp.response(204)
     def delete(self, email):
         """Remove a user and their links; log entries keep their email."""
-        _store_call(d.delete_user, email)
+        _store_call(directory.delete_user, email)
         return None

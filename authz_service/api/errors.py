@@ -111,7 +111,9 @@ def _strip_location(messages: dict) -> dict:
 
 def translate(exc: Exception) -> ApiError:
     """Domain exceptions from the layers below, in the contract's terms."""
-    from authz_service import cursors, decision_log, decisions, usernames
+    from authz_service import cursors, usernames
+    from authz_service.decide import authorize
+    from authz_service.log import chain
     from authz_service.store import Conflict, DatabaseError, IntegrityError, NotFound, Unconfirmed
 
     if isinstance(exc, usernames.InvalidUserName):
@@ -120,17 +122,17 @@ def translate(exc: Exception) -> ApiError:
         return ApiError(404, "not_found", str(exc), what=exc.what, id=exc.key)
     if isinstance(exc, Conflict):
         return ApiError(409, exc.code, exc.message, **exc.details)
-    if isinstance(exc, decisions.Denied):
+    if isinstance(exc, authorize.Denied):
         result = exc.result
         return ApiError(403, "forbidden", result["reason"], decision_id=result["decision_id"],
                         rule=result["rule"], group=result["group"])
-    if isinstance(exc, decisions.TooLong):
+    if isinstance(exc, authorize.TooLong):
         return ApiError(422, "invalid", str(exc), field=exc.field, limit=exc.limit)
-    if isinstance(exc, decisions.UnknownAction):
+    if isinstance(exc, authorize.UnknownAction):
         return ApiError(400, "unknown_action", f"unknown action {exc.args[0]!r}", action=exc.args[0])
     if isinstance(exc, cursors.InvalidCursor):
         return ApiError(422, "invalid_cursor", str(exc))
-    if isinstance(exc, decision_log.LogUnavailable):
+    if isinstance(exc, chain.LogUnavailable):
         log.error("decision log unavailable: %s", exc)
         return ApiError(503, "unavailable", "the decision log cannot record now, so nothing was "
                         "decided; retry later")
@@ -149,11 +151,13 @@ def translate(exc: Exception) -> ApiError:
 
 def init_app(app) -> None:
     """Register the handlers on the app."""
-    from authz_service import cursors, decision_log, decisions, usernames
+    from authz_service import cursors, usernames
+    from authz_service.decide import authorize
+    from authz_service.log import chain
     from authz_service.store import Conflict, DatabaseError, NotFound, Unconfirmed
 
-    for kind in (usernames.InvalidUserName, NotFound, Conflict, decisions.Denied, decisions.UnknownAction, decisions.TooLong, cursors.InvalidCursor,
-                 DatabaseError, decision_log.LogUnavailable, Unconfirmed):
+    for kind in (usernames.InvalidUserName, NotFound, Conflict, authorize.Denied, authorize.UnknownAction, authorize.TooLong, cursors.InvalidCursor,
+                 DatabaseError, chain.LogUnavailable, Unconfirmed):
         app.register_error_handler(kind, lambda exc: handle_api_error(translate(exc)))
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)

@@ -2,7 +2,7 @@
 
 The decision endpoint is the service's hot path. A plainly well-formed request (JSON
 object of known fields and types, a live key with the `decide` scope, a known action)
-is answered here, by the same `decisions.authorize`, recorded the same way (R7.1).
+is answered here, by the same `authorize.authorize`, recorded the same way (R7.1).
 Anything else (no key, a bad body, an unknown action, a query string, a chunked body)
 goes to the Flask route untouched, whose answer is the reference:
 tests/api/test_fast_path.py compares the two on generated requests.
@@ -15,9 +15,10 @@ import time
 
 from werkzeug.http import HTTP_STATUS_CODES
 
-from authz_service import decisions, metrics, store
+from authz_service import metrics, store
 from authz_service.api import errors, request_input
 from authz_service.api.keys import caller_for
+from authz_service.decide import authorize
 
 log = logging.getLogger("authz.api")
 PATH = "/v1/authorize"
@@ -99,7 +100,7 @@ class FastAuthorize:
     def _decide(self, policy, body: dict, caller: str) -> tuple[str, bytes, list]:
         try:  # a connection is taken from the pool only if a query runs (peewee's autoconnect):
             # on PostgreSQL a decision answered from the facts cache needs none
-            result = decisions.authorize(policy, body["user"], body["action"], body.get("account"),
+            result = authorize.authorize(policy, body["user"], body["action"], body.get("account"),
                                          body.get("resource"), body.get("session"), caller)
             return "200 OK", _json(result), []
         except Exception as exc:  # the same answer the Flask route's handlers give

@@ -6,7 +6,7 @@ import hmac
 from flask import current_app, g, request
 
 from authz_service.api.errors import ApiError
-from authz_service.store import keys as store_keys
+from authz_service.store import keys
 
 SCOPES = ("decide", "manage", "audit")
 
@@ -19,7 +19,7 @@ def caller_for(header: str, bootstrap: str | None) -> dict:
     key = key.strip()
     if bootstrap and hmac.compare_digest(key.encode(), bootstrap.encode()):
         return {"name": "bootstrap", "scopes": frozenset(SCOPES)}
-    found = store_keys.find(key)
+    found = keys.find(key)
     if found is None:
         raise ApiError(401, "unauthorized", "unknown, revoked or expired API key")
     return found

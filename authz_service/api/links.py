@@ -3,10 +3,10 @@
 from flask import g
 from flask.views import MethodView
 
-from authz_service import links
 from authz_service.api import manage_schemas as s
 from authz_service.api.base import Blueprint, email_or_422, state
 from authz_service.api.keys import require_scope
+from authz_service.portal import manage_users
 
 blp = Blueprint("links", __name__, url_prefix="/v1/customers", description="Links (scope manage)")
 
@@ -18,7 +18,7 @@ class Links(MethodView):
     @blp.response(200, s.LinkPage)
     def get(self, query, customer_id):
         """The customer's linked users and their groups; needs grant.manage."""
-        items, cursor = links.list_links(state().policy, query["user"], customer_id,
+        items, cursor = manage_users.list_links(state().policy, query["user"], customer_id,
                                          query["limit"], query["cursor"], g.caller)
         return {"items": items, "next_cursor": cursor}
 
@@ -30,7 +30,7 @@ class Linkable(MethodView):
     @blp.response(200, s.LinkablePage)
     def get(self, query, customer_id):
         """The partner's non-admin users not yet linked to this customer (R4.4)."""
-        items, cursor = links.linkable(state().policy, query["user"], customer_id,
+        items, cursor = manage_users.linkable(state().policy, query["user"], customer_id,
                                        query["limit"], query["cursor"], g.caller)
         return {"items": items, "next_cursor": cursor}
 
@@ -43,7 +43,7 @@ class Link(MethodView):
     @blp.alt_response(201, schema=s.LinkOut, description="linked")
     def put(self, body, customer_id, email):
         """Link a user (group support by default, R4.2) or change their group."""
-        link, created = links.put(state().policy, body["user"], customer_id, email_or_422(email),
+        link, created = manage_users.put(state().policy, body["user"], customer_id, email_or_422(email),
                                   body.get("group"), g.caller)
         return link, 201 if created else 200
 
@@ -52,5 +52,5 @@ class Link(MethodView):
     @blp.response(204)
     def delete(self, query, customer_id, email):
         """Revoke a link; the next decision anywhere follows (R4.6)."""
-        links.revoke(state().policy, query["user"], customer_id, email.lower(), g.caller)
+        manage_users.revoke(state().policy, query["user"], customer_id, email.lower(), g.caller)
         return None

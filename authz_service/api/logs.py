@@ -3,10 +3,11 @@
 from flask import g
 from flask.views import MethodView
 
-from authz_service import audit
 from authz_service.api import log_schemas as s
 from authz_service.api.base import Blueprint, state
 from authz_service.api.keys import require_scope
+from authz_service.log import audit
+from authz_service.portal import activity
 
 blp = Blueprint("logs", __name__, url_prefix="/v1", description="Logs (scope audit)")
 
@@ -18,8 +19,8 @@ class Activity(MethodView):
     @blp.response(200, s.EntryPage)
     def get(self, query, account_id):
         """The account's activity, newest first; `user` needs activity.view there (recorded)."""
-        items, cursor = audit.activity(state().policy, query["user"], account_id,
-                                       query["limit"], query["cursor"], g.caller)
+        items, cursor = activity.activity(state().policy, query["user"], account_id,
+                                          query["limit"], query["cursor"], g.caller)
         return {"items": items, "next_cursor": cursor}
 
 

@@ -6,8 +6,8 @@ import marshmallow as ma
 
 from authz_service.api.base import in_range, invalid
 from authz_service.api.fields import Rfc3339, UtcDateTime
-from authz_service.customers import SORTS
-from authz_service.services import KINDS
+from authz_service.portal.customers import SORTS
+from authz_service.portal.service_events import KINDS
 
 F = ma.fields
 SKEW = timedelta(minutes=5)  # a reported time may run this far ahead of our clock
@@ -17,7 +17,7 @@ MAX_PRICE = 10**12  # cents a month per service: sums stay far inside 64 bits
 class QueryBool(F.Boolean):
     """A query boolean: exactly `true` or `false` (docs/api.md conventions), else 422."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value, _attr, data, **kwargs):
         if value not in ("true", "false"):
             raise invalid("must be true or false")
         return value == "true"

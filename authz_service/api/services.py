@@ -3,11 +3,11 @@
 from flask import g
 from flask.views import MethodView
 
-from authz_service import services
 from authz_service.api import page_schemas as s
 from authz_service.api.base import Blueprint, id_or_422, state
 from authz_service.api.errors import ApiError
 from authz_service.api.keys import require_scope
+from authz_service.portal import service_events
 
 blp = Blueprint("services", __name__, url_prefix="/v1", description="Services (scope manage)")
 
@@ -22,7 +22,7 @@ class Services(MethodView):
         service = {k: body[k] for k in ("kind", "monthly_price_cents", "ordered_at",
                                         "billing_starts_at") if k in body}
         service["service_id"] = id_or_422(body["service_id"], "service_id")
-        return services.create(state().policy, body["user"], customer_id, service,
+        return service_events.create(state().policy, body["user"], customer_id, service,
                                body.get("session"), g.caller)
 
 
@@ -35,9 +35,9 @@ class Service(MethodView):
         """A new price or billing start; needs `<resource>.upgrade` (422 for lag, cross_connect)."""
         changes = {k: body[k] for k in ("monthly_price_cents", "billing_starts_at") if k in body}
         try:
-            return services.upgrade(state().policy, body["user"], customer_id, service_id, changes,
+            return service_events.upgrade(state().policy, body["user"], customer_id, service_id, changes,
                                     body.get("session"), g.caller)
-        except services.NotUpgradable as exc:
+        except service_events.NotUpgradable as exc:
             raise ApiError(422, "not_upgradable", f"a {exc.args[0]} service has no upgrade (R3)",
                            kind=exc.args[0]) from None
 
@@ -46,7 +46,7 @@ class Service(MethodView):
     @blp.response(204)
     def delete(self, query, customer_id, service_id):
         """Delete a service; needs `<resource>.delete`; already deleted or unknown is 404."""
-        services.delete(state().policy, query["user"], customer_id, service_id,
+        service_events.delete(state().policy, query["user"], customer_id, service_id,
                         query.get("session"), g.caller)
         return None
 
@@ -58,5 +58,5 @@ class Logins(MethodView):
     @blp.response(204)
     def post(self, body, account_id):
         """A login: recorded in the account's log as `login`; last activity for its own users."""
-        services.record_login(state().policy, account_id, body["user"], body.get("at"), g.caller)
+        service_events.record_login(state().policy, account_id, body["user"], body.get("at"), g.caller)
         return None

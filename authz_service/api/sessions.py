@@ -3,10 +3,10 @@
 from flask import g
 from flask.views import MethodView
 
-from authz_service import sessions
 from authz_service.api import manage_schemas as s
 from authz_service.api.base import Blueprint, state
 from authz_service.api.keys import require_scope
+from authz_service.portal import view_sessions
 
 blp = Blueprint("sessions", __name__, url_prefix="/v1/sessions", description="View sessions (scope decide)")
 
@@ -18,7 +18,7 @@ class Sessions(MethodView):
     @blp.response(201, s.SessionOut)
     def post(self, body):
         """Open a view session for a user; it binds to no customer yet."""
-        return sessions.create(body["user"], state().settings.session_ttl_hours)
+        return view_sessions.create(body["user"], state().settings.session_ttl_hours)
 
 
 @blp.route("/<session_id>")
@@ -27,13 +27,13 @@ class Session(MethodView):
     @blp.response(200, s.SessionOut)
     def get(self, session_id):
         """The session, its bound customer and the user's group there now."""
-        return sessions.read(state().policy, session_id)
+        return view_sessions.read(state().policy, session_id)
 
     @require_scope("decide")
     @blp.response(204)
     def delete(self, session_id):
         """End the session."""
-        sessions.end(session_id)
+        view_sessions.end(session_id)
         return None
 
 
@@ -44,4 +44,4 @@ class Binding(MethodView):
     @blp.response(200, s.SessionOut)
     def put(self, body, session_id):
         """Bind the session to a customer the user sees; replaces any earlier binding (R6.1)."""
-        return sessions.bind(state().policy, session_id, body["customer_id"], g.caller)
+        return view_sessions.bind(state().policy, session_id, body["customer_id"], g.caller)

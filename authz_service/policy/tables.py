@@ -87,11 +87,6 @@ class Case:
     failures: tuple[str, ...]
 
 
-def run(rows: list[Row], vocab: Vocabulary, decide: Decide, decide_as: Callable) -> list[str]:
-    """Check every row, then that everything unlisted denies; returns the failures."""
-    return [f for case in run_cases(rows, vocab, decide, decide_as) for f in case.failures]
-
-
 def run_cases(rows: list[Row], vocab: Vocabulary, decide: Decide, decide_as: Callable) -> list[Case]:
     """One Case per row, then one per (user, account) pair for "anything unlisted denies"."""
     cases, listed = [], {}

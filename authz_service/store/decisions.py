@@ -199,9 +199,3 @@ def page(filters: dict, after: tuple | None, limit: int) -> tuple[list[dict], bo
         query = query.where(pw.Tuple(Decision.at, Decision.seq) < pw.Tuple(*after))
     rows = list(query.order_by(Decision.at.desc(), Decision.seq.desc()).limit(limit + 1).tuples())
     return [dict(zip(COLUMNS, row, strict=True)) for row in rows[:limit]], len(rows) > limit
-
-
-def get(decision_id: str) -> dict | None:
-    """One entry, or None."""
-    row = Decision.select().where(Decision.id == decision_id).dicts().first()
-    return row

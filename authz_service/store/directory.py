@@ -135,11 +135,6 @@ def count(model_name: str) -> int:
     return {"account": Account, "user": User, "link": Link}[model_name].select().count()
 
 
-def is_integrity_error(exc: Exception) -> bool:
-    """True for a unique or foreign-key violation from any backend."""
-    return isinstance(exc, pw.IntegrityError)
-
-
 def group_holders(groups) -> dict[str, int]:
     """{group: how many users hold it, at home or through a link}, for the groups given (R9.6)."""
     wanted, held = list(groups), {}

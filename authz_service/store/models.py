@@ -109,7 +109,7 @@ class Decision(BaseModel):
     session_id = pw.CharField(max_length=64, null=True)
     caller = pw.CharField(max_length=100, null=True)
     on_behalf_of_partner = pw.CharField(max_length=64, null=True)
-    # A value was cleaned or cut to be storable (authz_service/log_values.py; migration 3).
+    # A value was cleaned or cut to be storable (authz_service/log/values.py; migration 3).
     altered = pw.BooleanField(default=False)
 
     class Meta:
@@ -210,9 +210,6 @@ class SchemaVersion(BaseModel):
 
     version = pw.IntegerField(primary_key=True)
     applied_at = pw.DateTimeField(default=utcnow)
-
-
-ALL_TABLES = [Account, User, Link, ViewSession, ApiKey, Decision, LogHead, Setting, SchemaVersion]
 
 
 EPOCH = datetime(1970, 1, 1)

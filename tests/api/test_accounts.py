@@ -2,7 +2,7 @@
 
 import pytest
 
-from authz_service import fixtures
+from authz_service.store import fixtures
 from tests.conftest import bearer
 
 DATA = fixtures.read()

@@ -4,7 +4,8 @@ from datetime import datetime
 
 import pytest
 
-from authz_service import notifications, store
+from authz_service import store
+from authz_service.mail import notifications
 from authz_service.store import models
 from tests.conftest import bearer
 

@@ -4,7 +4,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from authz_service import customers, store
+from authz_service import store
+from authz_service.portal import customers
 from authz_service.store import directory
 from authz_service.store.models import Decision, utcnow
 from tests.api.test_services import add, ago, delete, iso, login

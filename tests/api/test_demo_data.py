@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from authz_service import demo_activity, store
+from authz_service import store
+from authz_service.cli import demo_activity
 from authz_service.store.models import utcnow
 from tests.conftest import bearer
 

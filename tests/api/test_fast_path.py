@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import Client
 
-from authz_service import decision_log
+from authz_service.log import chain
 from tests.conftest import BOOTSTRAP
 
 USERS = ["rita@acme.example", "RITA@acme.example", "ian@initech.example", "ada@acme.example",
@@ -106,9 +106,9 @@ def test_a_request_with_a_bad_body_goes_to_the_framework(app):
 def test_log_failure_is_503_on_both_paths(both, monkeypatch):
     """Fail closed (R7.1): no answer without its entry; the same 503 and Retry-After on both paths."""
     def fail(entries, activity=None):
-        raise decision_log.LogUnavailable("disk full")
+        raise chain.LogUnavailable("disk full")
 
-    monkeypatch.setattr(decision_log, "append", fail)
+    monkeypatch.setattr(chain, "append", fail)
     body = {"user": "rita@acme.example", "action": "port.create", "account": "initech"}
     answers = [_answer(c.post("/v1/authorize", json=body, headers={"Authorization": f"Bearer {BOOTSTRAP}"}))
                for c in both]

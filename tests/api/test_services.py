@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from authz_service import services, store
+from authz_service import store
+from authz_service.portal import service_events
 from authz_service.store import summary
 from authz_service.store.models import Decision, Service, utcnow
 from tests.conftest import bearer
@@ -110,7 +111,7 @@ def test_refused_upgrade_and_delete_change_nothing(client):
 def test_a_partner_user_acts_on_behalf(client, monkeypatch):
     """R4.2, R7.1, R8.1: rita (regular on initech) creates and deletes; the hook names acme."""
     events = []
-    monkeypatch.setattr(services, "on_service_event",
+    monkeypatch.setattr(service_events, "on_service_event",
                         lambda *args: events.append((args[0], args[2]["service_id"], args[3], args[4])))
     assert add(client, "p-9", user="rita@acme.example").status_code == 201
     assert last_entry().on_behalf_of_partner == "acme"

@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from authz_service import create_app, policy
+from authz_service import policy
+from authz_service.app import create_app
 from authz_service.cli import main
+from authz_service.decide.checks import run_tables
 from authz_service.policy import PolicyError
-from authz_service.policy_checks import run_tables
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 

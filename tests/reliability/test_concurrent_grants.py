@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 import pytest
 
-from authz_service import audit, store
+from authz_service import store
+from authz_service.log import audit
 from tests import backends
 from tests.conftest import bearer
 

@@ -4,7 +4,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from authz_service import create_app, fixtures, store
+from authz_service import store
+from authz_service.app import create_app
+from authz_service.store import fixtures
 from tests import backends
 from tests.conftest import BOOTSTRAP, bearer
 from tests.proxy import Proxy

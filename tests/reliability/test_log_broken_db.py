@@ -45,7 +45,8 @@ def test_verify_on_a_database_without_its_log_table_exits_2(app, database_url, m
 @pytest.mark.parametrize("damage", ["truncated", "not a database"])
 def test_verify_on_a_malformed_sqlite_file_exits_2(tmp_path, monkeypatch, damage):
     """A SQLite file cut short (a restore that copied part of a file) or not a database at all."""
-    from authz_service import create_app, fixtures
+    from authz_service.app import create_app
+    from authz_service.store import fixtures
 
     path = str(tmp_path / "authz.db")
     create_app({"database_url": f"sqlite:///{path}", "policy_poll_seconds": 0})
@@ -79,7 +80,8 @@ def test_the_log_read_api_on_a_broken_log_is_503(app, client, keys):
 
 def test_the_log_read_api_on_a_malformed_sqlite_file_is_503(tmp_path):
     """The database file itself is damaged under a running service: 503, never a 500."""
-    from authz_service import create_app, fixtures
+    from authz_service.app import create_app
+    from authz_service.store import fixtures
     from tests.conftest import BOOTSTRAP
 
     path = str(tmp_path / "authz.db")

@@ -2,7 +2,9 @@
 
 import sqlite3
 
-from authz_service import create_app, fixtures, store
+from authz_service import store
+from authz_service.app import create_app
+from authz_service.store import fixtures
 from tests.conftest import BOOTSTRAP, bearer
 from tests.soak import SCALE, tally
 

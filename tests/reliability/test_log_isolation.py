@@ -5,7 +5,12 @@ import json
 import os
 import stat
 
-from authz_service import audit, decision_log, decisions, log_server, log_spool, metrics, store
+from authz_service import metrics, store
+from authz_service.decide import authorize as decisions
+from authz_service.log import audit
+from authz_service.log import chain as decision_log
+from authz_service.log import server as log_server
+from authz_service.log import spool as log_spool
 from authz_service.store import decisions as store_decisions
 
 USER = store_decisions.CONTENT.index("user_email")

@@ -5,12 +5,13 @@ had to be, and the chain verifies."""
 
 import pytest
 
-from authz_service import audit, decision_log, log_values, store
-from authz_service.store import decisions as store_decisions
+from authz_service import store
+from authz_service.log import audit, chain, values
+from authz_service.store.models import Decision
 from tests.conftest import bearer
 
-MARK = log_values.MARK
-FIELDS = sorted(log_values.LIMITS)  # every text field of an entry, with its column's limit
+MARK = values.MARK
+FIELDS = sorted(values.LIMITS)  # every text field of an entry, with its column's limit
 BASE = {"user_email": "ada@acme.example", "account_id": "initech", "log_account": "initech",
         "action": "port.view", "resource_type": "port", "resource_id": "p-1", "allowed": False,
         "group": None, "rule": "default:deny", "reason": "no rule allows it", "session_id": None,
@@ -27,8 +28,8 @@ HOSTILE = {
 def _store(entry: dict) -> dict:
     """Append one entry through the log's own path; the stored row, read back."""
     with store.connection():
-        (decision_id,) = decision_log.append([{**BASE, **entry}])
-        row = store_decisions.get(decision_id)
+        (decision_id,) = chain.append([{**BASE, **entry}])
+        row = Decision.select().where(Decision.id == decision_id).dicts().first()
         assert audit.verify().problem is None
     assert row is not None
     return row
@@ -36,7 +37,7 @@ def _store(entry: dict) -> dict:
 
 @pytest.mark.parametrize("field", FIELDS)
 def test_a_value_at_its_columns_limit_is_stored_as_sent(app, field):
-    limit = log_values.LIMITS[field]
+    limit = values.LIMITS[field]
     value = "x" * (limit - 1) + "\U0001f600"  # counted in characters, as both stores do
     row = _store({field: value})
     assert row[field] == value and row["altered"] is False
@@ -45,7 +46,7 @@ def test_a_value_at_its_columns_limit_is_stored_as_sent(app, field):
 @pytest.mark.parametrize("size", [1, 10_000])
 @pytest.mark.parametrize("field", FIELDS)
 def test_a_value_past_its_columns_limit_is_cut_marked_and_altered(app, field, size):
-    limit = log_values.LIMITS[field]
+    limit = values.LIMITS[field]
     row = _store({field: "y" * (limit + size)})
     assert row[field] == "y" * (limit - len(MARK)) + MARK
     assert len(row[field]) == limit and row["altered"] is True
@@ -61,8 +62,8 @@ def test_hostile_text_in_any_field_is_stored(app, field, kind):
 
 def test_hostile_and_long_together_still_fit(app):
     """A NUL near the end of a value past its limit: cleaned, then cut; every field at once."""
-    row = _store({f: ("z" * (log_values.LIMITS[f] + 5)) + "\x00\ud800" for f in FIELDS})
-    assert all(len(row[f]) == log_values.LIMITS[f] and row[f].endswith(MARK) for f in FIELDS)
+    row = _store({f: ("z" * (values.LIMITS[f] + 5)) + "\x00\ud800" for f in FIELDS})
+    assert all(len(row[f]) == values.LIMITS[f] and row[f].endswith(MARK) for f in FIELDS)
     assert row["altered"] is True
 
 
@@ -105,6 +106,6 @@ def test_a_link_target_built_from_a_long_email_is_stored_altered(client):
     items = client.get("/v1/decisions?action=grant.manage&limit=5", headers=bearer()).get_json()["items"]
     target = items[0]["resource"]["id"]
     assert items[0]["altered"] is True and target.startswith("initech/qqq") and target.endswith(MARK)
-    assert len(target) == log_values.LIMITS["resource_id"]
+    assert len(target) == values.LIMITS["resource_id"]
     with store.connection():
         assert audit.verify().problem is None

@@ -9,8 +9,12 @@ from datetime import datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from authz_service import cli, create_app, fixtures, mail_transport, mailer, notifications, store
-from authz_service.store import models, outbox
+from authz_service import cli, store
+from authz_service.app import create_app
+from authz_service.mail import notifications
+from authz_service.mail import sender as mailer
+from authz_service.mail import smtp as mail_transport
+from authz_service.store import fixtures, models, outbox
 from authz_service.store.models import utcnow
 from tests.conftest import BOOTSTRAP, bearer
 from tests.smtp import Mailbox, SmtpServer

@@ -2,7 +2,8 @@
 
 import re
 
-from authz_service import decision_log, store
+from authz_service import store
+from authz_service.log import chain
 from authz_service.store import keys as store_keys
 from authz_service.store.models import CustomerFigures, Decision, Link
 
@@ -29,7 +30,7 @@ def csrf(client) -> str:
 
 def entries(**where) -> list[dict]:
     """Stored decision log entries matching column=value."""
-    decision_log.sync()
+    chain.sync()
     with store.connection():
         query = Decision.select()
         for column, value in where.items():
@@ -45,6 +46,6 @@ def links_of(customer: str) -> dict[str, str]:
 
 def last_activity(customer: str):
     """R5.6's figure for the customer."""
-    decision_log.sync()
+    chain.sync()
     with store.connection():
         return CustomerFigures.get(CustomerFigures.customer == customer).last_activity

@@ -5,7 +5,7 @@ import peewee as pw
 import pytest
 
 from authz_service import store
-from authz_service.decisions import NOT_DONE
+from authz_service.decide.authorize import NOT_DONE
 from authz_service.store import services as store_services
 from authz_service.store.models import Decision
 from tests.conftest import bearer

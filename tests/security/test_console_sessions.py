@@ -9,7 +9,8 @@ import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from authz_service import create_app, store
+from authz_service import store
+from authz_service.app import create_app
 from authz_service.secret_file import ExposedSecret, console_secret_path
 from authz_service.store.models import ConsoleSession, Setting
 from tests.conftest import BOOTSTRAP

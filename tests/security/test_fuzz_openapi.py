@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from authz_service import create_app, fixtures, store
+from authz_service import store
+from authz_service.app import create_app
+from authz_service.store import fixtures
 from tests.conftest import BOOTSTRAP
 from tests.soak import SCALE, tally
 

@@ -94,7 +94,7 @@ def test_every_error_gunicorn_writes_is_json(status, reason, code):
     does not echo what failed."""
     from gunicorn import util
 
-    from authz_service import http_errors
+    from authz_service.serving import http_errors
 
     original = util.write_error
     http_errors.install()

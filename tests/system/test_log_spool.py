@@ -14,8 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from authz_service import audit, decision_log, decisions, log_server, log_spool, store
+from authz_service import store
 from authz_service.config import Settings
+from authz_service.decide import authorize as decisions
+from authz_service.log import audit
+from authz_service.log import chain as decision_log
+from authz_service.log import server as log_server
+from authz_service.log import spool as log_spool
 from tests.reliability.test_log_crash import hammer, logged_ids
 from tests.system.server import Server
 
@@ -49,7 +54,8 @@ def _spool_some(app, monkeypatch, path: Path, count: int) -> list[str]:
 
 @pytest.fixture
 def sqlite_app(tmp_path):
-    from authz_service import create_app, fixtures
+    from authz_service.app import create_app
+    from authz_service.store import fixtures
 
     application = create_app({"database_url": f"sqlite:///{tmp_path}/authz.db", "policy_poll_seconds": 0})
     with store.connection():
@@ -145,7 +151,7 @@ def test_without_a_writer_decisions_still_answer_but_reads_fail_closed(client, t
 
 def _writer_pid(server: Server) -> int:
     for pid in Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split():
-        if b"log_server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+        if b"authz_service.log.server" in Path(f"/proc/{pid}/cmdline").read_bytes():
             return int(pid)
     raise AssertionError("no log writer process")
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from gunicorn.config import Config
 
-from authz_service.access_log import JsonAccessLogger
+from authz_service.serving.access_log import JsonAccessLogger
 
 FIELDS = {"time", "remote", "method", "path", "status", "bytes", "duration_us", "pid", "request_id"}
 

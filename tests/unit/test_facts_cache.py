@@ -9,8 +9,9 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from authz_service import create_app, fixtures, store
-from authz_service.store import directory, facts_cache, links
+from authz_service import store
+from authz_service.app import create_app
+from authz_service.store import directory, facts_cache, fixtures, links
 from authz_service.store import facts as store_facts
 from authz_service.store import keys as store_keys
 from authz_service.store.models import utcnow

@@ -7,8 +7,9 @@ from datetime import datetime
 import pytest
 from click.testing import CliRunner
 
-from authz_service import decision_log, store
+from authz_service import store
 from authz_service.cli import main
+from authz_service.log import chain
 from authz_service.store import summary
 from authz_service.store.models import Decision, database, utcnow
 
@@ -35,7 +36,7 @@ def authz(*args: str):
 
 def append(entries: list[dict], activity=None) -> list[str]:
     with store.connection():
-        return decision_log.append(entries, activity)
+        return chain.append(entries, activity)
 
 
 def sql(statement: str) -> None:
@@ -50,14 +51,14 @@ def ids_in_order() -> list[str]:
 
 def test_the_hash_covers_every_field_and_the_place_in_the_chain():
     """R7.4: changing any recorded field, the position or the previous hash changes the hash."""
-    base = decision_log._prepare(entry(1, id="a" * 32))[0]
-    first = decision_log.chain_hash(5, "0" * 64, decision_log.content(base))
-    for field in decision_log.CONTENT:
+    base = chain._prepare(entry(1, id="a" * 32))[0]
+    first = chain.chain_hash(5, "0" * 64, chain.content(base))
+    for field in chain.CONTENT:
         other = {None: "x", True: False, False: True}.get(base[field])
         changed = {**base, field: datetime(2027, 1, 1) if field == "at" else other}
-        assert decision_log.chain_hash(5, "0" * 64, decision_log.content(changed)) != first, field
-    assert decision_log.chain_hash(6, "0" * 64, decision_log.content(base)) != first
-    assert decision_log.chain_hash(5, "1" * 64, decision_log.content(base)) != first
+        assert chain.chain_hash(5, "0" * 64, chain.content(changed)) != first, field
+    assert chain.chain_hash(6, "0" * 64, chain.content(base)) != first
+    assert chain.chain_hash(5, "1" * 64, chain.content(base)) != first
 
 
 def test_concurrent_appends_make_one_valid_chain(log):
@@ -68,7 +69,7 @@ def test_concurrent_appends_make_one_valid_chain(log):
         try:
             with store.connection():
                 for n in range(40):
-                    ids.extend(decision_log.append([entry(n), entry(n + 1)]))
+                    ids.extend(chain.append([entry(n), entry(n + 1)]))
         except Exception as exc:  # surfaced below
             errors.append(exc)
 
@@ -146,11 +147,11 @@ def test_an_append_inside_a_transaction_commits_or_rolls_back_with_it(log):
     """Entries appended inside a caller's transaction share its fate; the chain stays whole."""
     with store.connection():
         with pytest.raises(RuntimeError), database.atomic():
-            decision_log.append([entry(1)])
+            chain.append([entry(1)])
             raise RuntimeError("the caller's change failed")
         assert Decision.select().count() == 0
         with database.atomic():
-            decision_log.append([entry(2)])
-        decision_log.append([entry(3)])
+            chain.append([entry(2)])
+        chain.append([entry(3)])
     assert len(ids_in_order()) == 2
     assert "ok: 2 entries" in authz("log", "verify").output

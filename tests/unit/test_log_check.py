@@ -4,7 +4,8 @@
 import os
 import stat
 
-from authz_service import log_check, store
+from authz_service import store
+from authz_service.log import check
 from authz_service.store import decisions as store_decisions
 from authz_service.store.models import Decision
 from tests.security.console_client import make_key, sign_in
@@ -32,12 +33,12 @@ def test_a_pass_walks_bounded_slices_and_keeps_its_result(app, api, client, monk
     read = []
     walk = store_decisions.walk
     monkeypatch.setattr(store_decisions, "walk", lambda after, chunk: (read.append(chunk), walk(after, chunk))[1])
-    checker = log_check.Checker(log_check.result_path(app.config["AUTHZ"]), every=60, size=3)
+    checker = check.Checker(check.result_path(app.config["AUTHZ"]), every=60, size=3)
     assert _run(checker) == 3  # 3 + 3 + 1
     assert read == [3, 3, 3]
-    path = log_check.result_path(app.config["AUTHZ"])
+    path = check.result_path(app.config["AUTHZ"])
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    result = log_check.last_result(app.config["AUTHZ"])
+    result = check.last_result(app.config["AUTHZ"])
     assert result["checked"] == 7 and result["problem"] is None
     assert not checker.step()  # the next pass waits `every` seconds
     sign_in(client, make_key("auditor", ["audit"]))
@@ -50,9 +51,9 @@ def test_a_changed_entry_is_reported(app, api, client, monkeypatch, tmp_path):
     _decide(api, 4)
     with store.connection():
         Decision.update(reason="nothing to see").where(Decision.seq == 2).execute()
-    checker = log_check.Checker(log_check.result_path(app.config["AUTHZ"]), every=60, size=2)
+    checker = check.Checker(check.result_path(app.config["AUTHZ"]), every=60, size=2)
     _run(checker)
-    result = log_check.last_result(app.config["AUTHZ"])
+    result = check.last_result(app.config["AUTHZ"])
     assert result["bad_seq"] == 2 and "changed after it was recorded" in result["problem"]
     sign_in(client, make_key("auditor", ["audit"]))
     assert "broken at entry 2" in client.get("/console/activity").get_data(as_text=True)

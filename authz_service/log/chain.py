@@ -2,7 +2,7 @@
 
 Under `authz serve` each entry is appended to the host's spool file (one write, which
 survives the server being killed) and the host's log writer process stores the spool
-in large batches (authz_service/log_spool.py, log_server.py); readers call `sync()`
+in large batches (authz_service/log/spool.py, log/server.py); readers call `sync()`
 first. Elsewhere (tests, commands) appends use an in-process group commit: the first
 waiting thread takes every entry queued so far and commits them in one transaction;
 the others wait for that commit (docs/decisions/003-decision-log.md, 007).
@@ -16,13 +16,13 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from authz_service import log_spool, log_values, metrics
-from authz_service.store import decisions as store
-from authz_service.store import summary
+from authz_service import metrics
+from authz_service.log import spool, values
+from authz_service.store import decisions, summary
 from authz_service.store.models import utcnow
 
-GENESIS = store.GENESIS
-CONTENT = store.CONTENT
+GENESIS = decisions.GENESIS
+CONTENT = decisions.CONTENT
 _ALLOWED = CONTENT.index("allowed")
 
 
@@ -53,12 +53,12 @@ def canonical_at(value) -> str:
 
 def content(entry: dict) -> bytes:
     """The entry's R7.1 fields as the chain hashes them: a JSON array in CONTENT order, then
-    `true` when a value was altered to be storable (log_values; absent otherwise)."""
-    values = [canonical_at(entry["at"]) if k == "at" else entry[k] for k in CONTENT]
-    values[_ALLOWED] = bool(values[_ALLOWED])
+    `true` when a value was altered to be storable (log/values.py; absent otherwise)."""
+    fields = [canonical_at(entry["at"]) if k == "at" else entry[k] for k in CONTENT]
+    fields[_ALLOWED] = bool(fields[_ALLOWED])
     if entry.get("altered"):
-        values.append(True)
-    return json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode()
+        fields.append(True)
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def chain_hash(seq: int, prev_hash: str, body: bytes) -> str:
@@ -76,8 +76,8 @@ def _prepare(entry: dict) -> tuple[dict, bytes, tuple]:
     for key in CONTENT:
         entry.setdefault(key, None)
     entry["allowed"] = bool(entry["allowed"])
-    log_values.fit(entry)  # R7.4: no value may stop the log
-    return entry, content(entry), store.row_start(entry)
+    values.fit(entry)  # R7.4: no value may stop the log
+    return entry, content(entry), decisions.row_start(entry)
 
 
 def _chain(seq: int, prev_hash: str, prepared: list[tuple]) -> list[tuple]:
@@ -106,16 +106,16 @@ class Ticket:
 
 def write(tickets: list[Ticket], nested: bool = False) -> None:
     """One transaction: each ticket's `also` (alone undone if it fails), then its entries, chained."""
-    with store.chain_end(nested) as (seq, last_hash):
+    with decisions.chain_end(nested) as (seq, last_hash):
         for ticket in tickets:
             if ticket.also is not None:
                 try:
-                    with store.savepoint():
+                    with decisions.savepoint():
                         ticket.also()
                 except Exception as exc:  # that ticket alone fails, nothing of it is kept
                     ticket.error, ticket.also_failed = exc, True
         prepared = [p for t in tickets if t.error is None for p in t.prepared]
-        store.insert(_chain(seq, last_hash, prepared))
+        decisions.insert(_chain(seq, last_hash, prepared))
     metrics.LOG_BATCH.observe(len(prepared))
 
 
@@ -162,10 +162,10 @@ def append(entries: list[dict], activity: tuple[list[str], datetime] | None = No
         activity = None  # no customer to update
     if not prepared and activity is None:
         return []
-    nested = store.in_transaction()  # the caller's transaction commits them, with its own changes
-    spool = log_spool.current()
-    if spool is not None and not nested:
-        _to_spool(spool, prepared, activity)
+    nested = decisions.in_transaction()  # the caller's transaction commits them, with its own changes
+    host_spool = spool.current()
+    if host_spool is not None and not nested:
+        _to_spool(host_spool, prepared, activity)
         return ids
     also = (lambda: summary.note_activity(*activity)) if activity else None
     ticket = Ticket(prepared, also)
@@ -180,22 +180,22 @@ def append(entries: list[dict], activity: tuple[list[str], datetime] | None = No
     return ids
 
 
-def _to_spool(spool: log_spool.Spool, prepared: list[tuple], activity) -> None:
-    rows = [[*store.row_to_wire(start), body.decode()] for _, body, start in prepared]
+def _to_spool(host_spool: spool.Spool, prepared: list[tuple], activity) -> None:
+    rows = [[*decisions.row_to_wire(start), body.decode()] for _, body, start in prepared]
     wire = [sorted(set(activity[0])), activity[1].isoformat()] if activity else None
     try:
-        spool.append(rows, wire)
-    except log_spool.SpoolError as exc:
+        host_spool.append(rows, wire)
+    except spool.SpoolError as exc:
         raise LogUnavailable(str(exc)) from exc
 
 
 def sync() -> None:
     """Before reading the log, or figures the log moves (R5.6): every entry recorded so far
     is in the database. LogUnavailable when that cannot be confirmed (readers answer 503)."""
-    spool = log_spool.current()
-    if spool is None:
+    host_spool = spool.current()
+    if host_spool is None:
         return
     try:
-        spool.sync()
-    except log_spool.SpoolError as exc:
+        host_spool.sync()
+    except spool.SpoolError as exc:
         raise LogUnavailable(str(exc)) from exc

@@ -8,7 +8,7 @@ without blocking until gunicorn's own parser, run over the bytes received so far
 request (head and body); only then does a thread take the connection, with those bytes already
 in its parser, so it never waits for the client. A request not whole within
 AUTHZ_REQUEST_READ_SECONDS of its first byte is answered 408; a body over AUTHZ_MAX_BODY_BYTES,
-413; both in the contract's JSON error shape (authz_service/http_errors.py).
+413; both in the contract's JSON error shape (authz_service/serving/http_errors.py).
 """
 
 import contextlib
@@ -102,8 +102,8 @@ class ReadFirstWorker(ThreadWorker):
     """gunicorn's gthread worker that gives a thread only whole requests (module docstring)."""
 
     def init_process(self):
-        from authz_service import http_errors  # here: it imports the app's modules, whose
         from authz_service.config import Settings  # metrics need the folder `authz serve` sets
+        from authz_service.serving import http_errors
 
         settings = Settings.from_env()
         self.read_seconds = settings.request_read_seconds
@@ -188,7 +188,7 @@ class ReadFirstWorker(ThreadWorker):
 
     def _answer(self, conn: ReadingConn, status: int, reason: str) -> None:
         self.log.info("request from %s answered %s by the worker: %s", conn.client, status, reason)
-        from authz_service import http_errors
+        from authz_service.serving import http_errors
 
         _send(conn, http_errors.response(status, reason))
         with contextlib.suppress(OSError):  # the answer first, then no reset for unread bytes:

@@ -1,6 +1,6 @@
 """Running the decision tables of policies/tests/ against the named fixtures (R9.3).
 
-`python -m authz_service.policy_checks` runs them on a snapshot read from stdin,
+`python -m authz_service.decide.checks` runs them on a snapshot read from stdin,
 so a server checks a reload in a child process, away from its own database (R9.6).
 """
 
@@ -12,10 +12,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from authz_service import fixtures, policy, store
+from authz_service import policy, store
 from authz_service.policy import NONE, Facts, Policy, PolicyError, tables
 from authz_service.policy.snapshot import Snapshot
-from authz_service.store import directory
+from authz_service.store import directory, fixtures
 
 TRIAL_SECONDS = 60
 
@@ -65,7 +65,7 @@ def run_report(source: Path | str | Policy, fixture_path: Path | str = fixtures.
     """Load the policy (or take this one) and the fixtures into a scratch database; check every row."""
     # Here, not at the top: policy_watch imports this module in the server's master, which must
     # not import prometheus_client (via facts -> metrics) before the workers' metric folder is set.
-    from authz_service.facts import gather
+    from authz_service.decide.gather import gather
 
     loaded = source if isinstance(source, Policy) else policy.load(source)
     rows = tables.read(loaded.snapshot, loaded.vocab)
@@ -92,7 +92,7 @@ def trial(snap: Snapshot, timeout: float = TRIAL_SECONDS) -> list[str]:
     files = {name: data.decode("utf-8") for name, data in snap.files.items()}
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
     try:
-        done = subprocess.run([sys.executable, "-m", "authz_service.policy_checks"], env=env,
+        done = subprocess.run([sys.executable, "-m", "authz_service.decide.checks"], env=env,
                               input=json.dumps({"root": str(snap.root), "files": files}),
                               capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:

@@ -17,7 +17,7 @@ import sqlite3
 import tempfile
 from datetime import UTC, datetime
 
-from authz_service.log_spool import spool_family
+from authz_service.log.spool import spool_family
 from authz_service.private_files import FILE_MODE, private_dir
 
 

@@ -1,4 +1,4 @@
-"""The host's decision-log writer: `python -m authz_service.log_server SPOOL SOCKET`.
+"""The host's decision-log writer: `python -m authz_service.log.server SPOOL SOCKET`.
 
 `authz serve` starts it before gunicorn forks the workers (docs/decisions/007-log-spool.md).
 Single-threaded, it:
@@ -26,11 +26,11 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from authz_service import decision_log, log_check, metrics, store
+from authz_service import metrics, store
 from authz_service.config import Settings
-from authz_service.log_spool import hold, lock_path, name_moved, records, spool_family, spool_of
-from authz_service.store import decisions as store_decisions
-from authz_service.store import summary
+from authz_service.log import chain, check
+from authz_service.log.spool import hold, lock_path, name_moved, records, spool_family, spool_of
+from authz_service.store import decisions, summary
 
 log = logging.getLogger("authz.log_writer")
 TICK_SECONDS = 0.01
@@ -40,8 +40,8 @@ ROTATE_BYTES = 64 << 20
 RETIRE_SECONDS = 120.0  # a rotated file quiet this long (twice the workers' timeout) is done
 
 
-def _ticket(record: dict, skip: set[str]) -> decision_log.Ticket:
-    return decision_log.Ticket([({}, body.encode(), store_decisions.row_from_wire(values))
+def _ticket(record: dict, skip: set[str]) -> chain.Ticket:
+    return chain.Ticket([({}, body.encode(), decisions.row_from_wire(values))
                                 for *values, body in record["rows"] if values[0] not in skip], None)
 
 
@@ -61,7 +61,7 @@ def store_records(batch: list[dict], dedupe: bool) -> None:
     """One transaction for the batch; with dedupe, entries already stored are left out."""
     skip: set[str] = set()
     if dedupe:
-        skip = store_decisions.existing_ids([row[0] for r in batch for row in r["rows"]])
+        skip = decisions.existing_ids([row[0] for r in batch for row in r["rows"]])
     store.database.connect(reuse_if_open=True)
     tickets = [_ticket(r, skip) for r in batch]
     latest = _latest_activity(batch)
@@ -69,13 +69,13 @@ def store_records(batch: list[dict], dedupe: bool) -> None:
 
         def note() -> None:  # the entries are acknowledged already: a failed figure never drops them
             try:
-                with store_decisions.savepoint():
+                with decisions.savepoint():
                     summary.note_latest(latest)
             except Exception as exc:
                 log.warning("last activity not updated for %s: %s", sorted(latest), exc)
 
         tickets[0].also = note
-    decision_log.write(tickets)
+    chain.write(tickets)
 
 
 # A database error about the values of a record (DB-API DataError: too long, NUL, bad
@@ -245,8 +245,8 @@ class Server:
         self.selector.register(self.listener, selectors.EVENT_READ)
         self.selector.register(sys.stdin, selectors.EVENT_READ)
         self.buffers: dict[socket.socket, bytearray] = {}
-        checked = log_check.result_path(settings)  # the chain verified here, not in requests
-        self.checker = log_check.Checker(checked, settings.log_verify_seconds) if checked else None
+        checked = check.result_path(settings)  # the chain verified here, not in requests
+        self.checker = check.Checker(checked, settings.log_verify_seconds) if checked else None
 
     def run(self) -> None:
         """Until stdin closes: store what arrived, answer syncs; then store the rest and exit."""

@@ -3,7 +3,7 @@
 Under `authz serve`, a worker records a decision by appending one line to the spool
 file with a single `write()` before the answer leaves: the line is in the kernel's
 page cache, so it survives the server being killed (`kill -9`), like a SQLite WAL
-commit with synchronous=NORMAL. The host's log writer (authz_service/log_server.py)
+commit with synchronous=NORMAL. The host's log writer (authz_service/log/server.py)
 moves the lines into the database in large batches, numbering and hash-chaining them
 there, and answers `sync()` once everything appended before it is in the database.
 

@@ -1,6 +1,7 @@
 """Manage Users: linking partner users to customers (R4.2-R4.6), each call a grant.manage decision."""
 
-from authz_service import cursors, decisions
+from authz_service import cursors
+from authz_service.decide import authorize
 from authz_service.policy import Policy
 from authz_service.store import Conflict, NotFound, directory, links
 
@@ -24,21 +25,21 @@ def _authorize(policy: Policy, actor: str | None, customer: dict, email: str | N
     actor None: read by the console's own audit key, no user involved."""
     if preview:
         if actor is not None:
-            decisions.preview(policy, actor, "grant.manage", customer["partner_id"])
+            authorize.preview(policy, actor, "grant.manage", customer["partner_id"])
         return
-    decisions.require(policy, actor, "grant.manage", customer["partner_id"], _resource(customer, email),
+    authorize.require(policy, actor, "grant.manage", customer["partner_id"], _resource(customer, email),
                       None, caller)
 
 
 def _change(policy: Policy, actor: str, customer: dict, email: str, caller):
     """As _authorize, for a change: one that fails after its allow is recorded as not done."""
-    return decisions.change(policy, actor, "grant.manage", customer["partner_id"],
+    return authorize.change(policy, actor, "grant.manage", customer["partner_id"],
                             _resource(customer, email), None, caller)
 
 
 def _record_key_change(operator: str, customer: dict, email: str, caller: str, what: str) -> None:
     """A change made on a console key's `manage` scope, in the partner's log as the key (R7.2, R7.5)."""
-    decisions.record_operator(operator, "manage", "grant.manage", customer["partner_id"],
+    authorize.record_operator(operator, "manage", "grant.manage", customer["partner_id"],
                               _resource(customer, email), caller, f"{what} by {operator}")
 
 

@@ -3,11 +3,10 @@
 import secrets
 from datetime import timedelta
 
-from authz_service import decisions
-from authz_service.facts import gather, load_session
+from authz_service.decide import authorize
+from authz_service.decide.gather import gather, load_session
 from authz_service.policy import Policy
-from authz_service.store import NotFound, directory
-from authz_service.store import sessions as store
+from authz_service.store import NotFound, directory, sessions
 from authz_service.store.models import utcnow
 
 
@@ -26,7 +25,7 @@ def create(user: str, ttl_hours: float) -> dict:
         raise NotFound("user", email)
     session_id = secrets.token_urlsafe(24)
     expires_at = utcnow() + timedelta(hours=ttl_hours)
-    store.create(session_id, email, expires_at)
+    sessions.create(session_id, email, expires_at)
     return {"session_id": session_id, "user": email, "customer_id": None, "group": None,
             "expires_at": expires_at}
 
@@ -37,9 +36,9 @@ def bind(policy: Policy, session_id: str, customer_id: str, caller=None) -> dict
     account = directory.get_account(customer_id)
     if account is None or account["kind"] != "customer":
         raise NotFound("customer", customer_id)
-    result = decisions.require(policy, session["user"], "account.view", customer_id,
+    result = authorize.require(policy, session["user"], "account.view", customer_id,
                                {"type": "session", "id": session_id}, None, caller)
-    store.bind(session_id, customer_id)
+    sessions.bind(session_id, customer_id)
     return {"session_id": session_id, "customer_id": customer_id, "group": result["group"]}
 
 
@@ -57,6 +56,6 @@ def read(policy: Policy, session_id: str) -> dict:
 
 def end(session_id: str) -> None:
     """Delete the session."""
-    store.delete(session_id)
+    sessions.delete(session_id)
 
 

@@ -7,11 +7,12 @@ answers into one query. No group name is compared here (R9.1).
 
 from datetime import timedelta
 
-from authz_service import cursors, decision_log, decisions
-from authz_service.facts import gather
+from authz_service import cursors
+from authz_service.decide import authorize
+from authz_service.decide.gather import gather
+from authz_service.log import chain
 from authz_service.policy import NONE, Facts, Policy
-from authz_service.store import NotFound, directory, summary
-from authz_service.store import customers_page as store
+from authz_service.store import NotFound, customers_page, directory, summary
 from authz_service.store.models import utcnow
 
 VIEW = "customers_page"
@@ -35,7 +36,7 @@ class Sight:
             self.cache[facts] = (group, self.policy.visible_fields(VIEW, facts))
         return self.cache[facts]
 
-    def view(self, partner_id: str, email: str) -> store.View | None:
+    def view(self, partner_id: str, email: str) -> customers_page.View | None:
         """Which rows the viewer sees and what each link group masks; None when nothing (R5.1)."""
         values = (*self.policy.vocab.groups, NONE) if self.relation == "owner" else (NONE,)
         seeing = tuple(v for v in values if self.of(v)[0] is not None)
@@ -45,7 +46,7 @@ class Sight:
         link_filter = all_owned and len(seeing) < len(values)
         varies = len({self.of(v) for v in seeing}) > 1
         hidden = {c: tuple(v for v in seeing if c not in self.of(v)[1]) for c in summary.SORTABLE}
-        return store.View(partner_id, email, all_owned, seeing, link_filter,
+        return customers_page.View(partner_id, email, all_owned, seeing, link_filter,
                           not all_owned or link_filter or varies, hidden, NONE)
 
     def present(self, row: dict) -> dict:
@@ -79,9 +80,9 @@ def page(policy: Policy, user: str, partner_id: str, sort: str = "name",
     preview: the console's "see as", decided but never recorded as `user` (R7.5)."""
     _partner(partner_id)
     if preview:
-        decisions.preview(policy, user, "customer.list", partner_id)
+        authorize.preview(policy, user, "customer.list", partner_id)
     else:
-        decisions.require(policy, user, "customer.list", partner_id, None, None, caller)
+        authorize.require(policy, user, "customer.list", partner_id, None, None, caller)
     kind = f"customers:{partner_id}:{user.lower()}:{sort}:{int(hide_inactive)}"
     after = _after(cursors.decode(kind, cursor), sort)
     viewer = gather(user, partner_id)
@@ -91,9 +92,9 @@ def page(policy: Policy, user: str, partner_id: str, sort: str = "name",
     if view is None:
         return [], None
     now = utcnow()
-    decision_log.sync()  # R5.6: last activity moves with log entries still in the host's spool
+    chain.sync()  # R5.6: last activity moves with log entries still in the host's spool
     summary.catch_up(partner_id, now)
-    order = store.Order(sort.lstrip("-"), sort.startswith("-"), hide_inactive, now - INACTIVE_AFTER)
-    rows, has_more = store.page(view, order, after, limit)
+    order = customers_page.Order(sort.lstrip("-"), sort.startswith("-"), hide_inactive, now - INACTIVE_AFTER)
+    rows, has_more = customers_page.page(view, order, after, limit)
     items = [sight.present(row) for row in rows]
     return items, cursors.encode(kind, rows[-1]["position"]) if has_more else None

@@ -7,8 +7,8 @@ import threading
 import uuid
 from datetime import timedelta
 
-from authz_service import mail_transport as transport
-from authz_service import metrics, notifications, store
+from authz_service import metrics, store
+from authz_service.mail import notifications, smtp
 from authz_service.store import outbox
 from authz_service.store.models import utcnow
 
@@ -24,7 +24,7 @@ class Sender:
     """Sends due outbox rows; `run_once` for one batch, `start` for a daemon thread."""
 
     def __init__(self, settings, clock=utcnow, batch: int = 20, timeout: float = 10.0):
-        self.target = transport.parse_smtp_url(settings.smtp_url) if settings.smtp_url else None
+        self.target = smtp.parse_smtp_url(settings.smtp_url) if settings.smtp_url else None
         self.settings, self.clock, self.batch, self.timeout = settings, clock, batch, timeout
         self.error: str | None = None
         self._stop = threading.Event()
@@ -55,8 +55,8 @@ class Sender:
 
     def _deliver(self, rows: list[dict], owner: str, deadline) -> None:
         try:
-            connection = transport.open_session(self.target, self.timeout)
-        except transport.SESSION as exc:
+            connection = smtp.open_session(self.target, self.timeout)
+        except smtp.SESSION as exc:
             self._retry_all(rows, owner, f"cannot reach the mail server: {exc}")
             return
         try:
@@ -69,7 +69,7 @@ class Sender:
                     self._retry_all(rows[index:], owner, session_error)
                     return
         finally:
-            transport.close(connection)
+            smtp.close(connection)
 
     def _send_one(self, connection: smtplib.SMTP, row: dict, owner: str) -> str | None:
         """Send one row and record its outcome; the error when the session itself failed."""
@@ -77,11 +77,11 @@ class Sender:
         try:
             message = notifications.build_message(row, mail_from)
             connection.send_message(message, mail_from, [row["email"]])
-        except transport.PER_MESSAGE as exc:
-            is_permanent, why = transport.classify(exc)
+        except smtp.PER_MESSAGE as exc:
+            is_permanent, why = smtp.classify(exc)
             (self._fail if is_permanent else self._retry)(row, owner, why)
-            transport.reset(connection)
-        except transport.SESSION as exc:  # disconnected, sender refused, ...
+            smtp.reset(connection)
+        except smtp.SESSION as exc:  # disconnected, sender refused, ...
             return f"mail server error: {exc}"
         else:
             self._settle(row, owner, status="sent", sent_at=self.clock(), last_error=None)

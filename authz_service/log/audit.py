@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from authz_service import cursors, decision_log, decisions
-from authz_service.decision_log import GENESIS, canonical_at, chain_hash, content
-from authz_service.policy import Policy
-from authz_service.store import NotFound, directory
-from authz_service.store import decisions as store
+from authz_service import cursors
+from authz_service.log import chain
+from authz_service.log.chain import GENESIS, canonical_at, chain_hash, content
+from authz_service.store import decisions
 
 
 def item(row: dict) -> dict:
@@ -30,7 +29,7 @@ def item(row: dict) -> dict:
 
 def _page(kind: str, filters: dict, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
     """Newest first, after the cursor's (at, seq); the next cursor when more remain."""
-    decision_log.sync()  # every decision recorded so far, those still in the host's spool too
+    chain.sync()  # every decision recorded so far, those still in the host's spool too
     after = cursors.decode(kind, cursor)
     if after is not None:
         try:
@@ -38,19 +37,15 @@ def _page(kind: str, filters: dict, limit: int, cursor: str | None) -> tuple[lis
             after = (datetime.fromisoformat(at), int(seq))
         except (TypeError, ValueError):
             raise cursors.InvalidCursor("the cursor is not one this service gave for this list") from None
-    rows, more = store.page(filters, after, limit)
+    rows, more = decisions.page(filters, after, limit)
     last = rows[-1] if rows else None
     next_cursor = cursors.encode(kind, [canonical_at(last["at"]), last["seq"]]) if more else None
     return [item(r) for r in rows], next_cursor
 
 
-def activity(policy: Policy, user: str, account_id: str, limit: int, cursor: str | None,
-             caller: str | None = None) -> tuple[list[dict], str | None]:
-    """An account's activity log (R7.3); reading it is an `activity.view` decision, recorded there."""
-    if directory.get_account(account_id) is None:
-        raise NotFound("account", account_id)
-    decisions.require(policy, user, "activity.view", account_id,
-                      {"type": "activity", "id": account_id}, None, caller)
+def activity(account_id: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    """An account's activity log (R7.3), read once the caller's `activity.view` was decided
+    (portal/activity.py)."""
     filters = {"account_id": account_id, "log_account": account_id}  # R7.2
     return _page(f"activity:{account_id}", filters, limit, cursor)
 
@@ -118,8 +113,8 @@ def verify(archives: Iterable[Path] = ()) -> Verdict:
     Without archives the walk starts from the anchor the last archiving left in the database.
     """
     archives = list(archives)
-    decision_log.sync()
-    anchor = store.anchor()
+    chain.sync()
+    anchor = decisions.anchor()
     verdict = Verdict(0, *((0, GENESIS) if archives else anchor))
     for path in archives:
         if not verdict.follow(read_archive(path)):
@@ -129,7 +124,7 @@ def verify(archives: Iterable[Path] = ()) -> Verdict:
         verdict.problem = (f"the archives end at entry {verdict.last_seq}, but the live log "
                            f"continues from entry {anchor[0]}")
         return verdict
-    verdict.follow(store.walk(anchor[0]))
+    verdict.follow(decisions.walk(anchor[0]))
     return verdict
 
 
@@ -138,12 +133,12 @@ def archive(before: datetime, out: Path) -> int:
     file, then drop them from the database; the chain still verifies with the file (R7.4)."""
     if out.exists():
         raise FileExistsError(f"{out} exists; archives are never overwritten")
-    decision_log.sync()
-    anchor = store.anchor()
+    chain.sync()
+    anchor = decisions.anchor()
     seq, prev, count = anchor[0], anchor[1], 0
     partial = out.with_name(out.name + ".partial")
     with open(partial, "w", encoding="utf-8") as lines:
-        for entry in store.walk(anchor[0]):
+        for entry in decisions.walk(anchor[0]):
             if entry["at"] >= before:
                 break
             problem = _problem(entry, seq, prev)
@@ -158,5 +153,5 @@ def archive(before: datetime, out: Path) -> int:
         partial.unlink()
         return 0
     os.replace(partial, out)
-    store.drop_through(anchor, seq, prev)
+    decisions.drop_through(anchor, seq, prev)
     return count

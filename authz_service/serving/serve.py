@@ -15,7 +15,7 @@ from functools import partial
 
 from gunicorn.app.base import BaseApplication
 
-from authz_service.request_reader import ReadFirstWorker
+from authz_service.serving.request_reader import ReadFirstWorker
 
 ACCEPT_DELAY_PER_CONNECTION = 0.002  # seconds, up to 5 connections' worth
 
@@ -66,7 +66,7 @@ class _Gunicorn(BaseApplication):
     def load(self):
         if self.app is not None:
             return self.app
-        from authz_service import create_app
+        from authz_service.app import create_app
 
         return create_app()
 
@@ -112,17 +112,17 @@ def _child_exit(server, worker):
 
 
 class LogWriter:
-    """The host's decision-log writer process (authz_service/log_server.py), restarted if it dies.
+    """The host's decision-log writer process (authz_service/log/server.py), restarted if it dies.
 
     It reads its standard input only to see it close: every process of the server holds
     the pipe, so it exits once the last of them is gone, after storing their last entries.
     """
 
-    def __init__(self, spool: str, folder: str):
-        from authz_service import log_spool
+    def __init__(self, spool_path: str, folder: str):
+        from authz_service.log import spool
 
-        self.spool = spool
-        self.lock = log_spool.hold(spool)  # inherited by the workers: the spool is live while any runs
+        self.spool = spool_path
+        self.lock = spool.hold(spool_path)  # inherited by the workers: the spool is live while any runs
         self.socket = os.path.join(folder, "writer.sock")
         self.process: subprocess.Popen | None = None
         self.stopping = False
@@ -136,7 +136,7 @@ class LogWriter:
 
     def _spawn(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "authz_service.log_server", self.spool, self.socket],
+            [sys.executable, "-m", "authz_service.log.server", self.spool, self.socket],
             stdin=subprocess.PIPE)
         deadline = time.monotonic() + 300  # a large spool left by a killed server is stored first
         while not os.path.exists(self.socket) and self.process.poll() is None and time.monotonic() < deadline:
@@ -210,10 +210,11 @@ def _share_metrics(folder: str) -> None:
 
 def run(host: str, port: int, workers: int, threads: int) -> None:
     """Serve on host:port with `workers` processes of `threads` threads each."""
-    # Not decision_log here: prometheus_client must be imported in the workers, after the
+    # Not log.chain here: prometheus_client must be imported in the workers, after the
     # multiprocess folder is set, or each worker's counters stay in its own memory.
-    from authz_service import log_spool, secret_file
+    from authz_service import secret_file
     from authz_service.config import Settings
+    from authz_service.log import spool
 
     os.umask(0o077)  # every file and folder the server makes is its user's alone (docs/decisions/018)
     settings = Settings.from_env()
@@ -224,14 +225,14 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
     with _run_folder() as folder:
         _share_metrics(folder)  # before the log writer starts: its batch sizes are in /metrics too
         try:
-            spool = log_spool.new_spool_path(settings) if settings.log_writer else None
+            spool_path = spool.new_spool_path(settings) if settings.log_writer else None
         except OSError as exc:
             raise SystemExit(f"cannot make the decision log spool ({exc}); set AUTHZ_LOG_SPOOL_DIR to a "
                              "folder the service may write") from None
         writer = None
-        if spool:  # the workers inherit where to append their entries
-            writer = LogWriter(spool, folder).start()
-            os.environ[log_spool.SPOOL_ENV], os.environ[log_spool.SOCKET_ENV] = spool, writer.socket
+        if spool_path:  # the workers inherit where to append their entries
+            writer = LogWriter(spool_path, folder).start()
+            os.environ[spool.SPOOL_ENV], os.environ[spool.SOCKET_ENV] = spool_path, writer.socket
         try:
             _Gunicorn(gunicorn_options(host, port, workers, threads)).run()
         finally:
@@ -243,8 +244,8 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
     """The gunicorn settings of `authz serve` (bench/http.py serves its bare endpoint with them too)."""
     return {
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-        "worker_class": "authz_service.serve.BalancedThreadWorker",
-        "accesslog": "-", "logger_class": "authz_service.access_log.JsonAccessLogger",
+        "worker_class": "authz_service.serving.serve.BalancedThreadWorker",
+        "accesslog": "-", "logger_class": "authz_service.serving.access_log.JsonAccessLogger",
         "timeout": 60, "graceful_timeout": 10, "child_exit": _child_exit, "worker_exit": _worker_exit,
         "post_fork": _post_fork, "post_worker_init": _post_worker_init,
         # gunicorn's C request parser (gunicorn-h1c, a pinned dependency), with the same header

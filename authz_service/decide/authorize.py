@@ -3,11 +3,12 @@
 import logging
 from contextlib import contextmanager
 
-from authz_service import cursors, decision_log, log_values, metrics
-from authz_service.facts import Gathered, gather, load_session
+from authz_service import cursors, metrics
+from authz_service.decide.gather import Gathered, gather, load_session
+from authz_service.log import chain, values
 from authz_service.policy import NONE, Facts, Policy
 from authz_service.store import accounts as store_accounts
-from authz_service.store import decisions as store_decisions
+from authz_service.store import decisions
 from authz_service.store.models import utcnow
 
 log = logging.getLogger("authz.decisions")
@@ -36,14 +37,14 @@ class Unstorable(TooLong):
 
 def _recordable(user: str, accounts=(), session: str | None = None) -> None:
     """TooLong unless every value fits the log's columns (store.decisions.RECORDABLE)."""
-    limits = store_decisions.RECORDABLE
+    limits = decisions.RECORDABLE
     named = [("user", user.lower())]  # recorded lowercased, which can lengthen it
     named += [("account", a) for a in accounts if a is not None]
     named += [("session", session)] if session is not None else []
     for field, value in named:  # R7.4: what cannot be stored as sent is refused before deciding
         if len(value) > limits[field]:
             raise TooLong(field, limits[field])
-        if not log_values.faithful(value):
+        if not values.faithful(value):
             raise Unstorable(field, limits[field])
 
 
@@ -132,7 +133,7 @@ def record_operator(operator: str, scope: str, action: str, account: str, resour
     """Record a change made on a key's own authority (a console key with `manage`), allowed by the
     key's scope rather than by a user's group: named as the key, never as a user (R7.5)."""
     now = utcnow()
-    entry = {"at": now, "user_email": operator[: store_decisions.RECORDABLE["user"]], "account_id": account,
+    entry = {"at": now, "user_email": operator[: decisions.RECORDABLE["user"]], "account_id": account,
              "log_account": account, "action": action, "resource_type": resource.get("type"),
              "resource_id": resource.get("id"), "allowed": True, "group": None,
              "rule": f"key scope: {scope}", "reason": reason, "session_id": None, "caller": caller,
@@ -166,7 +167,7 @@ def _decide(policy: Policy, user: str, checks: list[dict], session: str | None, 
 def _record(entries: list[dict], active: list[str], now) -> list[str]:
     """Append the entries; with R5.6 activity, in one transaction with the customers' figures."""
     # The activity update runs inside the log's own (group) commit: no second commit.
-    return decision_log.append(entries, activity=(active, now) if active else None)
+    return chain.append(entries, activity=(active, now) if active else None)
 
 
 def _entry(user, check, got: Gathered, verdict, session, caller, now) -> dict:

@@ -7,10 +7,10 @@ import os
 import time
 from itertools import islice
 
-from authz_service import log_spool
-from authz_service.audit import Verdict
-from authz_service.decision_log import canonical_at
-from authz_service.store import decisions as store
+from authz_service.log import spool
+from authz_service.log.audit import Verdict
+from authz_service.log.chain import canonical_at
+from authz_service.store import decisions
 from authz_service.store.models import utcnow
 
 SLICE = 1000  # entries per tick: storing new entries never waits longer than one slice
@@ -18,7 +18,7 @@ SLICE = 1000  # entries per tick: storing new entries never waits longer than on
 
 def result_path(settings) -> str | None:
     """The file beside the spool that keeps the last pass; None for an in-memory database."""
-    family = log_spool.spool_family(settings)
+    family = spool.spool_family(settings)
     return None if family is None else os.path.join(family[0], family[1] + "-verified.json")
 
 
@@ -47,13 +47,13 @@ class Checker:
         if self.verdict is None:
             if self.every <= 0 or time.monotonic() < self.due:
                 return False
-            self.anchor = store.anchor()
+            self.anchor = decisions.anchor()
             self.verdict = Verdict(0, *self.anchor)
-        entries = list(islice(store.walk(self.verdict.last_seq, chunk=self.size), self.size))
+        entries = list(islice(decisions.walk(self.verdict.last_seq, chunk=self.size), self.size))
         if self.verdict.follow(entries) and len(entries) == self.size:
             return False
         verdict, self.verdict, self.due = self.verdict, None, time.monotonic() + self.every
-        if verdict.problem and store.anchor() != self.anchor:
+        if verdict.problem and decisions.anchor() != self.anchor:
             self.due = 0.0  # archived during the pass: start over rather than report a false break
             return False
         _save(self.path, {"checked": verdict.checked, "last_seq": verdict.last_seq,

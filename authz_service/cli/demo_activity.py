@@ -3,10 +3,10 @@ named demo data, so the Customers page shows figures (R5.2-R5.7; docs/decisions/
 
 from datetime import datetime, timedelta
 
-from authz_service import fixtures, services
 from authz_service.policy import Policy
+from authz_service.portal import service_events
+from authz_service.store import fixtures, summary
 from authz_service.store import services as store_services
-from authz_service.store import summary
 from authz_service.store.models import utcnow
 
 
@@ -40,7 +40,7 @@ def _add_logins(policy: Policy, items: list[dict], now: datetime) -> int:
         figures = summary.read(item["account"])
         if figures is None or figures["last_activity"] is not None:
             continue
-        services.record_login(policy, item["account"], item["user"],
+        service_events.record_login(policy, item["account"], item["user"],
                               _days_ago(now, item["days_ago"]), caller="demo")
         added += 1
     return added

@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
-from authz_service import decision_log, decisions, notifications
-from authz_service.facts import gather
+from authz_service.decide import authorize
+from authz_service.decide.gather import gather
+from authz_service.log import chain
+from authz_service.mail import notifications
 from authz_service.policy import Policy
-from authz_service.store import NotFound, directory, summary
-from authz_service.store import services as store
+from authz_service.store import NotFound, directory, services, summary
 from authz_service.store.models import utcnow
 
 # docs/api.md "Services": the resource whose actions decide about each kind (R3).
@@ -42,7 +43,7 @@ def _customer(customer_id: str) -> dict:
 
 
 def _live(customer_id: str, service_id: str) -> dict:
-    found = store.get(customer_id, service_id)
+    found = services.get(customer_id, service_id)
     if found is None or found["deleted_at"] is not None:
         raise NotFound("service", service_id)
     return found
@@ -51,9 +52,9 @@ def _live(customer_id: str, service_id: str) -> dict:
 def _change(policy: Policy, actor: str, customer_id: str, service: dict, verb: str,
             session: str | None, caller: str | None):
     """`<resource>.<verb>` on the customer, recorded in its log (R7.2); Denied changes nothing, and
-    a change that fails after its allow is recorded as not done (decisions.change)."""
+    a change that fails after its allow is recorded as not done (authorize.change)."""
     action = f"{KINDS[service['kind']]}.{verb}"
-    return decisions.change(policy, actor, action, customer_id,
+    return authorize.change(policy, actor, action, customer_id,
                             {"type": service["kind"], "id": service["service_id"]}, session, caller)
 
 
@@ -71,7 +72,7 @@ def create(policy: Policy, actor: str, customer_id: str, service: dict,
         now = utcnow()
         service = {**service, "ordered_at": service.get("ordered_at") or now}
         with summary.transaction():
-            made = store.create(customer_id, service, now)
+            made = services.create(customer_id, service, now)
             on_service_event("provisioned", customer, made, actor, _acting_partner(actor, customer))
     return made
 
@@ -84,7 +85,7 @@ def upgrade(policy: Policy, actor: str, customer_id: str, service_id: str, chang
     if not policy.is_action(f"{KINDS[found['kind']]}.upgrade"):
         raise NotUpgradable(found["kind"])
     with _change(policy, actor, customer_id, found, "upgrade", session, caller), summary.transaction():
-        return store.update(customer_id, service_id, changes, utcnow())
+        return services.update(customer_id, service_id, changes, utcnow())
 
 
 def delete(policy: Policy, actor: str, customer_id: str, service_id: str,
@@ -93,7 +94,7 @@ def delete(policy: Policy, actor: str, customer_id: str, service_id: str,
     customer = _customer(customer_id)
     found = _live(customer_id, service_id)
     with _change(policy, actor, customer_id, found, "delete", session, caller), summary.transaction():
-        gone = store.delete(customer_id, service_id, utcnow())
+        gone = services.delete(customer_id, service_id, utcnow())
         on_service_event("deleted", customer, gone, actor, _acting_partner(actor, customer))
 
 
@@ -111,4 +112,4 @@ def record_login(policy: Policy, account_id: str, user: str, at: datetime | None
              "group": policy.decide(got.facts, "account.view").group, "rule": "fact:login",
              "reason": "login", "caller": caller, "on_behalf_of_partner": got.acting_partner}
     is_home = got.home_account == account_id
-    decision_log.append([entry], activity=([account_id], at) if is_home else None)
+    chain.append([entry], activity=([account_id], at) if is_home else None)

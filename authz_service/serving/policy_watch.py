@@ -13,8 +13,8 @@ import threading
 from datetime import UTC, datetime
 
 from authz_service import policy, store
+from authz_service.decide.checks import trial
 from authz_service.policy import snapshot
-from authz_service.policy_checks import trial
 from authz_service.store import directory
 
 log = logging.getLogger("authz.policy")

@@ -1,0 +1,84 @@
+"""`authz log verify|archive`: the decision log's hash chain and its archives (R7.4)."""
+
+import sqlite3
+import sys
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import click
+
+from authz_service import store
+from authz_service.cli.base import connect, current_settings
+
+
+@click.group(name="log")
+def log_group():
+    """The decision log: verify its hash chain, archive old entries (R7.4)."""
+
+
+def _store_left_spools() -> None:
+    """Entries a killed server left in its spool are stored first (a running server's are its own)."""
+    from authz_service.log import server
+
+    stored = server.recover(current_settings())
+    if stored:
+        click.echo(f"{stored} spooled records left by a server that is gone are stored", err=True)
+
+
+@contextmanager
+def _readable_log():
+    """A database that cannot be read (malformed, truncated, a table missing, unreachable)
+    ends a log command with a clear message and exit status 2, never a traceback."""
+    import psycopg
+
+    try:
+        yield
+    except (store.DatabaseError, sqlite3.DatabaseError, psycopg.Error) as exc:
+        reason = str(exc).strip().replace("\n", " ") or type(exc).__name__
+        click.echo(f"cannot read the decision log: {reason} (database "
+                   f"{current_settings().database_url.split('@')[-1]}); see docs/operating.md, "
+                   "\"Backup and restore\"", err=True)
+        with suppress(Exception):  # closing a broken database may fail too
+            store.close()
+        sys.exit(2)
+
+
+@log_group.command("verify")
+@click.option("--archive", "archives", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="archive files (JSON lines), oldest first: verify from entry 1 through them")
+def log_verify(archives):
+    """Walk the chain; exit 1 naming the first entry that does not match, 2 when the
+    database cannot be read."""
+    from authz_service.log import audit
+
+    with _readable_log():
+        connect()
+        with store.connection():
+            _store_left_spools()
+            verdict = audit.verify(Path(a) for a in archives)
+    if verdict.problem:
+        who = f" (decision {verdict.bad_id})" if verdict.bad_id else ""
+        click.echo(f"FAILED at entry {verdict.bad_seq}{who}: {verdict.problem}; "
+                   f"{verdict.checked} entries before it match", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {verdict.checked} entries verified; last entry {verdict.last_seq}, "
+               f"hash {verdict.last_hash}")
+
+
+@log_group.command("archive")
+@click.option("--before", required=True, type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="UTC date (or date and time): archive the entries recorded before it")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="a new JSON lines file")
+def log_archive(before, out):
+    """Move the oldest entries, up to the first recorded at or after BEFORE, into a file."""
+    from authz_service.log import audit
+
+    try:
+        with _readable_log():
+            connect()
+            with store.connection():
+                _store_left_spools()
+                count = audit.archive(before, Path(out))
+    except (FileExistsError, ValueError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"archived {count} entries to {out}" if count else "nothing to archive")

@@ -1,0 +1,1 @@
+"""Facts in, verdict out: gather facts from the store, ask the policy, record the decision."""

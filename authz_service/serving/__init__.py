@@ -1,0 +1,1 @@
+"""Running the app: gunicorn options and workers, request reading, access log, policy watch, backup."""
