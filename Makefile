@@ -5,12 +5,17 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
+# The benchmarks, each named after what it measures; bench/bare_app.py is a helper, not one.
+BENCHES := decide link_changes request_cpu serve_throughput decision_log_cost customers_page
+# wrk for bench/serve_throughput.py, installed with apt-get where it can be; without it that bench skips.
+INSTALL_WRK = command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -qq wrk) >/dev/null 2>&1 || echo "wrk could not be installed: bench/serve_throughput.py will skip"
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench soak clean
+.PHONY: help install run test lint bench bench-quick screenshots soak clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 install: $(STAMP) ## create .venv and install the pinned dependencies
 $(STAMP): pyproject.toml constraints.txt
@@ -33,13 +38,17 @@ lint: install ## ruff, vulture (nothing dead), and the committed permission matr
 	$(BIN)/vulture
 	$(BIN)/authz policy matrix --check
 
-bench: install ## benchmarks, each printing ratios measured in one run
-	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq wrk) >/dev/null || echo "wrk could not be installed: bench/http.py will say so"
-	$(BIN)/python bench/decide.py
-	$(BIN)/python bench/links.py
-	$(BIN)/python bench/http_stack.py
-	$(BIN)/python bench/http.py
+bench: install ## every benchmark in full, each printing ratios measured in one run
+	@$(INSTALL_WRK)
+	@set -e; for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py; done
+
+bench-quick: install ## every benchmark's smoke run (--quick: seconds each, no timing asserted)
+	@$(INSTALL_WRK)
+	@set -e; for b in $(BENCHES); do echo "== bench/$$b.py --quick"; $(BIN)/python bench/$$b.py --quick; done
+
+screenshots: install ## regenerate docs/screenshots/ with the browser tests (needs chromium)
+	@test -x /usr/bin/chromium || { echo "chromium is absent: apt-get install -y chromium"; exit 1; }
+	AUTHZ_WRITE_SCREENSHOTS=1 $(BIN)/pytest -q tests/browser
 
 soak: install ## the reliability and security suites, 10x longer, with their summary table
 	AUTHZ_SOAK=10 $(BIN)/pytest -q tests/reliability tests/security

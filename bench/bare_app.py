@@ -1,4 +1,4 @@
-"""The ceiling of the stack: a bare Flask JSON endpoint, served like the service (bench/http.py).
+"""The ceiling of the stack: a bare Flask JSON endpoint, served like the service (bench/serve_throughput.py).
 
     python -m bench.bare_app PORT WORKERS THREADS   # gunicorn with `authz serve`'s settings
 """

@@ -241,7 +241,7 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
-    """The gunicorn settings of `authz serve` (bench/http.py serves its bare endpoint with them too)."""
+    """The gunicorn settings of `authz serve` (bench/serve_throughput.py serves its bare endpoint with them too)."""
     return {
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
         "worker_class": "authz_service.serving.serve.BalancedThreadWorker",

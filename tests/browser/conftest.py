@@ -9,6 +9,7 @@ from tests.system.server import KEY, Server
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+WRITE_SHOTS_ENV = "AUTHZ_WRITE_SCREENSHOTS"  # set by `make screenshots` only
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,10 @@ def sign_in(page, key: str = KEY) -> None:
 
 
 def shot(page, name: str) -> None:
-    """Save a screenshot for the README."""
+    """Take a screenshot for the README; written to docs/screenshots/ only when
+    AUTHZ_WRITE_SCREENSHOTS=1 (`make screenshots`), so a test run leaves the committed ones alone."""
+    if os.environ.get(WRITE_SHOTS_ENV) != "1":
+        page.screenshot(full_page=False)  # still rendered, kept in memory only
+        return
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)

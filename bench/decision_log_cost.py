@@ -2,7 +2,10 @@
 and the activity page read at 1M entries. Targets: the log costs at most 15% of
 throughput; an activity page under 20 ms at 1M entries.
 
-    .venv/bin/python bench/decision_log.py [--seconds 30] [--entries 1000000]
+    .venv/bin/python bench/decision_log_cost.py [--seconds 30] [--entries 1000000] [--strict]
+    .venv/bin/python bench/decision_log_cost.py --quick   # a smoke run: 2 s of load, 20,000 entries
+
+It exits 1 on a missed target only with --strict; --quick fails only on an answer other than 200.
 """
 
 import argparse
@@ -22,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[0] = str(ROOT)  # the project, not bench/ (whose modules may shadow the stdlib's)
+sys.path.insert(0, str(ROOT))  # the project root, for tests.system.server
 
 from tests.system.server import AUTHZ, KEY, free_port  # noqa: E402
 
@@ -178,13 +181,15 @@ def throughput(args, tmp: Path) -> bool:
                 tally["cpu"] += _cpu_seconds(group) - cpu
                 tally["ok"], tally["bad"] = tally["ok"] + ok, tally["bad"] + bad
                 tally["slices"].append(ok)
-        activity_line = served_activity(servers["on"][0])
+        activity_line = served_activity(servers["on"][0], args.reads * 2)
     met = _report(args, got)
     print(activity_line)
+    if args.quick and (got["on"]["bad"] or got["off"]["bad"] or not got["on"]["ok"] or not got["off"]["ok"]):
+        raise SystemExit("the quick run saw answers other than 200, or none at all")
     return met
 
 
-def served_activity(port: int, reads: int = 60) -> str:
+def served_activity(port: int, reads: int) -> str:
     """An activity page over HTTP right after a decision: the log writer stores the spool first."""
     import http.client
 
@@ -269,7 +274,7 @@ def activity_pages(args, tmp: Path) -> bool:
     times = {}
     for name, path in queries.items():
         took = []
-        for _ in range(30):
+        for _ in range(args.reads):
             began = time.perf_counter()
             assert client.get(path, headers=headers).status_code == 200
             took.append((time.perf_counter() - began) * 1000)
@@ -286,17 +291,25 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--pages-only", action="store_true", help="skip the throughput part")
+    parser.add_argument("--reads", type=int, default=30, help="timed reads of each page")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 2 s of load, 20,000 entries, 5 reads of each page")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--log", default="on", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.entries, args.reads = 2, 20_000, 5
     if args.serve:
         serve(args.serve, args.log)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         fast = args.pages_only or throughput(args, Path(tmp))
-        quick = activity_pages(args, Path(tmp))
-    print("PASS" if fast and quick else "MISS", "targets: log cost <= 15%, activity page < 20 ms")
-    return 0 if fast and quick else 1
+        pages = activity_pages(args, Path(tmp))
+    print("PASS" if fast and pages else "MISS", "targets: log cost <= 15%, activity page < 20 ms")
+    if args.quick:
+        print("quick run: a smoke test of the whole path; the figures are not compared with any target")
+    return 1 if args.strict and not (fast and pages) else 0
 
 
 if __name__ == "__main__":

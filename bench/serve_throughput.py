@@ -1,18 +1,20 @@
-"""HTTP throughput and latency of POST /v1/authorize against a bare Flask endpoint (wrk, loopback).
+"""Served throughput and latency of POST /v1/authorize against a bare Flask endpoint (wrk, loopback).
 
 The authorize requests carry a stored API key with the `decide` scope (made with `authz keys
 create`), as a calling service's do; the bare endpoint ignores it.
+
+    .venv/bin/python bench/serve_throughput.py [--seconds 10] [--postgres URL] [--strict]
+    .venv/bin/python bench/serve_throughput.py --quick   # a smoke run: every server, 1 s runs
+
+Without wrk it says so and exits 0 (the Makefile installs wrk where apt-get can).
 """
-
-import sys  # noqa: I001  (first: this folder holds http.py, which must not hide the standard library's)
-
-sys.path[:] = [p for p in sys.path if not p.rstrip("/").endswith("bench")]
 
 import argparse
 import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -88,24 +90,30 @@ def bare_server(port: int, log) -> subprocess.Popen:
     """bench/bare_app.py under exactly `authz serve`'s gunicorn settings (serve.gunicorn_options)."""
     process = subprocess.Popen([sys.executable, "-m", "bench.bare_app", str(port), str(WORKERS), str(THREADS)],
                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    time.sleep(2)
-    return process
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the bare endpoint did not start on port {port}")
 
 
 BARE = "bare Flask JSON endpoint"
 ROUNDS = 3  # the 4-connection runs, taken in turns: the p99 reported is their median
 
 
-def measure(targets: dict[str, tuple[int, Path]], seconds: int) -> dict[str, dict]:
-    """Every endpoint (port, wrk script), in turns: one run at 32 connections, then ROUNDS runs
+def measure(targets: dict[str, tuple[int, Path]], seconds: int, rounds: int = ROUNDS) -> dict[str, dict]:
+    """Every endpoint (port, wrk script), in turns: one run at 32 connections, then `rounds` runs
     at 4 (so all meet the same background noise); the 4-connection figures are the median over the rounds."""
     for port, script in targets.values():
-        wrk(port, script, 8, 2)  # warm up every worker
+        wrk(port, script, 8, min(2, seconds))  # warm up every worker
     got = {name: {"name": name, "c32": wrk(port, script, 32, seconds), "c4s": []}
            for name, (port, script) in targets.items()}
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         for name, (port, script) in targets.items():
-            got[name]["c4s"].append(wrk(port, script, 4, max(2, seconds // 2)))
+            got[name]["c4s"].append(wrk(port, script, 4, max(min(2, seconds), seconds // 2)))
     for row in got.values():
         row["c4"] = {"rps": statistics.median(r["rps"] for r in row["c4s"]),
                      "p99": statistics.median(r["p99"] for r in row["c4s"]),
@@ -134,6 +142,12 @@ def report(rows: list[dict], bare: dict, rss: dict) -> bool:
     return ok
 
 
+def answered(rows: list[dict]) -> bool:
+    """Every endpoint answered requests, all of them 2xx: what a smoke run must see."""
+    runs = [run for row in rows for run in (row["c32"], *row["c4s"])]
+    return all(run["rps"] > 0 and run["non2xx"] == 0 for run in runs)
+
+
 def machine_reference() -> float:
     """Seconds for a fixed piece of pure-Python work: how fast this machine is right now
     (the same code has given 0.32 to 0.45 s here within an hour), to compare runs by."""
@@ -151,12 +165,17 @@ def main() -> int:
     parser.add_argument("--wrk-threads", type=int, default=WRK_THREADS)
     parser.add_argument("--workers", type=int, default=WORKERS)
     parser.add_argument("--threads", type=int, default=THREADS)
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 1 s per wrk run, one 4-connection round; fails only if a request "
+                             "is not answered 2xx, never on a timing")
     args = parser.parse_args()
+    if args.quick:
+        args.seconds = 1
     globals().update(WRK_THREADS=args.wrk_threads, WORKERS=args.workers, THREADS=args.threads)
     if not shutil.which("wrk"):
-        print("wrk is not installed: apt-get install -y wrk")
+        print("bench/serve_throughput.py: skipped, wrk is not installed (apt-get install -y wrk)")
         return 0
-    print(f"bench/http.py: wrk -t{WRK_THREADS}, {args.seconds}s per run, gunicorn {WORKERS} workers x {THREADS} threads (gthread, balanced accept), loopback, {os.cpu_count()} cores")
+    print(f"bench/serve_throughput.py: wrk -t{WRK_THREADS}, {args.seconds}s per run, gunicorn {WORKERS} workers x {THREADS} threads (gthread, balanced accept), loopback, {os.cpu_count()} cores")
     reference = machine_reference()
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -174,7 +193,7 @@ def main() -> int:
                 key = decide_key(server)
                 server.start()
                 targets[name] = (server.port, lua_script(Path(tempfile.mkdtemp(dir=tmp)), key))
-            got = measure(targets, args.seconds)
+            got = measure(targets, args.seconds, 1 if args.quick else ROUNDS)
             rss = {name: worker_rss_mb(server.process.pid) for name, server in servers.items()}
         finally:
             os.killpg(bare_process.pid, signal.SIGTERM)
@@ -184,6 +203,9 @@ def main() -> int:
     ok = report(rows, bare, rss)
     print(f"machine reference (sum(range(10**7))): {reference:.3f} s before the run, "
           f"{machine_reference():.3f} s after")
+    if args.quick:
+        print("quick run: a smoke test of the whole path; the figures are not compared with any target")
+        return 0 if answered([bare, *rows]) else 1
     return 1 if args.strict and not ok else 0
 
 

@@ -1,6 +1,6 @@
 """CPU time of one request through gunicorn's request handling, in one thread (no scheduler).
 
-bench/http.py measures the served endpoints with wrk, whose figures on a 2-core machine
+bench/serve_throughput.py measures the served endpoints with wrk, whose figures on a 2-core machine
 follow how the machine schedules wrk and the workers as much as the request itself.
 This one runs gunicorn's own per-request code (ThreadWorker.handle: parse, WSGI call,
 response, access log) over a socket pair, one request at a time, for the bare endpoint
@@ -8,12 +8,9 @@ and for POST /v1/authorize, with gunicorn's Python parser and logging-based acce
 line against the shipped settings (C parser, direct access line). Configurations are
 timed in turns; each figure is the median over the rounds.
 
-    .venv/bin/python bench/http_stack.py [--rounds 7] [--requests 600]
+    .venv/bin/python bench/request_cpu.py [--rounds 7] [--requests 600]
+    .venv/bin/python bench/request_cpu.py --quick   # a smoke run: one round of 50 requests
 """
-
-import sys  # noqa: I001  (first: this folder holds http.py, which must not hide the standard library's)
-
-sys.path[:] = [p for p in sys.path if not p.rstrip("/").endswith("bench")]
 
 import argparse
 import json
@@ -21,6 +18,7 @@ import os
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.http import BARE, CHECKS  # noqa: E402  (the same requests and names as the served bench)
+from bench.serve_throughput import BARE, CHECKS  # noqa: E402  (the same requests and names as the served bench)
 from tests.system.server import KEY  # noqa: E402
 
 
@@ -107,7 +105,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--quick", action="store_true", help="smoke run: one round of 50 requests")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.requests = 1, 50
     configs = {"python parser, access line via logging": ("python", False),
                "C parser, direct access line (shipped)": ("fast", True)}
     with tempfile.TemporaryDirectory() as tmp:
@@ -116,12 +117,12 @@ def main() -> int:
         servers = {(name, label): worker(app, p, direct, tmp / "access.log")
                    for name, app in apps(tmp).items() for label, (p, direct) in configs.items()}
         for one in servers.values():
-            time_requests(one, reqs, 200)  # warm up
+            time_requests(one, reqs, min(200, args.requests))  # warm up
         got = {key: [] for key in servers}
         for _ in range(args.rounds):
             for key, one in servers.items():
                 got[key].append(time_requests(one, reqs, args.requests))
-    print(f"bench/http_stack.py: {args.rounds} rounds x {args.requests} requests, one thread, "
+    print(f"bench/request_cpu.py: {args.rounds} rounds x {args.requests} requests, one thread, "
           f"median µs per request (CPU of gunicorn's request handling and the app)")
     print(f"{'endpoint':28s} " + " ".join(f"{label:>40s}" for label in configs) + f" {'shipped/before':>15s}")
     median = {key: statistics.median(values) for key, values in got.items()}
