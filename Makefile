@@ -12,11 +12,11 @@ PORT   ?= 8080
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-install: $(STAMP) ## create .venv and install the pinned dependencies
-$(STAMP): pyproject.toml constraints.txt
+install: $(STAMP) ## create .venv and install the pinned dependencies and the client package
+$(STAMP): pyproject.toml constraints.txt clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=23.2"
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]' -e 'clients/python[flask]'
 	touch $(STAMP)
 
 run: install ## load the demo data, print the demo key (reused), serve on $(HOST):$(PORT)
@@ -28,8 +28,9 @@ test: install ## policy check and decision tables, then the whole pytest suite
 	$(BIN)/authz policy test
 	$(BIN)/pytest -q
 
-lint: install ## ruff, and the committed permission matrix must match the policy
-	$(BIN)/ruff check authz_service tests bench
+lint: install ## ruff, mypy over the client package, and the committed permission matrix must match the policy
+	$(BIN)/ruff check authz_service tests bench clients/python
+	$(BIN)/mypy --strict clients/python/src
 	$(BIN)/authz policy matrix --check
 
 bench: install ## benchmarks, each printing ratios measured in one run
