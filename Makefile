@@ -17,11 +17,11 @@ INSTALL_WRK = command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FR
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-install: $(STAMP) ## create .venv and install the pinned dependencies
-$(STAMP): pyproject.toml constraints.txt
+install: $(STAMP) ## create .venv and install the pinned dependencies and the client package
+$(STAMP): pyproject.toml constraints.txt clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=23.2"
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]' -e 'clients/python[flask]'
 	touch $(STAMP)
 
 run: install ## load the demo data, print the demo key (reused), serve on $(HOST):$(PORT)
@@ -33,8 +33,9 @@ test: install ## policy check and decision tables, then the whole pytest suite
 	$(BIN)/authz policy test
 	$(BIN)/pytest -q
 
-lint: install ## ruff, vulture (nothing dead), and the committed permission matrix must match the policy
-	$(BIN)/ruff check authz_service tests bench
+lint: install ## ruff, mypy over the client package, vulture (nothing dead), and the committed permission matrix must match the policy
+	$(BIN)/ruff check authz_service tests bench clients/python
+	$(BIN)/mypy --strict clients/python/src
 	$(BIN)/vulture
 	$(BIN)/authz policy matrix --check
 

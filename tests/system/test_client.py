@@ -1,13 +1,14 @@
-"""authz_service.client against a live server: decisions, require, retries, fail closed."""
+"""authz_client against a live server: decisions, require, retries, fail closed."""
 
 import http.server
 import json
 import threading
 
 import pytest
+from authz_client import AuthzClient, AuthzError, Forbidden
+from authz_client.flask import requires
 from flask import Flask, g
 
-from authz_service.client import AuthzClient, AuthzError, Forbidden, requires
 from tests.system.server import KEY, Server, free_port
 
 pytestmark = pytest.mark.slow

@@ -22,8 +22,7 @@ FRAMEWORKS = {
     "gunicorn": {"serving"},
     "click": {"cli"},
 }
-# the client leaves for clients/python/ (issue 22); until then its optional decorator imports Flask
-EXEMPT = {("client", "flask")}
+EXEMPT: set[tuple[str, str]] = set()  # (module, framework) pairs allowed outside their folder: none
 
 # subsystem -> the parts of the package it must not import
 FORBIDDEN = {

@@ -7,9 +7,9 @@ import http.server
 import threading
 
 import pytest
+from authz_client import AuthzClient
+from authz_client.flask import requires
 from flask import Flask, g
-
-from authz_service.client import AuthzClient, requires
 
 ANSWERS = {
     "server_error": (500, "text/html", b"<h1>Internal Server Error</h1>"),
