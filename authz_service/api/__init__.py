@@ -63,8 +63,8 @@ def _request_id() -> str:
     return request_id_for(request.headers.get("X-Request-Id", ""))
 
 
-def init_app(app) -> flask_smorest.Api:
-    """Register the OpenAPI document, error handlers, and every blueprint."""
+def _openapi_settings(app) -> None:
+    """flask-smorest's settings for /openapi.json: title, version, bearer security."""
     app.config.update(
         API_TITLE="authz-service", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
@@ -73,6 +73,11 @@ def init_app(app) -> flask_smorest.Api:
             "security": [{"bearer": []}],
         },
     )
+
+
+def init_app(app) -> flask_smorest.Api:
+    """Register the OpenAPI document, error handlers, and every blueprint."""
+    _openapi_settings(app)
     api = Api(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)

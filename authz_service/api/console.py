@@ -7,8 +7,7 @@ from authz_service.api.base import refuse_nul, state
 from authz_service.api.fields import rfc3339
 from authz_service.decide.gather import gather, load_session
 from authz_service.policy import NONE, Facts
-from authz_service.portal import manage_users
-from authz_service.store import Conflict, directory
+from authz_service.store import directory
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 HEADERS = {  # no framing (clickjacking), no caching, no sniffing, no referrer (must-hold 7)
@@ -107,29 +106,6 @@ def why():
                            result=result, facts=facts, rule_text=rule_text)
 
 
-@bp.get("/links", endpoint="links")
-@auth.signed_in
-def links_page():
-    """The Manage Users panel of one customer, as the console key or previewed as a partner user."""
-    customers = directory.list_accounts("customer")
-    customer = request.args.get("customer") or (customers[0]["id"] if customers else "")
-    chosen = directory.get_account(customer) if customer else None
-    chosen = chosen if chosen and chosen["kind"] == "customer" else None
-    actors = [u["email"] for u in directory.users_of(chosen["partner_id"])] if chosen else []
-    actor, error = _one_of(request.args.get("actor", ""), actors, chosen and chosen["partner_id"])
-    shown, linkable = None, []
-    if chosen and not error:
-        try:  # a preview as `actor` is decided, never recorded as them (R7.5)
-            shown = manage_users.list_links(state().policy, actor or None, customer, 500, None, preview=True)[0]
-            linkable = manage_users.linkable(state().policy, actor or None, customer, 500, None, preview=True)[0]
-        except Exception as exc:  # a refusal is shown, not raised
-            error = _explain(exc)
-    return render_template("console/links.html", customers=customers, customer=customer,
-                           actors=actors, actor=actor, links=shown, linkable=linkable,
-                           groups=[x for x in state().policy.vocab.groups if state().policy.is_linkable(x)],
-                           error=error, can_change=auth.CHANGE_SCOPE in g.console["scopes"])
-
-
 def _one_of(chosen: str, users: list[str], partner: str | None) -> tuple[str, str | None]:
     """The chosen user when they belong to this partner, re-checked on every page (a switch of
     partner never evaluates the previous partner's user); else none and why."""
@@ -196,48 +172,6 @@ def activity():
                            every=state().settings.log_verify_seconds)
 
 
-def _link_action(do, done: str):
-    """Run a link change as the console key (recorded as the key, R7.5: no form field names whom
-    it is attributed to); show a refusal as a message; back to the panel."""
-    customer, email = request.form.get("customer", ""), request.form.get("email", "").strip().lower()
-    try:
-        do(customer, auth.acting_user(), email)
-        flash(done.format(email=email, customer=customer), "ok")
-    except Exception as exc:
-        flash(_explain(exc), "error")
-    return redirect(url_for("console.links", customer=customer))
-
-
-@bp.post("/links/add")
-@auth.changes
-def link_add():
-    """Link user (group from the policy's default)."""
-    return _link_action(lambda c, who, e: manage_users.put_by_key(state().policy, who, c, e, None, g.console["name"]),
-                        "Linked {email} to {customer}.")
-
-
-@bp.post("/links/group")
-@auth.changes
-def link_change():
-    """Change a linked user's group (one the policy lets a link give)."""
-    group = request.form.get("group", "")
-
-    def change(customer, who, email):
-        if group not in state().policy.vocab.groups or not state().policy.is_linkable(group):
-            raise Conflict("invalid_group", f"{group!r} is not a group a link can give")
-        return manage_users.put_by_key(state().policy, who, customer, email, group, g.console["name"])
-
-    return _link_action(change, "{email} is now " + group + " on {customer}.")
-
-
-@bp.post("/links/revoke")
-@auth.changes
-def link_revoke():
-    """Revoke a link (the X)."""
-    return _link_action(lambda c, who, e: manage_users.revoke_by_key(who, c, e, g.console["name"]),
-                        "Revoked {email}'s link to {customer}.")
-
-
 def _explain(exc: Exception) -> str:
     """A refusal as a person reads it."""
     from authz_service.decide import authorize
@@ -253,3 +187,7 @@ def _explain(exc: Exception) -> str:
     if isinstance(exc, cursors.InvalidCursor):
         return "That page link is not valid any more."
     raise exc
+
+
+# The Manage Users page and its forms register on bp too (imported last: they import bp).
+from authz_service.api import console_links  # noqa: E402, F401

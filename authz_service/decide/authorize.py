@@ -1,4 +1,7 @@
-"""authorize, batch and the accounts a user may act on: facts in, the policy's verdict out."""
+"""authorize, batch and the accounts a user may act on: facts in, the policy's verdict out.
+
+Longer than 200 lines: every path that decides and records (R7.1) in one module: one path decides.
+"""
 
 import logging
 from contextlib import contextmanager

@@ -1,5 +1,7 @@
 """The decision log: every decision recorded, hash-chained, before its answer leaves (R7).
 
+Longer than 200 lines: an entry's canonical form, its hash and both ways of appending it (R7.4).
+
 Under `authz serve` each entry is appended to the host's spool file (one write, which
 survives the server being killed) and the host's log writer process stores the spool
 in large batches (authz_service/log/spool.py, log/server.py); readers call `sync()`

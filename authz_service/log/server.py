@@ -16,7 +16,6 @@ Single-threaded, it:
 import contextlib
 import fcntl
 import glob
-import json
 import logging
 import os
 import selectors
@@ -24,152 +23,17 @@ import signal
 import socket
 import sys
 import time
-from datetime import UTC, datetime
 
-from authz_service import metrics, store
+from authz_service import store
 from authz_service.config import Settings
-from authz_service.log import chain, check
-from authz_service.log.spool import hold, lock_path, name_moved, records, spool_family, spool_of
-from authz_service.store import decisions, summary
+from authz_service.log import check
+from authz_service.log.ingest import Ingester, store_files
+from authz_service.log.spool import hold, lock_path, name_moved, spool_family, spool_of
 
 log = logging.getLogger("authz.log_writer")
 TICK_SECONDS = 0.01
-MAX_BATCH = 2000
-READ_BYTES = 4 << 20
 ROTATE_BYTES = 64 << 20
 RETIRE_SECONDS = 120.0  # a rotated file quiet this long (twice the workers' timeout) is done
-
-
-def _ticket(record: dict, skip: set[str]) -> chain.Ticket:
-    return chain.Ticket([({}, body.encode(), decisions.row_from_wire(values))
-                                for *values, body in record["rows"] if values[0] not in skip], None)
-
-
-def _latest_activity(batch: list[dict]) -> dict[str, datetime]:
-    """R5.6 for the whole batch: each active customer's latest time (one update per batch)."""
-    latest: dict[str, datetime] = {}
-    for record in batch:
-        if record.get("activity"):
-            ids, at = record["activity"][0], datetime.fromisoformat(record["activity"][1])
-            for customer in ids:
-                if customer not in latest or latest[customer] < at:
-                    latest[customer] = at
-    return latest
-
-
-def store_records(batch: list[dict], dedupe: bool) -> None:
-    """One transaction for the batch; with dedupe, entries already stored are left out."""
-    skip: set[str] = set()
-    if dedupe:
-        skip = decisions.existing_ids([row[0] for r in batch for row in r["rows"]])
-    store.database.connect(reuse_if_open=True)
-    tickets = [_ticket(r, skip) for r in batch]
-    latest = _latest_activity(batch)
-    if latest and tickets:
-
-        def note() -> None:  # the entries are acknowledged already: a failed figure never drops them
-            try:
-                with decisions.savepoint():
-                    summary.note_latest(latest)
-            except Exception as exc:
-                log.warning("last activity not updated for %s: %s", sorted(latest), exc)
-
-        tickets[0].also = note
-    chain.write(tickets)
-
-
-# A database error about the values of a record (DB-API DataError: too long, NUL, bad
-# encoding; IntegrityError: a NOT NULL or unique column) or a record that cannot be read
-# as one. Anything else (a lost connection, a locked or broken database) leaves the
-# records in the spool, to be tried again on the next tick.
-_VALUE_ERRORS = {"DataError", "IntegrityError"}
-
-
-def refused_for_values(exc: BaseException) -> bool:
-    """True when the database (or the record's own shape) refuses these values, not the store."""
-    if isinstance(exc, (ValueError, TypeError, KeyError, IndexError)):
-        return True  # UnicodeError is a ValueError
-    return any(kind.__name__ in _VALUE_ERRORS for kind in type(exc).__mro__)
-
-
-def rejected_path(path: str) -> str:
-    """Where a spool's refused records are kept: `<spool>.rejected`."""
-    return spool_of(path) + ".rejected"
-
-
-def set_aside(path: str, record: dict, exc: BaseException) -> None:
-    """Keep a refused record, with why, in `<spool>.rejected` (0600); count and log it."""
-    note = {"error": f"{type(exc).__name__}: {exc}".replace("\n", " "), "record": record,
-            "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
-    data = (json.dumps(note, separators=(",", ":"), ensure_ascii=True) + "\n").encode()
-    fd = os.open(rejected_path(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    metrics.LOG_REJECTED.inc()
-    ids = [row[0] for row in record.get("rows", []) if isinstance(row, list) and row]
-    log.error("decision log record refused by the database, set aside in %s: entries %s: %s",
-              rejected_path(path), ids, note["error"])
-
-
-def store_batch(batch: list[dict], dedupe: bool, path: str) -> None:
-    """Store a batch in one transaction; when the database refuses it for a value, store its
-    records one by one and set aside those it refuses (a poisoned record never stops the log)."""
-    try:
-        store_records(batch, dedupe)
-        return
-    except Exception as exc:
-        if not refused_for_values(exc):
-            raise
-        log.warning("a batch of %d decision log records was refused (%s); storing them one by one",
-                    len(batch), exc)
-    for record in batch:
-        try:  # dedupe: a retry after a failure in this loop must not store a record twice
-            store_records([record], dedupe=True)
-        except Exception as exc:
-            if not refused_for_values(exc):
-                raise
-            set_aside(path, record, exc)
-
-
-class Ingester:
-    """Moves one spool file's records into the database, from `offset` on."""
-
-    def __init__(self, path: str, dedupe: bool):
-        self.path, self.dedupe, self.offset = path, dedupe, 0
-        self.moved_at = 0.0
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-
-    def step(self) -> int:
-        """Store every complete record appended so far; how many were stored."""
-        stored = 0
-        while True:
-            data = os.pread(self.fd, READ_BYTES, self.offset)
-            found, used = records(data)
-            for start in range(0, len(found), MAX_BATCH):
-                store_batch(found[start:start + MAX_BATCH], self.dedupe, self.path)
-            stored += len(found)
-            self.offset += used
-            if len(data) < READ_BYTES or not used:
-                return stored
-
-    def move_aside(self) -> "Ingester":
-        """Rotation: rename this file aside (appenders move to a new one at the old name within
-        REOPEN_SECONDS); this ingester keeps reading it. A new ingester for the name is returned."""
-        name, moved = self.path, f"{self.path}.r{time.time_ns()}"
-        if not name_moved(self.path, self.fd):
-            os.rename(self.path, moved)
-        self.path, self.moved_at = moved, time.monotonic()
-        return Ingester(name, dedupe=False)
-
-    def close(self, remove: bool) -> None:
-        """Close; remove the file when everything in it is stored."""
-        if remove and os.fstat(self.fd).st_size == self.offset:
-            with contextlib.suppress(FileNotFoundError):  # removed by hand already
-                os.unlink(self.path)
-        os.close(self.fd)
 
 
 def _claim(spool: str) -> int | None:
@@ -187,18 +51,6 @@ def _files_of(spool: str) -> list[str]:
     """A spool's files, oldest first: the rotated ones by time, then the live one."""
     rotated = [p for p in glob.glob(glob.escape(spool) + ".r*") if p.rsplit(".r", 1)[1].isdigit()]
     return sorted(rotated, key=lambda p: int(p.rsplit(".r", 1)[1])) + [spool]  # not .rejected
-
-
-def store_files(paths: list[str]) -> int:
-    """Store every record of these spool files whose writer is gone, leaving out entries
-    already stored; remove each file once read to its end. How many records were read."""
-    stored = 0
-    for path in paths:
-        if os.path.exists(path):
-            ingester = Ingester(path, dedupe=True)
-            stored += ingester.step()
-            ingester.close(remove=True)
-    return stored
 
 
 def recover(settings: Settings, own: str | None = None) -> int:

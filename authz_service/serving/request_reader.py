@@ -1,6 +1,8 @@
 """Whole requests are read in the worker's poller, under a deadline, before a thread serves them
 (docs/decisions/017-slow-clients.md).
 
+Longer than 200 lines: the poller's reads and the hand-over to a thread are one state machine.
+
 gunicorn's gthread worker hands a connection to a pool thread at its first bytes; the thread
 then reads the rest of the request with blocking reads and no deadline, so a few clients
 trickling a header line every few seconds held every thread. Here the worker's poller reads

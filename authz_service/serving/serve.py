@@ -1,21 +1,17 @@
 """Running create_app() under gunicorn (`authz serve`)."""
 
-import contextlib
 import errno
-import logging
 import os
 import selectors
-import shutil
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from functools import partial
 
 from gunicorn.app.base import BaseApplication
 
+from authz_service.serving.log_writer import LogWriter
 from authz_service.serving.request_reader import ReadFirstWorker
+from authz_service.serving.run_folder import run_folder
 
 ACCEPT_DELAY_PER_CONNECTION = 0.002  # seconds, up to 5 connections' worth
 
@@ -111,95 +107,6 @@ def _child_exit(server, worker):
     multiprocess.mark_process_dead(worker.pid)
 
 
-class LogWriter:
-    """The host's decision-log writer process (authz_service/log/server.py), restarted if it dies.
-
-    It reads its standard input only to see it close: every process of the server holds
-    the pipe, so it exits once the last of them is gone, after storing their last entries.
-    """
-
-    def __init__(self, spool_path: str, folder: str):
-        from authz_service.log import spool
-
-        self.spool = spool_path
-        self.lock = spool.hold(spool_path)  # inherited by the workers: the spool is live while any runs
-        self.socket = os.path.join(folder, "writer.sock")
-        self.process: subprocess.Popen | None = None
-        self.stopping = False
-        self.owner = os.getpid()
-
-    def start(self) -> "LogWriter":
-        """Start the writer and wait until it has stored earlier spools and listens; then watch it."""
-        self._spawn()
-        threading.Thread(target=self._watch, name="log-writer-watch", daemon=True).start()
-        return self
-
-    def _spawn(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "authz_service.log.server", self.spool, self.socket],
-            stdin=subprocess.PIPE)
-        deadline = time.monotonic() + 300  # a large spool left by a killed server is stored first
-        while not os.path.exists(self.socket) and self.process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-
-    def _watch(self) -> None:
-        while True:
-            code = self.process.wait()
-            if self.stopping:
-                return
-            logging.getLogger("authz.serve").warning(
-                "the decision log writer exited (%s); restarting it (entries wait in the spool)", code)
-            time.sleep(1)
-            self._spawn()
-
-    def stop(self, timeout: float = 60) -> None:
-        """After the workers are gone: let the writer store their last entries and exit."""
-        if os.getpid() != self.owner:  # a worker leaving: the server goes on
-            return
-        self.stopping = True
-        with contextlib.suppress(OSError):
-            self.process.stdin.close()  # the last holder of the pipe in this process
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:  # its entries stay in the spool for the next start
-            logging.getLogger("authz.serve").warning("the decision log writer did not finish in %ss", timeout)
-
-
-RUN_PREFIX = "authz-run-"
-
-
-@contextlib.contextmanager
-def _run_folder():
-    """One private temp folder for this server's run (the log writer's socket, the shared metric
-    files), removed when the server stops; folders left by a killed server are removed at start."""
-    root = tempfile.gettempdir()
-    for name in os.listdir(root):
-        if name.startswith(RUN_PREFIX):
-            _remove_if_orphaned(os.path.join(root, name))
-    folder, owner = tempfile.mkdtemp(prefix=RUN_PREFIX), os.getpid()  # 0700
-    with open(os.path.join(folder, "pid"), "w", encoding="ascii") as out:
-        out.write(str(owner))
-    try:
-        yield folder
-    finally:
-        if os.getpid() == owner:  # not in a worker leaving (gunicorn's workers exit through here)
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _remove_if_orphaned(folder: str) -> None:
-    """Remove a run folder of ours whose server is gone (killed: no clean stop removed it)."""
-    try:
-        if os.stat(folder).st_uid != os.geteuid():
-            return
-        with open(os.path.join(folder, "pid"), encoding="ascii") as src:
-            pid = int(src.read())
-        os.kill(pid, 0)  # still running: keep it
-    except ProcessLookupError:
-        shutil.rmtree(folder, ignore_errors=True)
-    except (OSError, ValueError):
-        pass  # not ours, not readable, or the pid file is being written: leave it
-
-
 def _share_metrics(folder: str) -> None:
     """Every process's counters in one folder, so /metrics adds up all workers (and _child_exit
     marks a worker's files dead there); the run folder unless one is set."""
@@ -222,7 +129,7 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
         secret_file.console_secret(settings)
     except (OSError, secret_file.ExposedSecret) as exc:
         raise SystemExit(f"the console's secret file: {exc}") from None
-    with _run_folder() as folder:
+    with run_folder() as folder:
         _share_metrics(folder)  # before the log writer starts: its batch sizes are in /metrics too
         try:
             spool_path = spool.new_spool_path(settings) if settings.log_writer else None
@@ -256,6 +163,6 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
 
 def serve_app(app, options: dict) -> None:
     """Serve another WSGI app with these options (the benchmark's bare endpoint)."""
-    with _run_folder() as folder:
+    with run_folder() as folder:
         _share_metrics(folder)
         _Gunicorn(options, app).run()

@@ -1,4 +1,7 @@
-"""Writing and reading decision log rows (R7): chained appends, pages by index, the chain's walk."""
+"""Writing and reading decision log rows (R7): chained appends, pages by index, the chain's walk.
+
+Longer than 200 lines: every query of the decision_log table in one place, beside the chain-end lock.
+"""
 
 import fcntl
 import os

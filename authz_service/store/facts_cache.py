@@ -1,6 +1,8 @@
 """A decision's facts, and the API keys that ask for it, kept in a worker's memory on
 PostgreSQL, coherent across workers and replicas (R4.6; docs/decisions/011-facts-cache.md).
 
+Longer than 200 lines: the lease, the notices and the barrier are one protocol, read together.
+
 Every change to the tables a decision reads (user, account, link, api_key), made by the
 service or by anyone with SQL, passes a trigger that numbers it (the `facts_epoch` row)
 and announces the number when it commits (NOTIFY authz_facts).

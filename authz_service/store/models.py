@@ -1,4 +1,7 @@
-"""Tables of the directory, keys, sessions and the decision log (R1, R2, R4, R7)."""
+"""Tables of the directory, keys, sessions and the decision log (R1, R2, R4, R7).
+
+Longer than 200 lines: every table in one place, read together.
+"""
 
 from datetime import UTC, datetime, timedelta
 

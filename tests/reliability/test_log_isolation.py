@@ -9,7 +9,8 @@ from authz_service import metrics, store
 from authz_service.decide import authorize as decisions
 from authz_service.log import audit
 from authz_service.log import chain as decision_log
-from authz_service.log import server as log_server
+from authz_service.log import ingest as log_ingest
+from authz_service.log import rejected as log_rejected
 from authz_service.log import spool as log_spool
 from authz_service.store import decisions as store_decisions
 
@@ -49,7 +50,7 @@ def _rejected_count() -> float:
 def test_a_refused_record_is_set_aside_and_the_rest_of_its_batch_is_stored(app, tmp_path, monkeypatch):
     """A record with a NULL user (refused by NOT NULL on both stores) and one with too few columns,
     in one batch among good ones: the good ones are stored, the two set aside (0600), counted,
-    and the writer goes on; the chain verifies. Fails without log_server.store_batch's
+    and the writer goes on; the chain verifies. Fails without log_ingest.store_batch's
     record-by-record retry (the batch fails on every tick, forever)."""
     spool = tmp_path / "authz.db-log-poison.spool"
     good = _spooled_lines(app, monkeypatch, spool, 6)
@@ -58,7 +59,7 @@ def test_a_refused_record_is_set_aside_and_the_rest_of_its_batch_is_stored(app, 
     good_ids = [json.loads(line)["rows"][0][0] for line in good]
     before = _rejected_count()
     with store.connection():
-        ingester = log_server.Ingester(str(spool), dedupe=False)
+        ingester = log_ingest.Ingester(str(spool), dedupe=False)
         assert ingester.step() == 8
         stored = {e["id"] for e in store_decisions.walk()}
         assert set(good_ids) <= stored
@@ -85,12 +86,12 @@ def test_an_unavailable_store_is_retried_not_rejected(app, tmp_path, monkeypatch
     spool.write_bytes(b"".join(good))
     with store.connection():
         store.database.execute_sql('ALTER TABLE "decision" RENAME TO "decision_away"')
-        ingester = log_server.Ingester(str(spool), dedupe=False)
+        ingester = log_ingest.Ingester(str(spool), dedupe=False)
         try:
             ingester.step()
             raise AssertionError("stored into a missing table")
         except Exception as exc:
-            assert not log_server.refused_for_values(exc)
+            assert not log_rejected.refused_for_values(exc)
         store.database.execute_sql('ALTER TABLE "decision_away" RENAME TO "decision"')
         assert ingester.step() == 3
         assert audit.verify().problem is None

@@ -19,6 +19,7 @@ from authz_service.config import Settings
 from authz_service.decide import authorize as decisions
 from authz_service.log import audit
 from authz_service.log import chain as decision_log
+from authz_service.log import ingest as log_ingest
 from authz_service.log import server as log_server
 from authz_service.log import spool as log_spool
 from tests.reliability.test_log_crash import hammer, logged_ids
@@ -108,7 +109,7 @@ def test_rotation_moves_the_spool_aside_and_loses_nothing(sqlite_app, tmp_path, 
     monkeypatch.setattr(log_spool, "REOPEN_SECONDS", 3600)  # appenders keep the moved file
     first = _spool_some(sqlite_app, monkeypatch, spool, 5)
     with store.connection():
-        ingester = log_server.Ingester(str(spool), dedupe=False)
+        ingester = log_ingest.Ingester(str(spool), dedupe=False)
         assert ingester.step() == 5
         fresh = ingester.move_aside()
         late = _spool_some(sqlite_app, monkeypatch, spool, 3)  # into the moved file
@@ -126,7 +127,7 @@ def test_recovery_reads_moved_files_too(sqlite_app, tmp_path, monkeypatch):
     """A killed writer's moved-aside files are part of its spool: all are stored, then removed."""
     spool = tmp_path / "authz.db-log-rotated.spool"
     first = _spool_some(sqlite_app, monkeypatch, spool, 3)
-    log_server.Ingester(str(spool), dedupe=False).move_aside()
+    log_ingest.Ingester(str(spool), dedupe=False).move_aside()
     monkeypatch.setattr(log_spool, "REOPEN_SECONDS", 0)
     second = _spool_some(sqlite_app, monkeypatch, spool, 2)
     with store.connection():
@@ -276,7 +277,7 @@ def test_a_batch_moves_each_customers_last_activity_to_its_latest(sqlite_app, tm
     real = summary.note_latest
     monkeypatch.setattr(summary, "note_latest", lambda latest: updates.append(dict(latest)) or real(latest))
     with store.connection():
-        log_server.store_records(batch, dedupe=False)
+        log_ingest.store_records(batch, dedupe=False)
         assert updates == [{"initech": start + timedelta(minutes=2), "umbrella": start + timedelta(minutes=1)}]
         assert summary.read("initech")["last_activity"] == start + timedelta(minutes=2)
         assert summary.read("umbrella")["last_activity"] == start + timedelta(minutes=1)
@@ -298,5 +299,5 @@ def test_a_failed_activity_update_keeps_the_batch(sqlite_app, tmp_path, monkeypa
 
     monkeypatch.setattr(summary, "note_latest", fail)
     with store.connection():
-        log_server.store_records(batch, dedupe=False)
+        log_ingest.store_records(batch, dedupe=False)
         assert set(ids) <= set(_stored_ids())
