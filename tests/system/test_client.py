@@ -1,14 +1,12 @@
 """authz_client against a live server: decisions, require, retries, fail closed."""
 
-import http.server
-import json
-import threading
 
 import pytest
 from authz_client import AuthzClient, AuthzError, Forbidden
 from authz_client.flask import requires
 from flask import Flask, g
 
+from tests.client.stub import Stub
 from tests.system.server import KEY, Server, free_port
 
 pytestmark = pytest.mark.slow
@@ -97,31 +95,10 @@ def test_a_stopped_server_is_a_deny(tmp_path):
 
 def test_retries_on_503_then_succeeds():
     """A 503 is retried with backoff; the third answer counts."""
-    calls = []
-
-    class Flaky(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            calls.append(1)
-            self.rfile.read(int(self.headers["Content-Length"]))
-            status = 503 if len(calls) < 3 else 200
-            body = json.dumps({"allowed": True, "reason": "ok", "rule": "r", "group": "admin",
-                               "decision_id": "d"} if status == 200 else {"error": {}}).encode()
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.HTTPServer(("127.0.0.1", 0), Flaky)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        client = AuthzClient(f"http://127.0.0.1:{httpd.server_port}", KEY, retries=2, backoff=0.01)
+    with Stub(lambda method, path, n: 503 if n < 3 else 200) as stub:
+        client = AuthzClient(stub.url, KEY, retries=2, backoff=0.01)
         assert client.authorize("ada@acme.example", "port.view", "acme")
-        assert len(calls) == 3
-    finally:
-        httpd.shutdown()
+        assert stub.count("POST", "/v1/authorize") == 3
 
 
 def test_flask_decorator(client):
