@@ -6,6 +6,8 @@ import secrets
 import stat
 from urllib.parse import urlparse
 
+from authz_service.private_files import private_dir
+
 
 class ExposedSecret(Exception):
     """The secret file can be read by its group or by others: the service refuses to start."""
@@ -14,7 +16,7 @@ class ExposedSecret(Exception):
 def load_or_create(path: str, size: int = 32) -> bytes:
     """The secret in `path`, made (random, mode 0600) when absent; ExposedSecret when group/world-readable."""
     folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, mode=0o700, exist_ok=True)
+    private_dir(folder)
     if not os.path.exists(path):
         _create(path, size)
     mode = stat.S_IMODE(os.stat(path).st_mode)

@@ -10,6 +10,7 @@ from itertools import islice
 from authz_service.log import spool
 from authz_service.log.audit import Verdict
 from authz_service.log.chain import canonical_at
+from authz_service.private_files import write_secret
 from authz_service.store import decisions
 from authz_service.store.models import utcnow
 
@@ -56,16 +57,7 @@ class Checker:
         if verdict.problem and decisions.anchor() != self.anchor:
             self.due = 0.0  # archived during the pass: start over rather than report a false break
             return False
-        _save(self.path, {"checked": verdict.checked, "last_seq": verdict.last_seq,
-                          "problem": verdict.problem, "bad_seq": verdict.bad_seq,
-                          "finished_at": canonical_at(utcnow())})
+        result = {"checked": verdict.checked, "last_seq": verdict.last_seq, "problem": verdict.problem,
+                  "bad_seq": verdict.bad_seq, "finished_at": canonical_at(utcnow())}
+        write_secret(self.path, json.dumps(result))  # whole and 0600: a reader never sees half of it
         return True
-
-
-def _save(path: str, result: dict) -> None:
-    """Write the result whole (a reader never sees half of it), readable by its owner only."""
-    partial = path + ".new"
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(result, out)
-    os.replace(partial, path)
