@@ -18,11 +18,11 @@ import re
 from urllib.parse import unquote_to_bytes
 
 from authz_service.api.errors import ApiError
+from authz_service.log import values
 
 MAX_DEPTH = 32
 MAX_DIGITS = 64
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def malformed(reason: str) -> ApiError:
@@ -64,7 +64,7 @@ def too_deep(text: str) -> bool:
 
 def unstorable(text: str) -> bool:
     """True for text holding NUL or a lone surrogate, which no store can keep."""
-    return _UNSTORABLE.search(text) is not None
+    return not values.faithful(text)  # the log's own test of what a store keeps (R7.4)
 
 
 def refuse_unstorable(value) -> None:
