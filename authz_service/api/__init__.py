@@ -23,7 +23,7 @@ from authz_service.api import (
     services,
     sessions,
 )
-from authz_service.api.base import refuse_nul
+from authz_service.api.request_input import refuse_unstorable
 
 BLUEPRINTS = [ops.blp, directory.blp, decide.blp, links.blp, invites.blp, sessions.blp, contacts.blp,
               notifications.blp, services.blp, customers.blp, logs.blp]
@@ -90,7 +90,7 @@ def init_app(app) -> flask_smorest.Api:
         if "" in request.args:
             raise errors.ApiError(400, "malformed", "a query parameter has no name")
         request_input.refuse_bad_url(request.environ)
-        refuse_nul([*request.args.items(multi=True), *(request.view_args or {}).values()])
+        refuse_unstorable([*request.args.items(multi=True), *(request.view_args or {}).values()])
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length and request.content_length > limit:
             raise errors.ApiError(413, "request_too_large", "the body is too large")

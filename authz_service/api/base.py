@@ -41,11 +41,6 @@ class Parser(FlaskParser):
         raise from_validation(messages)
 
 
-def refuse_nul(value) -> None:
-    """The 422 for unstorable text (NUL, a lone surrogate) in a query, path or form value."""
-    request_input.refuse_unstorable(value)
-
-
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with our parser."""
 

@@ -3,8 +3,9 @@
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from authz_service.api import console_auth as auth
-from authz_service.api.base import refuse_nul, state
+from authz_service.api.base import state
 from authz_service.api.fields import rfc3339
+from authz_service.api.request_input import refuse_unstorable
 from authz_service.decide.gather import gather, load_session
 from authz_service.policy import NONE, Facts
 from authz_service.store import directory
@@ -32,7 +33,7 @@ def _template_helpers():
 @bp.before_request
 def _refuse_nul_in_forms():
     """A form value holding U+0000 is refused before anything reads it (the query's are, app-wide)."""
-    refuse_nul(list(request.form.items(multi=True)))
+    refuse_unstorable(list(request.form.items(multi=True)))
 
 
 def protect_response(response):
