@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench"
-HELPERS = {"bare_app"}  # served by bench/serve_throughput.py; not a benchmark of its own
+HELPERS = {"bare_app", "peers_cerbos"}  # parts of bench/serve_throughput.py and bench/peers.py, not benchmarks
 MODULES = sorted(p.stem for p in BENCH.glob("*.py"))
 BENCHES = [m for m in MODULES if m not in HELPERS]
 
