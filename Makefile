@@ -33,8 +33,9 @@ test: install ## policy check and decision tables, then the whole pytest suite
 	$(BIN)/authz policy test
 	$(BIN)/pytest -q
 
-lint: install ## ruff, mypy over the client package, vulture (nothing dead), and the committed permission matrix must match the policy
+lint: install ## ruff, mypy over the package (pyproject's [tool.mypy]) and the client (--strict), vulture (nothing dead), and the committed permission matrix must match the policy
 	$(BIN)/ruff check authz_service tests bench clients/python
+	$(BIN)/mypy authz_service
 	$(BIN)/mypy --strict clients/python/src
 	$(BIN)/vulture
 	$(BIN)/authz policy matrix --check

@@ -39,7 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     if settings.fast_authorize:  # the hot path, with Flask as fallback and reference
         from authz_service.api.fast import FastAuthorize
 
-        app.wsgi_app = FastAuthorize(app.wsgi_app, state, api.request_id_for)
+        app.wsgi_app = FastAuthorize(app.wsgi_app, state, api.request_id_for)  # type: ignore[method-assign]  # Flask's way to wrap it
 
     @app.before_request
     def _open_db():

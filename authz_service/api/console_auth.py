@@ -34,6 +34,7 @@ def _scopes_of(fingerprint: str) -> frozenset | None:
 def sign_in(key: str) -> str | None:
     """The key's name when it is live and has the audit scope (a new server-side session), else None."""
     bootstrap = current_app.config["AUTHZ"].bootstrap_key
+    name: str | None
     if bootstrap and hmac.compare_digest(key.encode(), bootstrap.encode()):
         name = "bootstrap"
     else:

@@ -18,7 +18,7 @@ def links_page():
     chosen = directory.get_account(customer) if customer else None
     chosen = chosen if chosen and chosen["kind"] == "customer" else None
     actors = [u["email"] for u in directory.users_of(chosen["partner_id"])] if chosen else []
-    actor, error = _one_of(request.args.get("actor", ""), actors, chosen and chosen["partner_id"])
+    actor, error = _one_of(request.args.get("actor", ""), actors, chosen["partner_id"] if chosen else None)
     shown, linkable = None, []
     if chosen and not error:
         try:  # a preview as `actor` is decided, never recorded as them (R7.5)

@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import time
+from typing import TypeGuard
 
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -33,7 +34,7 @@ def _json(payload: dict) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode() + b"\n"
 
 
-def well_formed(body) -> bool:
+def well_formed(body: object) -> TypeGuard[dict]:
     """True when the Flask route would accept this body as it is (schemas.AuthorizeIn)."""
     if not isinstance(body, dict) or not body.keys() <= FIELDS:
         return False

@@ -18,7 +18,7 @@ def rfc3339(value: datetime) -> str:
 class UtcDateTime(ma.fields.DateTime):
     """A DateTime written as 2026-11-24T12:00:00Z."""
 
-    def _serialize(self, value, _attr, obj, **kwargs):
+    def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else rfc3339(value)
 
 
@@ -51,5 +51,5 @@ def parse_time(value) -> datetime:
 class Rfc3339(ma.fields.DateTime):
     """A time in a request: parse_time, kept as naive UTC."""
 
-    def _deserialize(self, value, _attr, data, **kwargs):
+    def _deserialize(self, value, attr, data, **kwargs):
         return parse_time(value)

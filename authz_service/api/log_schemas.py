@@ -11,7 +11,7 @@ F = ma.fields
 class QueryBool(F.Field):
     """`true` or `false` (docs/api.md conventions), else 422."""
 
-    def _deserialize(self, value, _attr, data, **kwargs):
+    def _deserialize(self, value, attr, data, **kwargs):
         if value not in ("true", "false"):
             raise invalid("must be true or false")
         return value == "true"
@@ -20,7 +20,7 @@ class QueryBool(F.Field):
 class QueryTime(F.Field):
     """An RFC 3339 time with an offset in a query, kept as naive UTC; else 422 (fields.parse_time)."""
 
-    def _deserialize(self, value, _attr, data, **kwargs):
+    def _deserialize(self, value, attr, data, **kwargs):
         return parse_time(value)
 
 

@@ -17,7 +17,7 @@ MAX_PRICE = 10**12  # cents a month per service: sums stay far inside 64 bits
 class QueryBool(F.Boolean):
     """A query boolean: exactly `true` or `false` (docs/api.md conventions), else 422."""
 
-    def _deserialize(self, value, _attr, data, **kwargs):
+    def _deserialize(self, value, attr, data, **kwargs):
         if value not in ("true", "false"):
             raise invalid("must be true or false")
         return value == "true"

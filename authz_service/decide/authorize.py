@@ -195,7 +195,7 @@ def accounts(policy: Policy, user: str, action: str, limit: int, cursor: str | N
         raise UnknownAction(action)
     _recordable(user)
     got = gather(user, None)
-    if got.home_account is None:
+    if got.home_account is None or got.home_kind is None:  # unknown user (a home has a kind)
         return [], None
     home_group = got.facts.home_group
     home = policy.decide(Facts(got.home_kind, "home", home_group, NONE, "none"), action).allowed

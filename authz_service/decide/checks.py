@@ -10,6 +10,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from authz_service import policy, store
@@ -20,7 +21,8 @@ from authz_service.store import directory, fixtures
 TRIAL_SECONDS = 60
 
 
-def run_tables(policy_dir: Path | str, fixture_path: Path | str = fixtures.DEFAULT) -> list[str]:
+def run_tables(policy_dir: Path | str,
+               fixture_path: Traversable | Path | str = fixtures.DEFAULT) -> list[str]:
     """Load the policy and the fixtures into a scratch database; return every failing row."""
     return run_report(policy_dir, fixture_path).failures
 
@@ -58,10 +60,11 @@ class Report:
             if case.failures:
                 failure = ET.SubElement(element, "failure", message=case.failures[0])
                 failure.text = "\n".join(case.failures)
-        return ET.tostring(ET.ElementTree(suite).getroot(), encoding="unicode", xml_declaration=True)
+        return ET.tostring(suite, encoding="unicode", xml_declaration=True)
 
 
-def run_report(source: Path | str | Policy, fixture_path: Path | str = fixtures.DEFAULT) -> Report:
+def run_report(source: Path | str | Policy,
+               fixture_path: Traversable | Path | str = fixtures.DEFAULT) -> Report:
     """Load the policy (or take this one) and the fixtures into a scratch database; check every row."""
     # Here, not at the top: policy_watch imports this module in the server's master, which must
     # not import prometheus_client (via facts -> metrics) before the workers' metric folder is set.

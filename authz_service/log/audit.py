@@ -38,8 +38,10 @@ def _page(kind: str, filters: dict, limit: int, cursor: str | None) -> tuple[lis
         except (TypeError, ValueError):
             raise cursors.InvalidCursor("the cursor is not one this service gave for this list") from None
     rows, more = decisions.page(filters, after, limit)
-    last = rows[-1] if rows else None
-    next_cursor = cursors.encode(kind, [canonical_at(last["at"]), last["seq"]]) if more else None
+    next_cursor = None
+    if more:  # more follow the page's last row (a page holds at least one: limit >= 1)
+        last = rows[-1]
+        next_cursor = cursors.encode(kind, [canonical_at(last["at"]), last["seq"]])
     return [item(r) for r in rows], next_cursor
 
 

@@ -102,8 +102,9 @@ class Ticket:
     __slots__ = ("prepared", "also", "done", "error", "also_failed")
 
     def __init__(self, prepared: list[tuple], also):
-        self.prepared, self.also, self.done, self.error = prepared, also, False, None
-        self.also_failed = False
+        self.prepared, self.also, self.done = prepared, also, False
+        self.error: Exception | None = None
+        self.also_failed = False  # the error is `also`'s own, raised as it is
 
 
 def write(tickets: list[Ticket], nested: bool = False) -> None:
@@ -175,9 +176,9 @@ def append(entries: list[dict], activity: tuple[list[str], datetime] | None = No
         write([ticket], nested=True)
     else:
         _writer.submit(ticket)
-    if ticket.also_failed:
-        raise ticket.error
     if ticket.error is not None:
+        if ticket.also_failed:
+            raise ticket.error
         raise LogUnavailable(f"the decision log could not commit: {ticket.error}") from ticket.error
     return ids
 

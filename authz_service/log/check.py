@@ -41,7 +41,8 @@ class Checker:
     def __init__(self, path: str, every: float, size: int = SLICE):
         self.path, self.every, self.size = path, every, size
         self.verdict: Verdict | None = None
-        self.anchor, self.due = None, 0.0
+        self.anchor: tuple[int, str] | None = None  # where the chain started when this pass began
+        self.due = 0.0
 
     def step(self) -> bool:
         """Verify the next slice; True when a pass has just been saved."""

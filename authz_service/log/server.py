@@ -106,14 +106,14 @@ class Server:
             asking = []
             for key, _ in self.selector.select(timeout=TICK_SECONDS):
                 if key.fileobj is sys.stdin:
-                    if not os.read(sys.stdin.fileno(), 4096):
+                    if not os.read(key.fd, 4096):
                         return self._finish()
                 elif key.fileobj is self.listener:
                     conn, _ = self.listener.accept()
                     self.buffers[conn] = bytearray()
                     self.selector.register(conn, selectors.EVENT_READ)
-                elif self._asks(key.fileobj):
-                    asking.append(key.fileobj)
+                elif isinstance(key.fileobj, socket.socket) and self._asks(key.fileobj):
+                    asking.append(key.fileobj)  # every other registered object is a connection
             self._ingest()
             self._check()
             for conn in asking:

@@ -96,7 +96,8 @@ def records(data: bytes) -> tuple[list[dict], int]:
 
     A line that is not a record (a write cut short) is skipped; an unfinished last line waits.
     """
-    out, used = [], 0
+    out: list[dict] = []
+    used = 0
     while True:
         end = data.find(b"\n", used)
         if end < 0:

@@ -32,7 +32,8 @@ class Sender:
 
     def run_once(self) -> int:
         """Claim one batch of due rows, send each, record each outcome; how many rows were handled."""
-        if self.target is None:
+        target = self.target
+        if target is None:
             return 0
         owner = uuid.uuid4().hex
         with store.connection():
@@ -40,7 +41,7 @@ class Sender:
             lease = timedelta(seconds=self.settings.mail_lease_seconds)
             rows = outbox.claim(owner, now, now + lease, self.batch)
             if rows:  # no new message once half the lease is gone: it must not run out mid-batch
-                self._deliver(rows, owner, now + lease / 2)
+                self._deliver(target, rows, owner, now + lease / 2)
         return len(rows)
 
     def drain(self, rounds: int = 100) -> int:
@@ -53,9 +54,9 @@ class Sender:
             total += handled
         return total
 
-    def _deliver(self, rows: list[dict], owner: str, deadline) -> None:
+    def _deliver(self, target: smtp.SmtpTarget, rows: list[dict], owner: str, deadline) -> None:
         try:
-            connection = smtp.open_session(self.target, self.timeout)
+            connection = smtp.open_session(target, self.timeout)
         except smtp.SESSION as exc:
             self._retry_all(rows, owner, f"cannot reach the mail server: {exc}")
             return

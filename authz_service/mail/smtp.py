@@ -41,6 +41,7 @@ def parse_smtp_url(url: str) -> SmtpTarget:
 def open_session(target: SmtpTarget, timeout: float) -> smtplib.SMTP:
     """A connected session: TLS from the start or by STARTTLS when asked, logged in when a user is given."""
     context = ssl.create_default_context()
+    connection: smtplib.SMTP
     if target.is_ssl:
         connection = smtplib.SMTP_SSL(target.host, target.port, timeout=timeout, context=context)
     else:

@@ -31,10 +31,10 @@ def diff(old, new) -> list[str]:
             kind, group, action = key
             lines.append(f"{kind:8s} {group:10s} {action:32s} {'allow' if was else 'deny'} -> "
                          f"{'allow' if now else 'deny'}")
-    before, after = scoping(old), scoping(new)
-    for key in sorted(set(before) & set(after)):  # a new group's own cells are listed above
-        was, now = before[key], after[key]
-        if was != now:
+    held_before, held_after = scoping(old), scoping(new)
+    for key in sorted(set(held_before) & set(held_after)):  # a new group's own cells are listed above
+        held, holds = held_before[key], held_after[key]
+        if held != holds:
             home, link = key
-            lines.append(f"scoping  home {home:10s} link {link:10s} holds {was} -> {now}")
+            lines.append(f"scoping  home {home:10s} link {link:10s} holds {held} -> {holds}")
     return lines

@@ -32,7 +32,7 @@ def read_rules(snap: Snapshot) -> list[Rule]:
     prefix = snap.prefix
     for file in snap.names():
         name = f"{prefix}/{file}"
-        for number, text in enumerate(snap.text(file).splitlines(), 1):
+        for number, text in enumerate(snap.listed_text(file).splitlines(), 1):
             stripped = text.strip()
             if not stripped or stripped.startswith("#"):
                 continue
@@ -50,7 +50,8 @@ def read_rules(snap: Snapshot) -> list[Rule]:
 
 def check_rules(rules: list[Rule], vocab: Vocabulary) -> None:
     """Refuse unknown groups, kinds, actions, effects and malformed patterns."""
-    problems, seen = [], {}
+    problems = []
+    seen: dict[tuple, str] = {}
     for rule in rules:
         check = _check_p if rule.ptype == "p" else _check_g
         problems += [(rule.file, rule.line, msg) for msg in check(rule.fields, vocab)]

@@ -47,6 +47,10 @@ class Snapshot:
         data = self.files.get(name)
         return None if data is None else data.decode("utf-8")
 
+    def listed_text(self, name: str) -> str:
+        """The text of a file `names()` listed, which is there."""
+        return self.files[name].decode("utf-8")
+
     def names(self, folder: str = "", suffix: str = ".csv") -> list[str]:
         """The files directly in `folder` ("" for the top) ending with `suffix`, sorted."""
         prefix = f"{folder}/" if folder else ""
@@ -79,7 +83,7 @@ def _inside(root: Path, path: Path, name: str) -> Path:
 def stamp(root) -> tuple:
     """(name, size, mtime_ns, inode) of every policy file: stat only, never a read."""
     root = Path(root)
-    rows = []
+    rows: list[tuple] = []
     for name, path in _listing(root):
         try:
             st = path.stat()

@@ -37,7 +37,7 @@ def read(snap: Snapshot, vocab: Vocabulary) -> list[Row]:
     rows, problems = [], []
     for file in snap.names(TESTS):
         name = f"{snap.prefix}/{file}"
-        lines = [(n, t) for n, t in enumerate(snap.text(file).splitlines(), 1)
+        lines = [(n, t) for n, t in enumerate(snap.listed_text(file).splitlines(), 1)
                  if t.strip() and not t.lstrip().startswith("#")]
         if not lines or [c.strip() for c in lines[0][1].split(",")] != HEADER:
             problems.append((name, lines[0][0] if lines else 0, f"header must be {','.join(HEADER)}"))
@@ -45,7 +45,8 @@ def read(snap: Snapshot, vocab: Vocabulary) -> list[Row]:
         for number, text in lines[1:]:
             cells = [c.strip() for c in next(csv.reader([text]))]
             cells += [""] * (len(HEADER) - len(cells))
-            row = Row(*cells[:5], where=f"{name}:{number}")
+            user, action, account, expect, group = cells[:5]
+            row = Row(user, action, account, expect, group, where=f"{name}:{number}")
             problems += [(name, number, msg) for msg in _problems(row, cells, vocab)]
             rows.append(row)
     if problems:
@@ -89,16 +90,17 @@ class Case:
 
 def run_cases(rows: list[Row], vocab: Vocabulary, decide: Decide, decide_as: Callable) -> list[Case]:
     """One Case per row, then one per (user, account) pair for "anything unlisted denies"."""
-    cases, listed = [], {}
+    cases = []
+    listed: dict[tuple[str, str], set[str]] = {}
     for row in rows:
         actions = vocab.actions if row.action == "*" else (row.action,)
         listed.setdefault((row.user, row.account), set()).update(actions)
         failures = [f for action in actions for f in _check(row, action, decide, decide_as)]
         cases.append(Case(f"{row.user} {row.action} on {row.account}", row.where, tuple(failures)))
-    for (user, account), actions in sorted(listed.items()):
+    for (user, account), rowed in sorted(listed.items()):
         failures = [f"unlisted: {user} {action} on {account} is allowed; every allow needs a row"
                     for action in vocab.actions
-                    if action not in actions and decide(user, action, account)[0]]
+                    if action not in rowed and decide(user, action, account)[0]]
         cases.append(Case(f"{user} on {account}: nothing unlisted is allowed", "completeness",
                           tuple(failures)))
     return cases

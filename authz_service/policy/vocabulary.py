@@ -1,7 +1,7 @@
 """The words a policy may use: groups, account kinds, conditions and actions (R3, R9.2)."""
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from authz_service.policy.errors import PolicyError
 from authz_service.policy.snapshot import Snapshot
@@ -19,6 +19,7 @@ class Vocabulary:
     condition_reasons: dict
     defaults: dict
     actions: tuple[str, ...]
+    _action_set: frozenset[str] = field(init=False, repr=False)  # is_action's look-up
 
     def __post_init__(self):
         object.__setattr__(self, "_action_set", frozenset(self.actions))

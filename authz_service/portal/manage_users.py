@@ -27,6 +27,8 @@ def _authorize(policy: Policy, actor: str | None, customer: dict, email: str | N
         if actor is not None:
             authorize.preview(policy, actor, "grant.manage", customer["partner_id"])
         return
+    if actor is None:  # only a preview reads with no user; anything else is refused (fail closed)
+        raise TypeError("a read that is not a preview needs the user asking")
     authorize.require(policy, actor, "grant.manage", customer["partner_id"], _resource(customer, email),
                       None, caller)
 
@@ -49,8 +51,9 @@ def _linkable_target(policy: Policy, partner_id: str, email: str) -> dict:
     if user is None:
         raise NotFound("user", email)
     if user["account_id"] != partner_id:
-        home = directory.get_account(user["account_id"])
-        whose = "a customer's user" if home["kind"] == "customer" else "a user of another partner"
+        home = directory.get_account(user["account_id"])  # a user's home account is there (R2)
+        whose = ("a customer's user" if home is not None and home["kind"] == "customer"
+                 else "a user of another partner")
         raise Conflict("not_linkable", f"{email} is {whose}; only this partner's users can be linked",
                        email=email)
     if not policy.is_linkable(user["group"]):

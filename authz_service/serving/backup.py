@@ -93,7 +93,10 @@ def restore(settings, source: str) -> tuple[str, list[str]]:
     target = sqlite_path(settings)
     if not os.path.isfile(source):
         raise BackupError(f"there is no backup at {source}")
-    folder, prefix = spool_family(settings)
+    family = spool_family(settings)
+    if family is None:  # an in-memory database; sqlite_path refused it above
+        raise BackupError("an in-memory database has nothing to restore")
+    folder, prefix = family
     if _live_spool_locks(folder, prefix):
         raise BackupError("a server is running on this database: stop it first")
     staged = target + ".restoring"

@@ -40,9 +40,15 @@ class LogWriter:
         while not os.path.exists(self.socket) and self.process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
 
+    def _started(self) -> subprocess.Popen:
+        """The writer process `start` spawned (the latest, after a restart)."""
+        if self.process is None:
+            raise RuntimeError("the decision log writer was not started")
+        return self.process
+
     def _watch(self) -> None:
         while True:
-            code = self.process.wait()
+            code = self._started().wait()
             if self.stopping:
                 return
             logging.getLogger("authz.serve").warning(
@@ -55,9 +61,11 @@ class LogWriter:
         if os.getpid() != self.owner:  # a worker leaving: the server goes on
             return
         self.stopping = True
+        process = self._started()
         with contextlib.suppress(OSError):
-            self.process.stdin.close()  # the last holder of the pipe in this process
+            if process.stdin is not None:  # it is: the process is spawned with stdin=PIPE
+                process.stdin.close()  # the last holder of the pipe in this process
         try:
-            self.process.wait(timeout)
+            process.wait(timeout)
         except subprocess.TimeoutExpired:  # its entries stay in the spool for the next start
             logging.getLogger("authz.serve").warning("the decision log writer did not finish in %ss", timeout)

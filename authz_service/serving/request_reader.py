@@ -44,7 +44,7 @@ class ReadingConn(TConn):
         self.read_seconds = read_seconds
         self.received = bytearray()
         self.deadline = 0.0  # the whole request by then (set at its first byte)
-        self.whole_at = None  # bytes that make the whole request, when its length is known
+        self.whole_at: int | None = None  # bytes that make the whole request, when its length is known
         self.sent_continue = False
 
     def init(self):

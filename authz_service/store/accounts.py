@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 
 from authz_service.store.models import Account, Link
+from authz_service.store.rows import tuples
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,6 @@ def reachable(reach: Reach, limit: int, after: str | None) -> tuple[list[str], b
     where = reduce(operator.or_, terms)
     if after is not None:
         where &= Account.id > after
-    rows = list(Account.select(Account.id).where(where).order_by(Account.id).limit(limit + 1).tuples())
+    rows = tuples(Account.select(Account.id).where(where).order_by(Account.id).limit(limit + 1))
     ids = [r[0] for r in rows[:limit]]
     return ids, len(rows) > limit

@@ -66,7 +66,7 @@ class PostgresPool(PooledPsycopg3Database):
             self._returned_at[id(conn)] = time.monotonic()
 
     def commit(self):
-        with pw.__exception_wrapper__:
+        with pw.__exception_wrapper__:  # type: ignore[attr-defined]  # peewee's stubs omit it
             changed = facts_cache.changed_in_transaction(self)
         super().commit()
         if changed is not None:

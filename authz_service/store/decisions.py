@@ -13,6 +13,7 @@ from datetime import datetime
 import peewee as pw
 
 from authz_service.store.models import Decision, LogHead, database
+from authz_service.store.rows import tuples
 
 GENESIS = "0" * 64
 # The chain's own columns come last: a row is built before the chain is locked, then completed.
@@ -166,8 +167,8 @@ def anchor() -> tuple[int, str]:
 def walk(after_seq: int = 0, chunk: int = 5000) -> Iterator[dict]:
     """Every live entry with seq > after_seq, in chain order, read a chunk at a time."""
     while True:
-        rows = list(Decision.select(*FIELDS).where(Decision.seq > after_seq)
-                    .order_by(Decision.seq).limit(chunk).tuples())
+        rows = tuples(Decision.select(*FIELDS).where(Decision.seq > after_seq)
+                      .order_by(Decision.seq).limit(chunk))
         for row in rows:
             yield dict(zip(COLUMNS, row, strict=True))
         if len(rows) < chunk:
@@ -200,5 +201,5 @@ def page(filters: dict, after: tuple | None, limit: int) -> tuple[list[dict], bo
         query = query.where(Decision.at < filters["until"])
     if after is not None:
         query = query.where(pw.Tuple(Decision.at, Decision.seq) < pw.Tuple(*after))
-    rows = list(query.order_by(Decision.at.desc(), Decision.seq.desc()).limit(limit + 1).tuples())
+    rows = tuples(query.order_by(Decision.at.desc(), Decision.seq.desc()).limit(limit + 1))
     return [dict(zip(COLUMNS, row, strict=True)) for row in rows[:limit]], len(rows) > limit

@@ -5,6 +5,7 @@ import peewee as pw
 from authz_service import usernames
 from authz_service.store.errors import Conflict, NotFound
 from authz_service.store.models import Account, Link, User, ViewSession, database, utcnow
+from authz_service.store.rows import tuples
 
 
 def account_dict(row: Account) -> dict:
@@ -137,12 +138,13 @@ def count(model_name: str) -> int:
 
 def group_holders(groups) -> dict[str, int]:
     """{group: how many users hold it, at home or through a link}, for the groups given (R9.6)."""
-    wanted, held = list(groups), {}
+    wanted = list(groups)
+    held: dict[str, int] = {}
     if not wanted:
         return held
     for model in (User, Link):
         query = (model.select(model.group, pw.fn.COUNT(pw.SQL("*")).alias("n"))
                  .where(model.group.in_(wanted)).group_by(model.group))
-        for row in query:
-            held[row.group] = held.get(row.group, 0) + row.n
+        for group, n in tuples(query):
+            held[group] = held.get(group, 0) + n
     return held

@@ -29,6 +29,8 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from typing import TypeVar, cast
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -221,16 +223,20 @@ class Holder:
 _holder: Holder | None = None
 
 
-def read_through(key: tuple, load, keep) -> tuple[object, str]:
+Row = TypeVar("Row")
+
+
+def read_through(key: tuple, load: Callable[[], Row],
+                 keep: Callable[[Row], bool]) -> tuple[Row, str]:
     """(row, source): from this process's cache ("hit"), else `load()`, kept when `keep(row)`
     ("miss"), or not kept ("off": no cache or no lease, a read inside a transaction, which
     may see its own uncommitted changes, or a row `keep` refuses)."""
     holder = _holder
     if holder is None:
         return load(), "off"
-    row, generation = holder.lookup(key)
-    if row is not MISS:
-        return row, "hit"
+    cached, generation = holder.lookup(key)
+    if cached is not MISS:
+        return cast(Row, cached), "hit"  # what `load` returned for this key earlier
     row = load()
     if generation is None or database.in_transaction() or not keep(row):
         return row, "off"

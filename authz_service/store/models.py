@@ -29,6 +29,7 @@ class Account(BaseModel):
     name = pw.CharField(max_length=200)
     partner = pw.ForeignKeyField("self", null=True, backref="customers", on_delete="RESTRICT")
     created_at = pw.DateTimeField(default=utcnow)
+    partner_id: str | None  # the foreign key's value, set by peewee (as each `*_id` below)
 
 
 class User(BaseModel):
@@ -38,6 +39,7 @@ class User(BaseModel):
     account = pw.ForeignKeyField(Account, backref="users", on_delete="RESTRICT", index=True)
     group = pw.CharField(max_length=32, column_name="grp")
     created_at = pw.DateTimeField(default=utcnow)
+    account_id: str
 
 
 class Link(BaseModel):
@@ -47,6 +49,8 @@ class Link(BaseModel):
     customer = pw.ForeignKeyField(Account, backref="links", on_delete="CASCADE", index=True)
     group = pw.CharField(max_length=32, column_name="grp")
     linked_at = pw.DateTimeField(default=utcnow)
+    user_email: str  # named after its column
+    customer_id: str
 
     class Meta:
         primary_key = pw.CompositeKey("user", "customer")
@@ -74,11 +78,13 @@ class Invite(BaseModel):
     expires_at = pw.DateTimeField()
     ended_at = pw.DateTimeField(null=True)
     customer_id = pw.CharField(max_length=64, null=True)
+    partner_id: str
 
 
 class ApiKey(BaseModel):
     """A calling service's key: only its SHA-256 is kept, with its scopes."""
 
+    id = pw.AutoField()  # what peewee adds by itself, named so that queries can order by it
     name = pw.CharField(max_length=100)
     key_hash = pw.CharField(max_length=64, unique=True)
     scopes = pw.CharField(max_length=100)
@@ -173,6 +179,7 @@ class Contact(BaseModel):
     email = pw.CharField(max_length=254)
     name = pw.CharField(max_length=200)
     type = pw.CharField(max_length=16)  # admin | billing | technical
+    partner_id: str
 
     class Meta:
         primary_key = pw.CompositeKey("partner", "email")
@@ -199,6 +206,7 @@ class Notification(BaseModel):
     last_error = pw.TextField(null=True)
     created_at = pw.DateTimeField(default=utcnow)
     sent_at = pw.DateTimeField(null=True)
+    partner_id: str
 
     class Meta:
         indexes = (
@@ -252,6 +260,7 @@ class Service(BaseModel):
     billing_starts_at = MicrosField(null=True)
     created_at = MicrosField()
     deleted_at = MicrosField(null=True)
+    customer_id: str
 
     class Meta:
         primary_key = pw.CompositeKey("customer", "id")
@@ -277,3 +286,4 @@ class CustomerFigures(BaseModel):
     cloud = pw.IntegerField(default=0)
     last_activity = MicrosField(null=True)
     last_order = MicrosField(null=True)
+    customer_id: str

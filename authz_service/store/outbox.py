@@ -6,6 +6,7 @@ import peewee as pw
 
 from authz_service.store.errors import NotFound
 from authz_service.store.models import Account, Notification, database
+from authz_service.store.rows import dicts
 
 N = Notification
 PUBLIC = (N.id, N.event_id, N.event, N.customer_id, N.service_id, N.email, N.subject, N.status,
@@ -41,7 +42,7 @@ def claim(owner: str, now: datetime, lease_until: datetime, limit: int) -> list[
         inner = inner.for_update(skip_locked=True)
     N.update(lease_owner=owner, lease_until=lease_until).where(N.id.in_(inner) & due).execute()
     query = N.select().where((N.lease_owner == owner) & (N.status == "pending")).order_by(N.id)
-    return list(query.dicts())
+    return dicts(query)
 
 
 def settle(row_id: int, owner: str, **changes) -> bool:
@@ -70,10 +71,10 @@ def list_for(partner_id: str, status: str | None, before: int | None, limit: int
         query = query.where(N.status == status)
     if before is not None:
         query = query.where(N.id < before)
-    rows = list(query.order_by(N.id.desc()).limit(limit + 1).dicts())
+    rows = dicts(query.order_by(N.id.desc()).limit(limit + 1))
     return rows[:limit], len(rows) > limit
 
 
 def for_event(event_id: str) -> list[dict]:
     """Every row of one event, by email (tests, support)."""
-    return list(N.select(*PUBLIC).where(N.event_id == event_id).order_by(N.email).dicts())
+    return dicts(N.select(*PUBLIC).where(N.event_id == event_id).order_by(N.email))

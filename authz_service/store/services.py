@@ -57,4 +57,7 @@ def _change_live(customer_id: str, service_id: str, changes: dict, now: datetime
     if not query.execute():
         raise NotFound("service", service_id)
     summary.recompute([customer_id], now)
-    return get(customer_id, service_id)
+    changed = get(customer_id, service_id)
+    if changed is None:  # updated above, in this transaction: it is there
+        raise NotFound("service", service_id)
+    return changed

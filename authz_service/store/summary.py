@@ -14,6 +14,7 @@ import peewee as pw
 
 from authz_service.store.models import CustomerFigures as F
 from authz_service.store.models import Service, database, to_micros
+from authz_service.store.rows import tuples
 
 # R5.3-R5.5: which service kinds each count is made of.
 COUNTED = {
@@ -88,8 +89,8 @@ def rebuild(partner_id: str, now: datetime) -> None:
 
 def catch_up(partner_id: str, now: datetime) -> int:
     """Recompute the partner's rows whose next billing start has passed; how many (R5.2)."""
-    due = [r[0] for r in F.select(F.customer).where(
-        (F.partner_id == partner_id) & (F.next_billing_at <= to_micros(now))).tuples()]
+    due = [r[0] for r in tuples(F.select(F.customer).where(
+        (F.partner_id == partner_id) & (F.next_billing_at <= to_micros(now))))]
     if due:
         with transaction():
             F.update(ports=F.ports).where(F.customer.in_(due)).execute()  # lock, as events do

@@ -157,3 +157,19 @@ def test_unknown_group_and_unknown_customer(client):
     assert links_table() == before
     with store.connection():
         assert User.get_by_id("lee@acme.example").group == "regular"
+
+
+def test_a_read_without_a_user_is_refused_unless_previewed(app):
+    """Only the console's preview lists links with no user asking; any other read without one
+    is refused before anything is decided or recorded (fail closed)."""
+    from authz_service.portal import manage_users
+
+    policy = app.extensions["authz"].policy
+    with store.connection():
+        before = Decision.select().count()
+        assert manage_users.list_links(policy, None, "hooli", 10, None, preview=True)[0]
+        with pytest.raises(TypeError, match="needs the user asking"):
+            manage_users.list_links(policy, None, "hooli", 10, None)
+        with pytest.raises(TypeError, match="needs the user asking"):
+            manage_users.linkable(policy, None, "hooli", 10, None)
+        assert Decision.select().count() == before
