@@ -20,11 +20,6 @@ from authz_service.store import directory, fixtures
 TRIAL_SECONDS = 60
 
 
-def run_tables(policy_dir: Path | str, fixture_path: Path | str = fixtures.DEFAULT) -> list[str]:
-    """Load the policy and the fixtures into a scratch database; return every failing row."""
-    return run_report(policy_dir, fixture_path).failures
-
-
 @dataclass
 class Report:
     """Every case of every table, for the console and for JUnit."""
@@ -69,7 +64,7 @@ def run_report(source: Path | str | Policy, fixture_path: Path | str = fixtures.
 
     loaded = source if isinstance(source, Policy) else policy.load(source)
     rows = tables.read(loaded.snapshot, loaded.vocab)
-    store.connect("sqlite:///:memory:")
+    store.connect("sqlite:///:memory:", migrate=True)
     fixtures.load(fixture_path)
 
     def decide(user: str, action: str, account: str):

@@ -73,7 +73,3 @@ def list_for(partner_id: str, status: str | None, before: int | None, limit: int
     rows = list(query.order_by(N.id.desc()).limit(limit + 1).dicts())
     return rows[:limit], len(rows) > limit
 
-
-def for_event(event_id: str) -> list[dict]:
-    """Every row of one event, by email (tests, support)."""
-    return list(N.select(*PUBLIC).where(N.event_id == event_id).order_by(N.email).dicts())
