@@ -58,8 +58,9 @@ class Report:
 
 def run_report(source: Path | str | Policy, fixture_path: Path | str = fixtures.DEFAULT) -> Report:
     """Load the policy (or take this one) and the fixtures into a scratch database; check every row."""
-    # Here, not at the top: policy_watch imports this module in the server's master, which must
-    # not import prometheus_client (via facts -> metrics) before the workers' metric folder is set.
+    # Here, not at the top: `authz` (cli/policy.py) imports this module in the server's master,
+    # which must not import prometheus_client (gather imports metrics) before the workers'
+    # metric folder is set.
     from authz_service.decide.gather import gather
 
     loaded = source if isinstance(source, Policy) else policy.load(source)
