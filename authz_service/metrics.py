@@ -2,7 +2,14 @@
 
 import os
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily
 
 DECISIONS = Counter("authz_decisions_total", "Decisions made", ["action", "allowed"])
@@ -44,13 +51,10 @@ class _ScrapeTime:
 
 def render() -> bytes:
     """The metrics text: every worker's counters (multiprocess mode) plus scrape-time gauges."""
-    registry = CollectorRegistry()
+    registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    else:
-        from prometheus_client import REGISTRY
-
-        registry = REGISTRY
     text = generate_latest(registry)
     extra = CollectorRegistry()
     extra.register(_ScrapeTime())

@@ -130,7 +130,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = f"{tmp}/bench.db"
         app = create_app({"database_url": f"sqlite:///{path}", "bootstrap_key": KEY,
-                          "policy_poll_seconds": 0})
+                          "policy_poll_seconds": 0}, migrate=True)
         started = time.perf_counter()
         load(path, "small", 1_000, 10_000)
         load(path, "big", args.customers, args.services)

@@ -66,7 +66,7 @@ class World:
 def build_db(world: World, url: str) -> float:
     """Create the scratch database and bulk insert the world; returns the seconds taken."""
     start = time.perf_counter()
-    store.connect(url)
+    store.connect(url, migrate=True)
     now = utcnow()
     accounts = [(p, "partner", p, None, now) for p in world.partners]
     accounts += [(c, "customer", c, p, now) for c, p in world.customers]

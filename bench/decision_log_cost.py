@@ -254,7 +254,7 @@ def activity_pages(args, tmp: Path) -> bool:
     from authz_service.store import fixtures
 
     app = create_app({"database_url": f"sqlite:///{tmp}/big.db", "bootstrap_key": KEY,
-                      "policy_poll_seconds": 0})
+                      "policy_poll_seconds": 0}, migrate=True)
     with store.connection():
         fixtures.load()
         began = time.perf_counter()

@@ -54,7 +54,7 @@ def apps(tmp: Path) -> dict:
     from authz_service.app import create_app
     from bench.bare_app import app as bare
 
-    return {BARE: bare, "authorize, SQLite, log on": create_app()}
+    return {BARE: bare, "authorize, SQLite, log on": create_app(migrate=True)}
 
 
 def worker(app, parser: str, direct_log: bool, log_path: Path):

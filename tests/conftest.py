@@ -23,7 +23,7 @@ def database_url(request, tmp_path) -> str:
 def app(database_url):
     """The service on a fresh database, with authz_service/data/demo.toml loaded."""
     application = create_app({"database_url": database_url, "bootstrap_key": BOOTSTRAP,
-                              "policy_poll_seconds": 0})
+                              "policy_poll_seconds": 0}, migrate=True)
     with store.connection():
         fixtures.load()
     yield application

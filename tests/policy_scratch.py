@@ -20,7 +20,7 @@ def scratch_app(tmp_path: Path, database_url: str | None = None):
     shutil.copytree(POLICIES, policies)
     app = create_app({"database_url": database_url or f"sqlite:///{tmp_path}/a.db",
                       "bootstrap_key": BOOTSTRAP, "policy_dir": str(policies),
-                      "policy_poll_seconds": 0})
+                      "policy_poll_seconds": 0}, migrate=True)
     with store.connection():
         fixtures.load()
     try:

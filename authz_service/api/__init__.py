@@ -9,6 +9,7 @@ from flask import g, request
 
 from authz_service import metrics
 from authz_service.api import (
+    console,
     contacts,
     customers,
     decide,
@@ -24,6 +25,7 @@ from authz_service.api import (
     sessions,
 )
 from authz_service.api.request_input import refuse_unstorable
+from authz_service.secret_file import console_secret
 
 BLUEPRINTS = [ops.blp, directory.blp, decide.blp, links.blp, invites.blp, sessions.blp, contacts.blp,
               notifications.blp, services.blp, customers.blp, logs.blp]
@@ -40,9 +42,6 @@ class Api(flask_smorest.Api):
 
 def _init_console(app) -> None:
     """The reviewer console: signed, HttpOnly, SameSite=Strict session cookie; not in /openapi.json."""
-    from authz_service.api import console
-    from authz_service.secret_file import console_secret
-
     app.secret_key = console_secret(app.config["AUTHZ"])  # a file outside the database (R7.6's habit)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
                       SESSION_COOKIE_SECURE=app.config["AUTHZ"].console_secure_cookie,

@@ -1,14 +1,18 @@
 """The reviewer console under /console: policy, "why", see as, Manage Users, activity (server-rendered)."""
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
+from authz_service import cursors
 from authz_service.api import console_auth as auth
 from authz_service.api.base import state
 from authz_service.api.fields import rfc3339
 from authz_service.api.request_input import refuse_unstorable
+from authz_service.decide import authorize
 from authz_service.decide.gather import gather, load_session
+from authz_service.log import audit, check
 from authz_service.policy import NONE, Facts
-from authz_service.store import directory
+from authz_service.portal import customers as page
+from authz_service.store import Conflict, NotFound, directory
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 HEADERS = {  # no framing (clickjacking), no caching, no sniffing, no referrer (must-hold 7)
@@ -24,8 +28,6 @@ PAGES = [("console.matrix", "Policy"), ("console.why", "Why"), ("console.custome
 
 @bp.app_context_processor
 def _template_helpers():
-    from flask import current_app
-
     pages = [(e, label) for e, label in PAGES if e in current_app.view_functions]
     return {"csrf_token": auth.csrf_token, "console_pages": pages, "console_key": g.get("console")}
 
@@ -120,8 +122,6 @@ def _one_of(chosen: str, users: list[str], partner: str | None) -> tuple[str, st
 @auth.signed_in
 def customers():
     """The Customers page a chosen user would see, masked cells marked with the missing action."""
-    from authz_service.portal import customers as page
-
     policy = state().policy
     partners = directory.list_accounts("partner")
     partner = request.args.get("partner") or (partners[0]["id"] if partners else "")
@@ -154,9 +154,6 @@ def customers():
 def activity():
     """An account's activity log with filters, newest first, and the chain's last verification
     (run by the log writer, never in a request: must-hold 7)."""
-    from authz_service import cursors
-    from authz_service.log import audit, check
-
     accounts = directory.list_accounts()
     account = request.args.get("account") or (accounts[0]["id"] if accounts else "")
     allowed = {"true": True, "false": False}.get(request.args.get("allowed", ""))
@@ -175,16 +172,11 @@ def activity():
 
 def _explain(exc: Exception) -> str:
     """A refusal as a person reads it."""
-    from authz_service.decide import authorize
-    from authz_service.store import Conflict, NotFound
-
     if isinstance(exc, authorize.Denied):
         recorded = exc.result["decision_id"]
         return f"Refused: {exc.result['reason']} " + (f"(decision {recorded})" if recorded else "(preview, not recorded)")
     if isinstance(exc, NotFound | Conflict | authorize.TooLong):
         return f"Refused: {exc}"
-    from authz_service import cursors
-
     if isinstance(exc, cursors.InvalidCursor):
         return "That page link is not valid any more."
     raise exc

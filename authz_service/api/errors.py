@@ -6,6 +6,11 @@ import marshmallow as ma
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
+from authz_service import cursors, usernames
+from authz_service.decide import authorize
+from authz_service.log import chain
+from authz_service.store import Conflict, DatabaseError, IntegrityError, NotFound, Unconfirmed
+
 log = logging.getLogger("authz.api")
 
 HTTP_CODES = {
@@ -111,11 +116,6 @@ def _strip_location(messages: dict) -> dict:
 
 def translate(exc: Exception) -> ApiError:
     """Domain exceptions from the layers below, in the contract's terms."""
-    from authz_service import cursors, usernames
-    from authz_service.decide import authorize
-    from authz_service.log import chain
-    from authz_service.store import Conflict, DatabaseError, IntegrityError, NotFound, Unconfirmed
-
     if isinstance(exc, usernames.InvalidUserName):
         return ApiError(422, "invalid_email", str(exc), reason=exc.why)
     if isinstance(exc, NotFound):
@@ -151,11 +151,6 @@ def translate(exc: Exception) -> ApiError:
 
 def init_app(app) -> None:
     """Register the handlers on the app."""
-    from authz_service import cursors, usernames
-    from authz_service.decide import authorize
-    from authz_service.log import chain
-    from authz_service.store import Conflict, DatabaseError, NotFound, Unconfirmed
-
     for kind in (usernames.InvalidUserName, NotFound, Conflict, authorize.Denied, authorize.UnknownAction, authorize.TooLong, cursors.InvalidCursor,
                  DatabaseError, chain.LogUnavailable, Unconfirmed):
         app.register_error_handler(kind, lambda exc: handle_api_error(translate(exc)))

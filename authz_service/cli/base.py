@@ -16,8 +16,9 @@ def current_settings() -> Settings:
 
 
 def connect() -> None:
-    """Open the database the settings name."""
-    store.connect(current_settings().database_url)
+    """Open the database the settings name, its schema brought up to date first (under the
+    migration lock): a command may be the first to meet a new database (`authz demo`)."""
+    store.connect(current_settings().database_url, migrate=True)
 
 
 def load_policy(policy_dir):

@@ -1,9 +1,11 @@
-"""`authz db migrate|backup|restore`: the database."""
+"""`authz db migrate|status|backup|restore`: the database."""
 
 import click
 
 from authz_service import store
 from authz_service.cli.base import current_settings
+from authz_service.serving import backup
+from authz_service.store import migrations
 
 
 @click.group()
@@ -14,20 +16,30 @@ def db():
 @db.command("migrate")
 def db_migrate():
     """Apply pending schema migrations."""
-    from authz_service.store import migrations
-
-    database = store.connect(current_settings().database_url, migrate=False)
+    database = store.connect(current_settings().database_url)
     with store.connection():
         applied = migrations.run(database)
-    click.echo(f"applied {applied or 'nothing'}; now at {migrations.MIGRATIONS[-1][0]}")
+        now_at = migrations.current_version(database)
+    click.echo(f"applied {applied or 'nothing'}; now at {now_at}")
+
+
+@db.command("status")
+def db_status():
+    """Print the schema's version and any pending migrations; exit 1 when some are pending."""
+    database = store.connect(current_settings().database_url)
+    with store.connection():
+        now_at = migrations.current_version(database)
+        pending = [version for version, _ in migrations.MIGRATIONS
+                   if now_at == 0 or not migrations.is_applied(database, version)]
+    click.echo(f"at {now_at}; pending {pending or 'nothing'}")
+    if pending:
+        raise SystemExit(1)
 
 
 @db.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False))
 def db_backup(path):
     """Copy the SQLite database to PATH (a new 0600 file), also while the server runs."""
-    from authz_service.serving import backup
-
     try:
         backup.backup(current_settings(), path)
     except backup.BackupError as exc:
@@ -40,8 +52,6 @@ def db_backup(path):
 def db_restore(path):
     """Replace the SQLite database with the backup PATH; the server must be stopped. The old
     database, its -wal/-shm and spool files are moved aside, not deleted."""
-    from authz_service.serving import backup
-
     try:
         aside, moved = backup.restore(current_settings(), path)
     except backup.BackupError as exc:

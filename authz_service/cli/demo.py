@@ -2,6 +2,7 @@
 
 import click
 
+from authz_service.cli import demo_key
 from authz_service.cli.base import connect, current_settings, load_policy, require_free
 from authz_service.store import fixtures
 
@@ -16,7 +17,10 @@ from authz_service.store import fixtures
 def demo(fixture_path, key, host, port, check_port):
     """Load the named demo data (users, links, services, prices, logins), and print the demo
     key and a curl line to try."""
-    from authz_service.cli import demo_activity, demo_key
+    # Here, not at the top: demo_activity records logins through the decision log, which imports
+    # prometheus_client (via metrics); `authz serve`'s master imports this module before it sets
+    # PROMETHEUS_MULTIPROC_DIR for the workers it forks.
+    from authz_service.cli import demo_activity
 
     if check_port:
         require_free(host, port)

@@ -9,6 +9,8 @@ from datetime import timedelta
 from urllib.parse import urlparse
 
 from authz_service.private_files import read_secret, write_secret
+from authz_service.store import NotFound, keys
+from authz_service.store.models import utcnow
 
 NAME = "demo"
 SCOPES = ["decide", "manage", "audit"]
@@ -25,9 +27,6 @@ def path(settings) -> str:
 
 def ensure(settings) -> tuple[str, bool]:
     """(the demo key, whether it is new); the store must be connected."""
-    from authz_service.store import NotFound, keys
-    from authz_service.store.models import utcnow
-
     kept_at = path(settings)
     kept = (read_secret(kept_at) or "").strip()
     if kept and keys.find(kept) is not None:

@@ -1,8 +1,13 @@
 """`authz keys create|list|revoke`: API keys (only their digests are stored)."""
 
+from datetime import timedelta
+
 import click
 
 from authz_service.cli.base import connect
+from authz_service.store import NotFound
+from authz_service.store.keys import create, list_keys, revoke
+from authz_service.store.models import utcnow
 
 
 @click.group()
@@ -18,11 +23,6 @@ def keys():
               help="the key stops working after this many days")
 def keys_create(name, scopes, expires_in_days):
     """Print a new key with the given scopes (shown once; only its digest is kept)."""
-    from datetime import timedelta
-
-    from authz_service.store.keys import create
-    from authz_service.store.models import utcnow
-
     connect()
     expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     click.echo(create(name, list(scopes), expires))
@@ -31,9 +31,6 @@ def keys_create(name, scopes, expires_in_days):
 @keys.command("list")
 def keys_list():
     """Every key's name, scopes, creation, expiry and state (never the key itself)."""
-    from authz_service.store.keys import list_keys
-    from authz_service.store.models import utcnow
-
     connect()
     now = utcnow()
     rows = [("NAME", "SCOPES", "CREATED", "EXPIRES", "STATE")]
@@ -54,9 +51,6 @@ def _when(value) -> str:
 @click.argument("name")
 def keys_revoke(name):
     """Revoke every key with this name."""
-    from authz_service.store import NotFound
-    from authz_service.store.keys import revoke
-
     connect()
     try:
         click.echo(f"revoked {revoke(name)} key(s) named {name}")

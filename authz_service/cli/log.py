@@ -6,6 +6,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import click
+import psycopg
 
 from authz_service import store
 from authz_service.cli.base import connect, current_settings
@@ -18,6 +19,8 @@ def log_group():
 
 def _store_left_spools() -> None:
     """Entries a killed server left in its spool are stored first (a running server's are its own)."""
+    # Here and below, not at the top: the log's modules import prometheus_client (via metrics);
+    # `authz serve`'s master imports this module before it sets PROMETHEUS_MULTIPROC_DIR.
     from authz_service.log import server
 
     stored = server.recover(current_settings())
@@ -29,8 +32,6 @@ def _store_left_spools() -> None:
 def _readable_log():
     """A database that cannot be read (malformed, truncated, a table missing, unreachable)
     ends a log command with a clear message and exit status 2, never a traceback."""
-    import psycopg
-
     try:
         yield
     except (store.DatabaseError, sqlite3.DatabaseError, psycopg.Error) as exc:
@@ -49,7 +50,7 @@ def _readable_log():
 def log_verify(archives):
     """Walk the chain; exit 1 naming the first entry that does not match, 2 when the
     database cannot be read."""
-    from authz_service.log import audit
+    from authz_service.log import audit  # here: see _store_left_spools
 
     with _readable_log():
         connect()
@@ -71,7 +72,7 @@ def log_verify(archives):
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="a new JSON lines file")
 def log_archive(before, out):
     """Move the oldest entries, up to the first recorded at or after BEFORE, into a file."""
-    from authz_service.log import audit
+    from authz_service.log import audit  # here: see _store_left_spools
 
     try:
         with _readable_log():

@@ -6,7 +6,9 @@ from pathlib import Path
 import click
 
 from authz_service.cli.base import current_settings, load_policy
+from authz_service.decide.checks import run_report
 from authz_service.policy import matrix
+from authz_service.policy.diff import diff
 from authz_service.store import fixtures
 
 MATRIX_FILE = Path("docs/permissions.md")
@@ -37,8 +39,6 @@ def policy_check(policy_dir):
 @click.option("--junit", "junit_path", default=None, help="also write a JUnit XML report here")
 def policy_test(policy_dir, fixture_path, junit_path):
     """Run the decision tables under policies/tests/ (R9.3)."""
-    from authz_service.decide.checks import run_report
-
     report = run_report(load_policy(policy_dir or current_settings().policy_dir), fixture_path)
     for failure in report.failures:
         click.echo(failure, err=True)
@@ -53,8 +53,6 @@ def policy_test(policy_dir, fixture_path, junit_path):
 @click.argument("new_dir", type=click.Path(exists=True, file_okay=False))
 def policy_diff(old_dir, new_dir):
     """Print the (kind, group, action) cells and scoping cells that change from OLD to NEW."""
-    from authz_service.policy.diff import diff
-
     lines = diff(load_policy(old_dir), load_policy(new_dir))
     for line in lines:
         click.echo(line)

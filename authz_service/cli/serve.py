@@ -1,9 +1,13 @@
 """`authz serve` (the service under gunicorn) and `authz worker` (the mail sender alone)."""
 
+import logging
+import signal
+
 import click
 
 from authz_service import store
 from authz_service.cli.base import current_settings, require_free
+from authz_service.serving.serve import run
 
 
 @click.command()
@@ -13,8 +17,6 @@ from authz_service.cli.base import current_settings, require_free
 @click.option("--threads", default=1, show_default=True, type=int)
 def serve(host, port, workers, threads):
     """Run the service under gunicorn; exit 1 at once when HOST:PORT is taken."""
-    from authz_service.serving.serve import run
-
     require_free(host, port)
     run(host, port, workers, threads)
 
@@ -23,9 +25,8 @@ def serve(host, port, workers, threads):
 @click.option("--once", is_flag=True, help="send what is due now, then exit")
 def worker(once):
     """Run the mail sender alone: deliver the outbox over AUTHZ_SMTP_URL (R8.3) until stopped."""
-    import logging
-    import signal
-
+    # Here, not at the top: sender imports prometheus_client (via metrics), which `authz serve`'s
+    # master must not import before it sets PROMETHEUS_MULTIPROC_DIR for its workers.
     from authz_service.mail import sender
 
     settings = current_settings()
@@ -36,7 +37,7 @@ def worker(once):
         outbox_sender = sender.Sender(settings)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    store.connect(settings.database_url)
+    store.connect(settings.database_url, migrate=True)  # under the migration lock, like `authz serve`
     if once:
         click.echo(f"handled {outbox_sender.drain()} notification(s)")
         return

@@ -21,12 +21,6 @@ from authz_service.store import directory, fixtures
 TRIAL_SECONDS = 60
 
 
-def run_tables(policy_dir: Path | str,
-               fixture_path: Traversable | Path | str = fixtures.DEFAULT) -> list[str]:
-    """Load the policy and the fixtures into a scratch database; return every failing row."""
-    return run_report(policy_dir, fixture_path).failures
-
-
 @dataclass
 class Report:
     """Every case of every table, for the console and for JUnit."""
@@ -66,13 +60,14 @@ class Report:
 def run_report(source: Path | str | Policy,
                fixture_path: Traversable | Path | str = fixtures.DEFAULT) -> Report:
     """Load the policy (or take this one) and the fixtures into a scratch database; check every row."""
-    # Here, not at the top: policy_watch imports this module in the server's master, which must
-    # not import prometheus_client (via facts -> metrics) before the workers' metric folder is set.
+    # Here, not at the top: `authz` (cli/policy.py) imports this module in the server's master,
+    # which must not import prometheus_client (gather imports metrics) before the workers'
+    # metric folder is set.
     from authz_service.decide.gather import gather
 
     loaded = source if isinstance(source, Policy) else policy.load(source)
     rows = tables.read(loaded.snapshot, loaded.vocab)
-    store.connect("sqlite:///:memory:")
+    store.connect("sqlite:///:memory:", migrate=True)
     fixtures.load(fixture_path)
 
     def decide(user: str, action: str, account: str):

@@ -98,6 +98,10 @@ class LogUnavailable(Exception):
     """The entries could not be committed; no answer may leave without its entry (fail closed)."""
 
 
+class InsideTransaction(RuntimeError):
+    """append() was called inside a transaction of the caller's: a mistake in the code, refused."""
+
+
 class Ticket:
     __slots__ = ("prepared", "also", "done", "error", "also_failed")
 
@@ -107,9 +111,9 @@ class Ticket:
         self.also_failed = False  # the error is `also`'s own, raised as it is
 
 
-def write(tickets: list[Ticket], nested: bool = False) -> None:
+def write(tickets: list[Ticket]) -> None:
     """One transaction: each ticket's `also` (alone undone if it fails), then its entries, chained."""
-    with decisions.chain_end(nested) as (seq, last_hash):
+    with decisions.chain_end() as (seq, last_hash):
         for ticket in tickets:
             if ticket.also is not None:
                 try:
@@ -165,17 +169,17 @@ def append(entries: list[dict], activity: tuple[list[str], datetime] | None = No
         activity = None  # no customer to update
     if not prepared and activity is None:
         return []
-    nested = decisions.in_transaction()  # the caller's transaction commits them, with its own changes
+    if decisions.in_transaction():
+        # Never inside a caller's transaction (R7.4): the group commit would answer other callers
+        # before that transaction commits, and its rollback would take their entries with it.
+        raise InsideTransaction("a decision is recorded in its own commit, never inside a caller's transaction")
     host_spool = spool.current()
-    if host_spool is not None and not nested:
+    if host_spool is not None:
         _to_spool(host_spool, prepared, activity)
         return ids
     also = (lambda: summary.note_activity(*activity)) if activity else None
     ticket = Ticket(prepared, also)
-    if nested:
-        write([ticket], nested=True)
-    else:
-        _writer.submit(ticket)
+    _writer.submit(ticket)
     if ticket.error is not None:
         if ticket.also_failed:
             raise ticket.error

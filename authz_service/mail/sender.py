@@ -134,10 +134,9 @@ class Sender:
             self._thread.join(timeout)
 
 
-def start(settings) -> Sender:
-    """This process's sender (its thread only when SMTP is configured), and the outbox gauges."""
+def register_gauges() -> None:
+    """The outbox's depth in /metrics, read when scraped (no thread)."""
     metrics.register_gauge("authz_mail_outbox_pending", "Notifications waiting to be sent",
                            lambda: outbox.depth("pending"))
     metrics.register_gauge("authz_mail_outbox_failed", "Notifications that failed for good",
                            lambda: outbox.depth("failed"))
-    return Sender(settings).start()

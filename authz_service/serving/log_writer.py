@@ -8,6 +8,8 @@ import sys
 import threading
 import time
 
+from authz_service.log import spool
+
 
 class LogWriter:
     """The host's decision-log writer process (authz_service/log/server.py), restarted if it dies.
@@ -17,8 +19,6 @@ class LogWriter:
     """
 
     def __init__(self, spool_path: str, folder: str):
-        from authz_service.log import spool
-
         self.spool = spool_path
         self.lock = spool.hold(spool_path)  # inherited by the workers: the spool is live while any runs
         self.socket = os.path.join(folder, "writer.sock")

@@ -24,6 +24,8 @@ from gunicorn.http.body import LengthReader
 from gunicorn.http.parser import RequestParser
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from authz_service.config import Settings
+
 RECV_BYTES = 256 * 1024  # at most this much read from one connection per poller event
 
 
@@ -104,7 +106,8 @@ class ReadFirstWorker(ThreadWorker):
     """gunicorn's gthread worker that gives a thread only whole requests (module docstring)."""
 
     def init_process(self):
-        from authz_service.config import Settings  # metrics need the folder `authz serve` sets
+        # Here, in the worker: http_errors takes the API's error bodies (api.errors), which
+        # import prometheus_client (via metrics); it must see the folder `authz serve` sets first.
         from authz_service.serving import http_errors
 
         settings = Settings.from_env()
@@ -190,7 +193,7 @@ class ReadFirstWorker(ThreadWorker):
 
     def _answer(self, conn: ReadingConn, status: int, reason: str) -> None:
         self.log.info("request from %s answered %s by the worker: %s", conn.client, status, reason)
-        from authz_service.serving import http_errors
+        from authz_service.serving import http_errors  # as in init_process
 
         _send(conn, http_errors.response(status, reason))
         with contextlib.suppress(OSError):  # the answer first, then no reset for unread bytes:

@@ -1,6 +1,8 @@
-"""Running create_app() under gunicorn (`authz serve`)."""
+"""Running create_app() under gunicorn (`authz serve`): the master migrates once, then forks;
+each worker builds the app and starts its threads (docs/decisions/023-start-up.md)."""
 
 import errno
+import gc
 import os
 import selectors
 import sys
@@ -9,9 +11,14 @@ from functools import partial
 
 from gunicorn.app.base import BaseApplication
 
+from authz_service import secret_file, store
+from authz_service.config import Settings
+from authz_service.log import spool
 from authz_service.serving.log_writer import LogWriter
 from authz_service.serving.request_reader import ReadFirstWorker
 from authz_service.serving.run_folder import run_folder
+from authz_service.store import facts_cache
+from authz_service.store.db import is_postgres
 
 ACCEPT_DELAY_PER_CONNECTION = 0.002  # seconds, up to 5 connections' worth
 
@@ -62,16 +69,16 @@ class _Gunicorn(BaseApplication):
     def load(self):
         if self.app is not None:
             return self.app
-        from authz_service.app import create_app
+        # Here, in the worker: app imports prometheus_client (via metrics), which must first see
+        # the PROMETHEUS_MULTIPROC_DIR that run() sets, or each worker counts in its own memory.
+        from authz_service.app import create_app, start
 
-        return create_app()
+        return start(create_app())  # migrated by the master before forking (run)
 
 
 
 def _post_fork(server, worker):
     """In each worker: a thread waiting for the interpreter lock after I/O gets it sooner."""
-    from authz_service.config import Settings
-
     sys.setswitchinterval(Settings.from_env().switch_interval_ms / 1000)
 
 
@@ -79,12 +86,6 @@ def _post_worker_init(worker):
     """The app is loaded: keep its long-lived objects (the policy's decision table, ~40k keys)
     out of the garbage collector's full passes, which otherwise pause requests for milliseconds;
     on PostgreSQL, start keeping facts in memory (docs/decisions/011)."""
-    import gc
-
-    from authz_service.config import Settings
-    from authz_service.store import facts_cache
-    from authz_service.store.db import is_postgres
-
     gc.collect()
     gc.freeze()
     settings = Settings.from_env()
@@ -95,13 +96,13 @@ def _post_worker_init(worker):
 def _worker_exit(server, worker):
     """In a worker that is stopping: give its facts-cache lease back, so a change made now
     does not wait for the lease to run out (docs/decisions/011)."""
-    from authz_service.store import facts_cache
-
     facts_cache.stop()
 
 
 def _child_exit(server, worker):
     """A worker's metric files stop counting as live when it exits."""
+    # Here, not at the top: this module is imported in the master before run() sets
+    # PROMETHEUS_MULTIPROC_DIR, and the workers it forks must import prometheus_client after.
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
@@ -117,14 +118,13 @@ def _share_metrics(folder: str) -> None:
 
 def run(host: str, port: int, workers: int, threads: int) -> None:
     """Serve on host:port with `workers` processes of `threads` threads each."""
-    # Not log.chain here: prometheus_client must be imported in the workers, after the
-    # multiprocess folder is set, or each worker's counters stay in its own memory.
-    from authz_service import secret_file
-    from authz_service.config import Settings
-    from authz_service.log import spool
-
     os.umask(0o077)  # every file and folder the server makes is its user's alone (docs/decisions/018)
     settings = Settings.from_env()
+    # Once, here, before the log writer and the workers start: none of them migrates (023).
+    try:
+        store.migrate(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    except (store.DatabaseError, OSError, ValueError) as exc:
+        raise SystemExit(f"cannot bring the database's schema up to date: {exc}") from None
     try:  # made once here, before the workers read it; refused when others can read it
         secret_file.console_secret(settings)
     except (OSError, secret_file.ExposedSecret) as exc:

@@ -3,7 +3,7 @@
 Everything above it receives plain dicts and tuples, never model objects.
 """
 
-from authz_service.store.db import close, connect, connection, database, is_ready, release
+from authz_service.store.db import close, connect, connection, database, is_ready, migrate, release
 from authz_service.store.errors import (
            Conflict,
            DatabaseError,
@@ -12,5 +12,5 @@ from authz_service.store.errors import (
            Unconfirmed,
 )
 
-__all__ = ["connect", "connection", "database", "close", "release", "is_ready", "Conflict", "NotFound",
+__all__ = ["connect", "migrate", "connection", "database", "close", "release", "is_ready", "Conflict", "NotFound",
            "DatabaseError", "IntegrityError", "Unconfirmed"]

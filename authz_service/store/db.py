@@ -124,8 +124,9 @@ def _open(url: str, busy_timeout_ms: int | None = None) -> pw.Database:
     raise ValueError(f"unsupported database URL scheme: {parsed.scheme!r}")
 
 
-def connect(url: str, migrate: bool = True, busy_timeout_ms: int | None = None) -> pw.Database:
-    """Bind the models to `url` and bring the schema up to date."""
+def connect(url: str, busy_timeout_ms: int | None = None, migrate: bool = False) -> pw.Database:
+    """Bind the models to `url`; with `migrate`, bring the schema up to date first (under the
+    migration lock, store/migrations.py). Opens no connection, except to an in-memory database."""
     db = _open(url, busy_timeout_ms)
     database.initialize(db)
     settings.forget()
@@ -138,6 +139,20 @@ def connect(url: str, migrate: bool = True, busy_timeout_ms: int | None = None) 
         with db.connection_context():
             migrations.run(db)
     return db
+
+
+def migrate(url: str, busy_timeout_ms: int | None = None) -> list[int]:
+    """Bring the schema at `url` up to date, then close every connection this opened: the
+    `authz serve` master migrates once before it forks, and no worker inherits a connection."""
+    db = _open(url, busy_timeout_ms)
+    database.initialize(db)
+    settings.forget()
+    try:
+        with db.connection_context():
+            return migrations.run(db)
+    finally:
+        if isinstance(db, PooledDatabase):
+            db.close_all()
 
 
 def release() -> None:

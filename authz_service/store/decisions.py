@@ -57,19 +57,14 @@ def _writers_queue(path: str):
 
 
 @contextmanager
-def chain_end(nested: bool = False):
+def chain_end():
     """Lock the chain for one writer and yield its last (seq, hash); commit on leaving.
 
-    SQLite: BEGIN IMMEDIATE (or, inside a caller's transaction, a write first so the
-    lock is taken before the head is read); PostgreSQL: a row lock on the head row.
+    SQLite: BEGIN IMMEDIATE; PostgreSQL: a row lock on the head row.
     """
     if not _is_sqlite():
         with database.atomic():
             yield _read_head(True)
-    elif nested:
-        with database.atomic():
-            database.execute_sql('UPDATE "log_head" SET id = id WHERE id = 1')
-            yield _read_head(False)
     else:
         with _writers_queue(database.database), database.atomic("IMMEDIATE"):
             yield _read_head(False)
@@ -153,7 +148,7 @@ def savepoint():
 
 
 def in_transaction() -> bool:
-    """True when this thread is inside a transaction of its own."""
+    """True when this thread is inside a transaction (log/chain.py refuses to append there)."""
     return database.in_transaction()
 
 

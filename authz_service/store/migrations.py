@@ -1,4 +1,12 @@
-"""Versioned, forward-only schema migrations, run at start and by `authz db migrate`."""
+"""Versioned, forward-only schema migrations, run by an explicit step under a lock.
+
+`authz db migrate`, the `authz serve` master before it forks its workers, `authz worker`, the
+one-off commands, and create_app only when asked (tests, dev) call `run`; concurrent runs
+(replicas starting together) queue on the migration lock, so each version is applied once
+(docs/decisions/023-start-up.md).
+"""
+
+from contextlib import contextmanager
 
 import peewee as pw
 
@@ -76,15 +84,40 @@ def is_applied(db: pw.Database, version: int) -> bool:
     return m.SchemaVersion.select().where(m.SchemaVersion.version == version).exists()
 
 
+# pg_advisory_lock's key for migrations: any constant that no other lock of this database uses.
+ADVISORY_KEY = 0x617574687A6D6967  # "authzmig"
+
+
+@contextmanager
+def _migration_lock(db: pw.Database):
+    """Hold the database-wide migration lock while migrating; a second migrator waits for it.
+
+    PostgreSQL: a session advisory lock on this connection (released by the server too when
+    the connection dies). SQLite: one BEGIN IMMEDIATE transaction around the whole run, the
+    file's write lock; each step is a savepoint in it.
+    """
+    if isinstance(db, pw.SqliteDatabase):
+        with db.atomic("IMMEDIATE"):
+            yield
+        return
+    db.execute_sql("SELECT pg_advisory_lock(%s)", (ADVISORY_KEY,))
+    try:
+        yield
+    finally:
+        db.execute_sql("SELECT pg_advisory_unlock(%s)", (ADVISORY_KEY,))
+
+
 def run(db: pw.Database) -> list[int]:
-    """Apply every migration newer than the database, each in its own transaction."""
-    db.create_tables([m.SchemaVersion], safe=True)
-    applied = []
-    for version, step in MIGRATIONS:
-        with db.atomic():
-            if is_applied(db, version):
-                continue
-            step(db)
-            m.SchemaVersion.create(version=version)
-            applied.append(version)
+    """Apply every migration newer than the database, each in its own transaction (a savepoint
+    on SQLite), under the migration lock; the versions this call applied."""
+    with _migration_lock(db):
+        db.create_tables([m.SchemaVersion], safe=True)
+        applied = []
+        for version, step in MIGRATIONS:
+            with db.atomic():
+                if is_applied(db, version):
+                    continue
+                step(db)
+                m.SchemaVersion.create(version=version)
+                applied.append(version)
     return applied

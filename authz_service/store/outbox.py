@@ -74,7 +74,3 @@ def list_for(partner_id: str, status: str | None, before: int | None, limit: int
     rows = dicts(query.order_by(N.id.desc()).limit(limit + 1))
     return rows[:limit], len(rows) > limit
 
-
-def for_event(event_id: str) -> list[dict]:
-    """Every row of one event, by email (tests, support)."""
-    return dicts(N.select(*PUBLIC).where(N.event_id == event_id).order_by(N.email))

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from authz_service import policy
 from authz_service.app import create_app
 from authz_service.cli import main
-from authz_service.decide.checks import run_tables
+from authz_service.decide.checks import run_report
 from authz_service.policy import PolicyError
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
@@ -41,13 +41,13 @@ def problems(directory: Path) -> list[tuple[str, int, str]]:
 
 def test_the_committed_policy_passes_check_and_tables():
     """R9.2, R9.3: the repository's own policy loads and its tables all pass."""
-    assert run_tables(POLICIES) == []
+    assert run_report(POLICIES).failures == []
 
 
 def test_changing_one_cell_fails_the_tables(scratch):
     """R9.3: take `edit` away from support's ports and the R3 rows catch it."""
     edit(scratch / "services.csv", "p, support, *, port: view edit enable", "p, support, *, port: view enable")
-    failures = run_tables(scratch)
+    failures = run_report(scratch).failures
     assert any("ike@initech.example port.edit on initech: expected allow, got deny" in f for f in failures)
     result = CliRunner().invoke(main, ["policy", "test", "--dir", str(scratch)])
     assert result.exit_code == 1
@@ -56,7 +56,7 @@ def test_changing_one_cell_fails_the_tables(scratch):
 def test_an_extra_allow_fails_as_unlisted(scratch):
     """R9.3: an allow that no table row lists fails: anything unlisted must deny."""
     edit(scratch / "services.csv", "p, read_only, *, port: view, allow", "p, read_only, *, port: view delete, allow")
-    failures = run_tables(scratch)
+    failures = run_report(scratch).failures
     assert any("iris@initech.example port.delete on initech" in f for f in failures)
 
 

@@ -23,7 +23,7 @@ def faulty(tmp_path):
     target = urlparse(url)
     proxy = Proxy(target.hostname or "127.0.0.1", target.port or 5432)
     proxied = url.replace(f"{target.hostname}:{target.port or 5432}", f"127.0.0.1:{proxy.port}")
-    app = create_app({"database_url": proxied, "bootstrap_key": BOOTSTRAP, "policy_poll_seconds": 0})
+    app = create_app({"database_url": proxied, "bootstrap_key": BOOTSTRAP, "policy_poll_seconds": 0}, migrate=True)
     with store.connection():
         fixtures.load()
     yield app.test_client(), proxy

@@ -49,7 +49,7 @@ def test_verify_on_a_malformed_sqlite_file_exits_2(tmp_path, monkeypatch, damage
     from authz_service.store import fixtures
 
     path = str(tmp_path / "authz.db")
-    create_app({"database_url": f"sqlite:///{path}", "policy_poll_seconds": 0})
+    create_app({"database_url": f"sqlite:///{path}", "policy_poll_seconds": 0}, migrate=True)
     with store.connection():
         fixtures.load()
     store.close()
@@ -86,7 +86,7 @@ def test_the_log_read_api_on_a_malformed_sqlite_file_is_503(tmp_path):
 
     path = str(tmp_path / "authz.db")
     app = create_app({"database_url": f"sqlite:///{path}", "bootstrap_key": BOOTSTRAP,
-                      "policy_poll_seconds": 0})
+                      "policy_poll_seconds": 0}, migrate=True)
     with store.connection():
         fixtures.load()
     store.close()

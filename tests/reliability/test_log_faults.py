@@ -16,7 +16,7 @@ def test_a_log_that_cannot_commit_is_503_never_an_allow_then_recovers(tmp_path):
     answered (503, nothing allowed); once the lock goes, decisions and their entries resume."""
     path = tmp_path / "locked.db"
     app = create_app({"database_url": f"sqlite:///{path}", "bootstrap_key": BOOTSTRAP,
-                      "policy_poll_seconds": 0, "mail_poll_seconds": 0, "sqlite_busy_timeout_ms": 100})
+                      "policy_poll_seconds": 0, "mail_poll_seconds": 0, "sqlite_busy_timeout_ms": 100}, migrate=True)
     with store.connection():
         fixtures.load()
     client = app.test_client()

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from authz_service import cli, store
-from authz_service.app import create_app
+from authz_service.app import create_app, start
 from authz_service.mail import notifications
 from authz_service.mail import sender as mailer
 from authz_service.mail import smtp as mail_transport
@@ -44,7 +44,7 @@ def make_app(database_url: str, smtp_url: str | None, **settings):
     """The service with its sender thread off (the tests drive senders) unless asked."""
     return create_app({"database_url": database_url, "bootstrap_key": BOOTSTRAP,
                        "policy_poll_seconds": 0, "mail_poll_seconds": 0, "smtp_url": smtp_url,
-                       "mail_retry_seconds": 60, **settings})
+                       "mail_retry_seconds": 60, **settings}, migrate=True)
 
 
 def add_contacts(client, contacts=CONTACTS) -> None:
@@ -71,7 +71,8 @@ def enqueue(*events: dict) -> None:
 
 def rows(event_id: str) -> list[dict]:
     with store.connection():
-        return outbox.for_event(event_id)
+        query = models.Notification.select(*outbox.PUBLIC).where(models.Notification.event_id == event_id)
+        return list(query.order_by(models.Notification.email).dicts())
 
 
 def assert_once_each(mailbox: Mailbox, expected: Counter) -> None:
@@ -271,9 +272,10 @@ def test_bad_and_refused_addresses_fail_alone(service, smtp):
 
 
 def test_the_thread_started_with_the_service_sends(database_url, smtp):
-    """R8.3: with AUTHZ_SMTP_URL set, create_app starts a sender thread; /readyz says configured."""
+    """R8.3: with AUTHZ_SMTP_URL set, start(app) starts a sender thread (as each `authz serve`
+    worker does); /readyz says configured."""
     smtp.start()
-    app = make_app(database_url, smtp.url, mail_poll_seconds=0.1)
+    app = start(make_app(database_url, smtp.url, mail_poll_seconds=0.1))
     try:
         with store.connection():
             fixtures.load()

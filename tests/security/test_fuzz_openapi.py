@@ -26,7 +26,7 @@ from tests.soak import SCALE, tally
 EXAMPLES = int(os.environ.get("AUTHZ_FUZZ_EXAMPLES", "20")) * SCALE  # `make soak`: 10x
 DB_URL = f"sqlite:///{tempfile.mkdtemp(prefix='authz-fuzz-')}/fuzz.db"
 APP = create_app({"database_url": DB_URL, "bootstrap_key": BOOTSTRAP, "policy_poll_seconds": 0,
-                  "mail_poll_seconds": 0})
+                  "mail_poll_seconds": 0}, migrate=True)
 schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
 
 URL_HOSTILE = ["a\x00b", "ada\u200b@acme.example", "\u202eada@acme.example", "x" * 10_000,

@@ -58,7 +58,7 @@ def sqlite_app(tmp_path):
     from authz_service.app import create_app
     from authz_service.store import fixtures
 
-    application = create_app({"database_url": f"sqlite:///{tmp_path}/authz.db", "policy_poll_seconds": 0})
+    application = create_app({"database_url": f"sqlite:///{tmp_path}/authz.db", "policy_poll_seconds": 0}, migrate=True)
     with store.connection():
         fixtures.load()
     yield application

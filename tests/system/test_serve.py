@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests import backends
+from tests.system.server import Server
+
 ROOT = Path(__file__).resolve().parents[2]
 AUTHZ = Path(sys.executable).with_name("authz")
 
@@ -146,5 +149,23 @@ def test_one_thread_workers_keep_connections_alive(tmp_path):
             sockets.append(connection.sock)
         assert sockets[0] is not None and sockets.count(sockets[0]) == 3  # one connection throughout
         connection.close()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("backend", backends.available())
+def test_serve_migrates_a_new_database_once_in_its_master(tmp_path, backend):
+    """docs/decisions/023: on an empty database `authz serve` migrates once, before its log
+    writer and workers start (they only bind it); then every worker decides and logs."""
+    env = {"AUTHZ_DATABASE_URL": backends.postgres_url(drop=True)} if backend == "postgres" else {}
+    server = Server(tmp_path, workers=2, env=env).start()
+    try:
+        status = server.run_cli("db", "status")
+        assert status.returncode == 0 and "pending nothing" in status.stdout, status.stdout
+        answers = [server.call("POST", "/v1/authorize", {"user": "nobody@example.com",
+                                                          "action": "port.view", "account": "acme"})
+                   for _ in range(6)]
+        assert {code for code, _ in answers} == {200}, answers
+        assert not any(body["allowed"] for _, body in answers)
     finally:
         server.stop()

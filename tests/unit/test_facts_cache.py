@@ -28,7 +28,7 @@ LINK_GROUP = 4  # the link's group in a facts row
 def url():
     """The emptied test PostgreSQL with the demo data, bound for this thread."""
     pg = backends.postgres_url()
-    create_app({"database_url": pg, "policy_poll_seconds": 0})
+    create_app({"database_url": pg, "policy_poll_seconds": 0}, migrate=True)
     with store.connection():
         fixtures.load()
     yield pg
@@ -140,7 +140,7 @@ def stuck_holder(url, monkeypatch):
 def test_a_change_no_holder_confirms_answers_503(url, stuck_holder):
     """The change is stored, and the call says it is not confirmed (503) instead of
     returning as if every server followed it."""
-    app = create_app({"database_url": url, "bootstrap_key": "k" * 32, "policy_poll_seconds": 0})
+    app = create_app({"database_url": url, "bootstrap_key": "k" * 32, "policy_poll_seconds": 0}, migrate=True)
     response = app.test_client().delete("/v1/customers/initech/links/rita@acme.example?user=ada@acme.example",
                                         headers={"Authorization": "Bearer " + "k" * 32})
     assert response.status_code == 503, response.get_json()

@@ -143,15 +143,13 @@ def test_a_failing_companion_keeps_nothing_of_that_call(log, monkeypatch):
     assert authz("log", "verify").exit_code == 0
 
 
-def test_an_append_inside_a_transaction_commits_or_rolls_back_with_it(log):
-    """Entries appended inside a caller's transaction share its fate; the chain stays whole."""
+def test_an_append_inside_a_transaction_is_refused(log):
+    """R7.4: a decision is recorded in its own commit; inside a caller's transaction the group
+    commit would answer other callers before that transaction commits, so append refuses."""
     with store.connection():
-        with pytest.raises(RuntimeError), database.atomic():
+        with pytest.raises(chain.InsideTransaction), database.atomic():
             chain.append([entry(1)])
-            raise RuntimeError("the caller's change failed")
         assert Decision.select().count() == 0
-        with database.atomic():
-            chain.append([entry(2)])
-        chain.append([entry(3)])
-    assert len(ids_in_order()) == 2
-    assert "ok: 2 entries" in authz("log", "verify").output
+        chain.append([entry(2)])
+    assert len(ids_in_order()) == 1
+    assert "ok: 1 entries" in authz("log", "verify").output

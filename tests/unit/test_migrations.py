@@ -1,12 +1,15 @@
 """Schema migrations: versioned, forward only, from an empty database and from every earlier version."""
 
+import threading
+import time
+
 import pytest
 from click.testing import CliRunner
 
 from authz_service import store
 from authz_service.cli import main
 from authz_service.store import migrations
-from authz_service.store.models import database
+from authz_service.store.models import SchemaVersion, database
 from tests import backends
 
 
@@ -59,3 +62,38 @@ def test_db_migrate_command(database_url, monkeypatch):
     assert first.exit_code == 0, first.output
     second = CliRunner().invoke(main, ["db", "migrate"])
     assert "applied nothing" in second.output
+
+
+def test_two_migrators_at_once_apply_each_version_once(empty_url, monkeypatch):
+    """Two migrators on their own connections start together on an empty database (replicas
+    starting at once): both succeed and each version is applied once, by one of them (the
+    migration lock: docs/decisions/023-start-up.md)."""
+    db = store.connect(empty_url)  # binds only: nothing is migrated yet
+    first_step = migrations.MIGRATIONS[0][1]
+
+    def slow_first_step(d):
+        time.sleep(0.3)  # the other migrator reaches its own check meanwhile
+        first_step(d)
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [(1, slow_first_step), *migrations.MIGRATIONS[1:]])
+    start, applied, errors = threading.Barrier(2), [], []
+
+    def migrate():
+        try:
+            with db.connection_context():
+                start.wait()
+                applied.append(migrations.run(db))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=migrate) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    everything = [v for v, _ in migrations.MIGRATIONS]
+    assert sorted(applied) == [[], everything]
+    with store.connection():
+        assert sorted(SchemaVersion.select(SchemaVersion.version).tuples()) == [(v,) for v in everything]
+    store.close()
