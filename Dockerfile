@@ -8,6 +8,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     AUTHZ_POLICY_DIR=/app/policies
 
 WORKDIR /app
+# tests/system/test_wheel.py reads these COPY lines and makes the same install without Docker:
+# only these files, `pip install -c constraints.txt`, then `authz demo` and this CMD.
 COPY pyproject.toml constraints.txt README.md ./
 COPY authz_service ./authz_service
 # gunicorn-h1c (gunicorn's C request parser) is published as source only: a compiler for the

@@ -158,6 +158,10 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
         # gunicorn's C request parser (gunicorn-h1c, a pinned dependency), with the same header
         # policy as its Python one; "fast" fails at start rather than falling back unnoticed.
         "http_parser": "fast",
+        # No gunicorn control socket (on by default since gunicorn 25.1): one path per user
+        # ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl) that a second `authz serve` on the host
+        # takes over and the first one's stop deletes (docs/decisions/026-pool-and-workers.md).
+        "control_socket_disable": True,
     }
 
 

@@ -1,16 +1,13 @@
 """Opening the database named by AUTHZ_DATABASE_URL and migrating it (SQLite or PostgreSQL)."""
 
 import threading
-import time
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import peewee as pw
 from playhouse.db_url import connect as connect_url
 from playhouse.db_url import register_database
-from playhouse.pool import PooledDatabase
 from playhouse.postgres_ext import PooledPsycopg3Database
-from psycopg.pq import TransactionStatus
 
 from authz_service.private_files import private_file
 from authz_service.store import facts_cache, migrations, settings
@@ -30,40 +27,16 @@ POOL_OPTIONS = "max_connections=32&stale_timeout=300&timeout=10"
 
 
 class PostgresPool(PooledPsycopg3Database):
-    """peewee's psycopg 3 pool, with two changes.
-
-    No `SELECT 1` on every check-out (docs/decisions/012-pool-check.md): peewee asks the
-    server whether a pooled connection is alive each time one is taken, a second round trip
-    for every decision. Here a connection given back less than `ping_after` seconds ago,
-    idle and not known broken, is taken without asking (as HikariCP's 500 ms bypass); one
-    idle longer is pinged as before. A connection that died in that window fails its first
-    query: that request answers 503 (fail closed) and the connection is dropped on check-in.
+    """peewee's pool for psycopg 3, its checks unchanged (docs/decisions/026-pool-and-workers.md).
 
     After a transaction that changed the facts a decision reads commits, the call waits
     until every process that caches them has let them go (facts_cache.barrier; R4.6). A
     write outside a transaction is given one, so that this holds for it too.
     """
 
-    ping_after = 1.0  # seconds
-
     def __init__(self, *args, **kwargs):
-        self._returned_at: dict[int, float] = {}  # id(connection) -> when it was given back
         self._committed = threading.local()  # per thread: a commit's confirmation just failed
         super().__init__(*args, **kwargs)
-
-    def _is_closed(self, conn) -> bool:
-        returned = self._returned_at.pop(id(conn), None)
-        if (returned is not None and time.monotonic() - returned < self.ping_after and not conn.closed
-                and conn.pgconn.transaction_status == TransactionStatus.IDLE):
-            return False
-        return super()._is_closed(conn)
-
-    def _close(self, conn, close_conn=False):
-        super()._close(conn, close_conn)
-        if conn.closed:
-            self._returned_at.pop(id(conn), None)
-        else:
-            self._returned_at[id(conn)] = time.monotonic()
 
     def commit(self):
         with pw.__exception_wrapper__:  # type: ignore[attr-defined]  # peewee's stubs omit it
@@ -157,7 +130,7 @@ def migrate(url: str, busy_timeout_ms: int | None = None) -> list[int]:
 
 def release() -> None:
     """End of a request: return a pooled (PostgreSQL) connection; SQLite keeps its own open."""
-    if isinstance(database.obj, PooledDatabase) and not database.is_closed():
+    if isinstance(database.obj, PostgresPool) and not database.is_closed():
         database.close()
 
 

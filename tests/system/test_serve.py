@@ -52,8 +52,9 @@ def post(port: int, path: str, body: dict, key: str) -> tuple[int, dict]:
 @pytest.fixture
 def served(tmp_path):
     """The demo data and a demo key in a new database, served by 2 gunicorn workers."""
-    env = {**os.environ, "AUTHZ_DATABASE_URL": f"sqlite:///{tmp_path}/demo.db"}
+    env = {**os.environ, "AUTHZ_DATABASE_URL": f"sqlite:///{tmp_path}/demo.db", "HOME": str(tmp_path)}
     env.pop("AUTHZ_BOOTSTRAP_KEY", None)
+    env.pop("XDG_RUNTIME_DIR", None)  # gunicorn's control socket would go to $HOME/.gunicorn
     demo = subprocess.run([AUTHZ, "demo"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120, check=True)
     key = re.search(r"demo key: (\S+)", demo.stdout).group(1)
@@ -81,6 +82,16 @@ def test_demo_key_answers_an_authorize(served):
     status, body = post(port, "/v1/authorize", {"user": "rita@acme.example",
                         "action": "port.create", "account": "initech"}, "wrong-key")
     assert status == 401 and body["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.slow
+def test_gunicorn_opens_no_control_socket(served, tmp_path):
+    """gunicorn's control socket is off: none under $HOME for a second server on the host to
+    take over, or for this one's stop to delete (docs/decisions/026-pool-and-workers.md)."""
+    port, key = served
+    assert post(port, "/v1/authorize", {"user": "rita@acme.example", "action": "port.create",
+                "account": "initech"}, key)[0] == 200
+    assert not (tmp_path / ".gunicorn").exists()
 
 
 @pytest.mark.slow

@@ -212,25 +212,17 @@ def test_a_holder_cut_from_the_database_comes_back_coherent(holder, url):
     assert read()[0][LINK_GROUP] == "regular"
 
 
-def test_a_connection_given_back_just_now_is_not_pinged(url, monkeypatch):
-    """The pool asks the server only about a connection idle longer than ping_after."""
-    from playhouse.pool import _PooledPostgresqlDatabase
-
-    pings = []
-    original = _PooledPostgresqlDatabase._is_closed
-    monkeypatch.setattr(_PooledPostgresqlDatabase, "_is_closed",
-                        lambda self, conn: pings.append(1) or original(self, conn))
+def test_a_pooled_connection_the_server_dropped_is_replaced_before_use(url):
+    """The pool asks the server about a pooled connection before handing it out
+    (docs/decisions/026-pool-and-workers.md): one the server closed after it was given back,
+    even a moment ago, is replaced, and the request that takes it is answered, not failed."""
     with store.connection():
-        pass
-    pings.clear()
-    for _ in range(3):
-        with store.connection():
-            store.database.execute_sql("SELECT 1")
-    assert pings == []
-    monkeypatch.setattr(store.database.obj, "ping_after", 0.0)
+        pid = store.database.connection().info.backend_pid
+    sql(url, "SELECT pg_terminate_backend(%s)", (pid,))
+    assert wait_for(lambda: not sql(url, "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)))
     with store.connection():
-        pass
-    assert pings == [1]
+        assert store.database.execute_sql("SELECT 1").fetchone() == (1,)
+        assert store.database.connection().info.backend_pid != pid
 
 
 def test_a_kept_key_is_refused_once_its_revocation_returns(holder):
