@@ -124,7 +124,7 @@ def migrate(url: str, busy_timeout_ms: int | None = None) -> list[int]:
         with db.connection_context():
             return migrations.run(db)
     finally:
-        if isinstance(db, PooledDatabase):
+        if isinstance(db, PostgresPool):
             db.close_all()
 
 
