@@ -43,6 +43,22 @@ class LinkablePage(ma.Schema):
     next_cursor = F.String(allow_none=True)
 
 
+class AccessQuery(PageQuery):
+    action = F.String(load_default=None)
+
+
+class AccessOut(ma.Schema):
+    email = F.String()
+    group = F.String(allow_none=True)
+    via = F.String(metadata={"enum": ["home", "partner_admin", "link"]})
+    expires_at = UtcDateTime(allow_none=True)
+
+
+class AccessPage(ma.Schema):
+    items = F.List(F.Nested(AccessOut))
+    next_cursor = F.String(allow_none=True)
+
+
 class InviteIn(ma.Schema):
     user = F.String(required=True)
     email = F.String(required=True)
