@@ -97,6 +97,7 @@ def list_access(policy: Policy, actor: str | None, customer_id: str, action: str
         raise NotFound("customer", customer_id)
     if not _known(policy, action):
         raise authorize.UnknownAction(action)
+    cursors.decode(f"access:{customer_id}", cursor)  # a forged cursor is refused before deciding
     _authorize_reader(policy, actor, customer, caller, preview)
     return who_can(customer_id, action, limit, cursor, policy=policy)
 
