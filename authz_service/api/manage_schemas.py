@@ -26,6 +26,7 @@ class LinkOut(ma.Schema):
     email = F.String()
     group = F.String()
     linked_at = UtcDateTime()
+    in_use = F.Boolean(metadata={"description": "false: the user acts there without it (R4.1, R4.9)"})
 
 
 class LinkPage(ma.Schema):

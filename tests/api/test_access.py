@@ -137,3 +137,13 @@ def test_needs_the_manage_scope(client, keys):
 
 def test_missing_user_is_400(client):
     assert client.get("/v1/customers/initech/access", headers=bearer()).status_code == 400
+
+
+def test_links_say_whether_the_policy_uses_them(client):
+    """R4.1, R4.9: Manage Users' links carry in_use; a partner admin's old link is unused."""
+    hooli = client.get("/v1/customers/hooli/links", query_string={"user": "ada@acme.example"}, headers=bearer())
+    assert [(i["email"], i["group"], i["in_use"]) for i in hooli.json["items"]] == [
+        ("pat@acme.example", "support", False)]
+    initech = client.get("/v1/customers/initech/links", query_string={"user": "ada@acme.example"},
+                         headers=bearer())
+    assert [i["in_use"] for i in initech.json["items"]] == [True, True]

@@ -76,7 +76,7 @@ def test_who_can_is_exactly_what_the_decision_path_allows(app, partners, owners,
         everyone = [e for (e,) in User.select(User.email).tuples()]
         every_account = [a for (a,) in Account.select(Account.id).tuples()]
         for account, action in itertools.product(accounts, actions):
-            listed = walk(lambda lim, cur: access.who_can(account, action, lim, cur, policy=policy), limit)
+            listed = walk(lambda lim, cur, a=account, x=action: access.who_can(a, x, lim, cur, policy=policy), limit)
             assert [i["email"] for i in listed] == sorted({i["email"] for i in listed})
             expected = {}
             for email in everyone:
@@ -91,7 +91,8 @@ def test_who_can_is_exactly_what_the_decision_path_allows(app, partners, owners,
                     assert links.get_link(item["email"], account) is not None
                 assert item["expires_at"] is None
         for email, action in itertools.product(emails, actions):
-            reached = walk(lambda lim, cur: access.accounts_for(email, action, lim, cur, policy=policy), limit)
+            reached = walk(lambda lim, cur, e=email, x=action: access.accounts_for(e, x, lim, cur, policy=policy),
+                           limit)
             expected = {}
             for account in every_account:
                 allowed, group = decided(policy, email, account, action)
