@@ -12,11 +12,14 @@ DROP = -1  # a scripted status: read the request, store it, close without answer
 
 
 class Stub:
-    """`script(method, path, n)` gives the status of the n-th request (1-based) to that path;
-    every request is stored in `requests` before it is answered."""
+    """`script(method, path, n)` gives the status of the n-th request (1-based) to that path,
+    `answer` (optional) the body of a 2xx; every request is stored in `requests` before it is
+    answered."""
 
-    def __init__(self, script: Callable[[str, str, int], int] = lambda *_: 200):
+    def __init__(self, script: Callable[[str, str, int], int] = lambda *_: 200,
+                 answer: Callable[[str, str, int], object] | None = None):
         self.script, self.requests, self.connections = script, [], 0
+        self.answer = answer  # (method, path with its query, n) -> the JSON of a 2xx answer
         self.lock = threading.Lock()
         stub = self
 
@@ -37,6 +40,8 @@ class Stub:
                     return
                 answer = (DECISION if path == "/v1/authorize" else PAGE) if status < 300 else \
                     {"error": {"code": "unavailable", "message": "change stored"}}
+                if status < 300 and stub.answer is not None:
+                    answer = stub.answer(self.command, self.path, n)
                 raw = json.dumps(answer).encode() if status != 204 else b""
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -14,8 +14,8 @@ class AuthzClient:
     """Calls authz-service over HTTP: one pool of kept-alive connections, a timeout per attempt,
     retries (exponential backoff) only for calls that are safe to repeat (see transport.py).
 
-    Decisions (`authorize`, `require`, `batch`, `accounts`) never let an outage through: they
-    deny. Every other call raises AuthzError (4xx: fix the call) or Unavailable (no answer;
+    Decisions (`authorize`, `require`, `batch`, `accounts`, `who_can`) never let an outage
+    through: they deny (an empty list). Every other call raises AuthzError (4xx: fix the call) or Unavailable (no answer;
     `maybe_changed` says whether a write may have happened). Thread-safe; `close()` or use it
     as a context manager to drop its connections.
     """
@@ -85,6 +85,28 @@ class AuthzClient:
                 if not page["next_cursor"]:
                     return items
                 body["cursor"] = page["next_cursor"]
+        except (Unavailable, KeyError, TypeError):
+            return []
+
+    def who_can(self, customer_id: str, user: str, action: str | None = None,
+                page_size: int = 500) -> list[JSON]:
+        """Every user who holds a group on the customer (with `action`, those it allows), all
+        pages: `[{"email", "group", "via", "expires_at"}]` (R10.3). Fails closed: [] when the
+        service cannot answer or answers something that is not such a page, never a part of
+        the list. AuthzError 403 (`user` may not read it), 404 (unknown customer), 400
+        (unknown action)."""
+        items: list[JSON] = []
+        query: JSON = _present({"user": user, "action": action, "limit": page_size})
+        path = f"/v1/customers/{_q(customer_id)}/access"
+        try:
+            while True:
+                page = self.call("GET", path, query=query)[1]
+                if not all(isinstance(i, dict) and isinstance(i.get("email"), str) for i in page["items"]):
+                    return []
+                items += page["items"]
+                if not page["next_cursor"]:
+                    return items
+                query["cursor"] = page["next_cursor"]
         except (Unavailable, KeyError, TypeError):
             return []
 
