@@ -11,8 +11,8 @@ from authz_service.policy import Policy
 _current: ContextVar[Policy | None] = ContextVar("authz_policy_in_force", default=None)
 
 
-def use(policy: Policy) -> None:
-    """The policy the rest of this request decides with."""
+def use(policy: Policy | None) -> None:
+    """The policy the rest of this request decides with (None: none)."""
     _current.set(policy)
 
 

@@ -110,15 +110,15 @@ def _authorize_reader(policy: Policy, actor: str | None, customer: dict, caller,
     console's own key reads, no user involved."""
     if actor is None and preview:
         return
-    asks = [("user.manage", customer["id"]), ("grant.manage", customer["partner_id"])]
     resource = {"type": "access", "id": customer["id"]}
-    for n, (action, account) in enumerate(asks, 1):
-        try:
-            if preview:
-                authorize.preview(policy, actor, action, account)
-            else:
-                authorize.require(policy, actor, action, account, resource, None, caller)
-            return
-        except authorize.Denied:
-            if n == len(asks):
-                raise
+
+    def ask(action: str, account: str) -> None:
+        if preview:
+            authorize.preview(policy, actor, action, account)
+        else:
+            authorize.require(policy, actor, action, account, resource, None, caller)
+
+    try:
+        ask("user.manage", customer["id"])
+    except authorize.Denied:
+        ask("grant.manage", customer["partner_id"])

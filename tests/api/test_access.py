@@ -3,6 +3,8 @@
 import pytest
 
 from authz_service import store
+from authz_service.decide import in_force
+from authz_service.portal import access
 from authz_service.store.models import Decision
 from tests.conftest import bearer
 
@@ -147,3 +149,32 @@ def test_links_say_whether_the_policy_uses_them(client):
     initech = client.get("/v1/customers/initech/links", query_string={"user": "ada@acme.example"},
                          headers=bearer())
     assert [i["in_use"] for i in initech.json["items"]] == [True, True]
+
+
+def test_without_a_policy_the_requests_own_is_used(app):
+    """decide/in_force.py: called as agreed (no policy), inside a request the functions use the
+    app's policy in force; outside one they refuse rather than guess."""
+    policy = app.extensions["authz"].policy
+    with app.test_request_context("/healthz"), store.connection():
+        app.preprocess_request()
+        assert access.who_can("initech", None, 50, None) == access.who_can("initech", None, 50, None,
+                                                                            policy=policy)
+        assert [i["account_id"] for i in access.accounts_for("RITA@acme.example", "port.view", 50, None)[0]] == [
+            "acme", "initech", "umbrella"]
+        assert "port.create" in access.actions_for("ivy@initech.example", "initech")
+    in_force.use(None)
+    with store.connection(), pytest.raises(RuntimeError):
+        access.who_can("initech", None, 50, None)
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "a\ud800b", "x" * 10_000])
+def test_values_no_store_keeps_are_empty_answers(app, value):
+    """Unknown account or user: empty, never an error (PostgreSQL refuses NUL; no encoder a lone
+    surrogate)."""
+    policy = app.extensions["authz"].policy
+    with store.connection():
+        assert access.who_can(value, None, 50, None, policy=policy) == ([], None)
+        assert access.who_can("initech", value, 50, None, policy=policy) == ([], None)
+        assert access.accounts_for(value, None, 50, None, policy=policy) == ([], None)
+        assert access.actions_for(value, "initech", policy=policy) == []
+        assert access.actions_for("ada@acme.example", value, policy=policy) == []
