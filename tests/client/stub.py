@@ -12,16 +12,17 @@ DROP = -1  # a scripted status: read the request, store it, close without answer
 
 
 class Stub:
-    """`script(method, path, n)` gives the status of the n-th request (1-based) to that path,
-    `answer` (optional) the body of a 2xx; every request is stored in `requests` before it is
-    answered."""
+    """`script(method, path, n)` gives the status of the n-th request (1-based) to that path;
+    every request is stored in `requests` before it is answered."""
 
     def __init__(self, script: Callable[[str, str, int], int] = lambda *_: 200,
-                 answer: Callable[[str, str, int], object] | None = None):
+                 answers: dict | None = None):
+        """`answers`: the JSON a path answers with a 2xx status (default a decision or a page)."""
         self.script, self.requests, self.connections = script, [], 0
-        self.answer = answer  # (method, path with its query, n) -> the JSON of a 2xx answer
+        self.answers = answers or {}
         self.lock = threading.Lock()
         stub = self
+        self.targets: list[str] = []  # each request's path with its query, in order
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the service
@@ -33,15 +34,15 @@ class Stub:
                 path = self.path.split("?")[0]
                 with stub.lock:
                     stub.requests.append((self.command, path, body))
+                    stub.targets.append(self.path)
                     n = sum(1 for m, p, _ in stub.requests if (m, p) == (self.command, path))
                 status = stub.script(self.command, path, n)
                 if status == DROP:
                     self.close_connection = True
                     return
-                answer = (DECISION if path == "/v1/authorize" else PAGE) if status < 300 else \
+                default = DECISION if path == "/v1/authorize" else PAGE
+                answer = stub.answers.get(path, default) if status < 300 else \
                     {"error": {"code": "unavailable", "message": "change stored"}}
-                if status < 300 and stub.answer is not None:
-                    answer = stub.answer(self.command, self.path, n)
                 raw = json.dumps(answer).encode() if status != 204 else b""
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
