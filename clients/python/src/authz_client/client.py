@@ -14,8 +14,8 @@ class AuthzClient:
     """Calls authz-service over HTTP: one pool of kept-alive connections, a timeout per attempt,
     retries (exponential backoff) only for calls that are safe to repeat (see transport.py).
 
-    Decisions (`authorize`, `require`, `batch`, `accounts`, `who_can`) never let an outage
-    through: they deny (an empty list). Every other call raises AuthzError (4xx: fix the call) or Unavailable (no answer;
+    Decisions (`authorize`, `require`, `batch`, `accounts`) never let an outage through: they
+    deny. Every other call raises AuthzError (4xx: fix the call) or Unavailable (no answer;
     `maybe_changed` says whether a write may have happened). Thread-safe; `close()` or use it
     as a context manager to drop its connections.
     """
