@@ -35,7 +35,7 @@ def who_can(account_id: str, action: str | None, limit: int, cursor: str | None,
             policy: Policy | None = None) -> tuple[list[dict], str | None]:
     """Every user who holds a group on the account (with `action`, those the policy allows it),
     by email: {"email", "group", "via": home|partner_admin|link, "expires_at": None}."""
-    policy = policy or in_force.policy()
+    policy = policy if policy is not None else in_force.policy()
     account = directory.get_account(account_id) if _askable(account_id) else None
     if account is None or not _known(policy, action):
         return [], None
@@ -59,7 +59,7 @@ def accounts_for(email: str, action: str | None, limit: int, cursor: str | None,
                  policy: Policy | None = None) -> tuple[list[dict], str | None]:
     """Every account the user acts on (home, their partner's customers, links), by id; with
     `action`, those the policy allows it: {"account_id", "name", "kind", "group", "via"}."""
-    policy = policy or in_force.policy()
+    policy = policy if policy is not None else in_force.policy()
     got = gather(email, None) if _askable(email) else None
     if got is None or got.home_account is None or not _known(policy, action):
         return [], None
@@ -81,7 +81,7 @@ def _reached(policy: Policy, home: str, home_group: str, row: tuple, action: str
 
 def actions_for(email: str, account_id: str, *, policy: Policy | None = None) -> list[str]:
     """The known actions (R3 names) the policy allows the user on that account, sorted."""
-    policy = policy or in_force.policy()
+    policy = policy if policy is not None else in_force.policy()
     if not _askable(email, account_id):
         return []
     facts = gather(email, account_id).facts  # no session: as the user, outside any view (R6)
