@@ -9,6 +9,7 @@ from flask import g, request
 
 from authz_service import metrics
 from authz_service.api import (
+    access_list,
     console,
     contacts,
     customers,
@@ -25,10 +26,11 @@ from authz_service.api import (
     sessions,
 )
 from authz_service.api.request_input import refuse_unstorable
+from authz_service.decide import in_force
 from authz_service.secret_file import console_secret
 
 BLUEPRINTS = [ops.blp, directory.blp, decide.blp, links.blp, invites.blp, sessions.blp, contacts.blp,
-              notifications.blp, services.blp, customers.blp, logs.blp]
+              notifications.blp, services.blp, customers.blp, logs.blp, access_list.blp]
 
 
 class Api(flask_smorest.Api):
@@ -84,6 +86,7 @@ def init_app(app) -> flask_smorest.Api:
 
     @app.before_request
     def _limit_body():
+        in_force.use(app.extensions["authz"].policy)  # for use cases called without one (decide/in_force.py)
         g.request_id = _request_id()
         g.started = time.perf_counter()
         if "" in request.args:

@@ -19,15 +19,17 @@ def links_page():
     chosen = chosen if chosen and chosen["kind"] == "customer" else None
     actors = [u["email"] for u in directory.users_of(chosen["partner_id"])] if chosen else []
     actor, error = _one_of(request.args.get("actor", ""), actors, chosen["partner_id"] if chosen else None)
-    shown, linkable = None, []
+    shown, linkable, holders = None, [], []
     if chosen and not error:
+        policy, who = state().policy, actor or None
         try:  # a preview as `actor` is decided, never recorded as them (R7.5)
-            shown = manage_users.list_links(state().policy, actor or None, customer, 500, None, preview=True)[0]
-            linkable = manage_users.linkable(state().policy, actor or None, customer, 500, None, preview=True)[0]
+            shown = manage_users.list_links(policy, who, customer, 500, None, preview=True)[0]
+            linkable = manage_users.linkable(policy, who, customer, 500, None, preview=True)[0]
+            holders = manage_users.who_has_access(policy, who, customer, 500, None, preview=True)[0]
         except Exception as exc:  # a refusal is shown, not raised
             error = _explain(exc)
     return render_template("console/links.html", customers=customers, customer=customer,
-                           actors=actors, actor=actor, links=shown, linkable=linkable,
+                           actors=actors, actor=actor, links=shown, linkable=linkable, holders=holders,
                            groups=[x for x in state().policy.vocab.groups if state().policy.is_linkable(x)],
                            error=error, can_change=auth.CHANGE_SCOPE in g.console["scopes"])
 

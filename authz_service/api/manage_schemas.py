@@ -26,6 +26,7 @@ class LinkOut(ma.Schema):
     email = F.String()
     group = F.String()
     linked_at = UtcDateTime()
+    in_use = F.Boolean(metadata={"description": "false: the user acts there without it (R4.1, R4.9)"})
 
 
 class LinkPage(ma.Schema):
@@ -40,6 +41,22 @@ class LinkableOut(ma.Schema):
 
 class LinkablePage(ma.Schema):
     items = F.List(F.Nested(LinkableOut))
+    next_cursor = F.String(allow_none=True)
+
+
+class AccessQuery(PageQuery):
+    action = F.String(load_default=None)
+
+
+class AccessOut(ma.Schema):
+    email = F.String()
+    group = F.String(allow_none=True)
+    via = F.String(metadata={"enum": ["home", "partner_admin", "link"]})
+    expires_at = UtcDateTime(allow_none=True)
+
+
+class AccessPage(ma.Schema):
+    items = F.List(F.Nested(AccessOut))
     next_cursor = F.String(allow_none=True)
 
 

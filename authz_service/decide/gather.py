@@ -39,14 +39,7 @@ def gather(email: str, account_id: str | None, session: dict | None = None,
     metrics.FACTS_READ[source].inc()
     row = row or (None,) * 6
     home, home_group, kind, partner, link_group, home_kind = row
-    if home is None:
-        relation = "none"
-    elif home == account_id:
-        relation = "home"
-    elif partner is not None and partner == home:
-        relation = "owner"
-    else:
-        relation = "none"
+    relation = relation_of(home, account_id, partner)
     facts = Facts(
         kind=kind or NONE,
         relation=relation,
@@ -55,6 +48,17 @@ def gather(email: str, account_id: str | None, session: dict | None = None,
         session=_session_state(email, account_id, session, session_given, now or utcnow()),
     )
     return Gathered(facts, account_id, home, partner, home_kind)
+
+
+def relation_of(home: str | None, account_id: str | None, partner: str | None) -> str:
+    """home: the user's home account; owner: a customer of the user's partner; none: anything else."""
+    if home is None:
+        return "none"
+    if home == account_id:
+        return "home"
+    if partner is not None and partner == home:
+        return "owner"
+    return "none"
 
 
 def _session_state(email, account_id, session, session_given, now) -> str:

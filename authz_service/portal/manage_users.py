@@ -1,8 +1,9 @@
 """Manage Users: linking partner users to customers (R4.2-R4.6), each call a grant.manage decision."""
 
 from authz_service import cursors
-from authz_service.decide import authorize
+from authz_service.decide import authorize, holding
 from authz_service.policy import Policy
+from authz_service.portal import access
 from authz_service.store import Conflict, NotFound, directory, links
 
 
@@ -101,11 +102,28 @@ def revoke(policy: Policy, actor: str, customer_id: str, email: str, caller=None
 
 def list_links(policy: Policy, actor: str | None, customer_id: str, limit: int, cursor, caller=None,
                preview: bool = False):
-    """The customer's links, by email."""
+    """The customer's links, by email; `in_use` is False for a link the policy does not act on
+    (a partner admin's link from before, R4.1, R4.9: they act as what the policy resolves)."""
     customer = _customer(customer_id)
     _authorize(policy, actor, customer, None, caller, preview)
-    return cursors.page(f"links:{customer_id}", cursor,
-                        lambda after: links.list_links(customer_id, after, limit), lambda i: i["email"])
+
+    def fetch(after):
+        items, more = links.list_links(customer_id, after, limit)
+        for item in items:
+            group, via = holding.held(policy, "customer", "owner", item.pop("home_group"), item["group"], None)
+            item["in_use"] = group is not None and via == "link"
+        return items, more
+
+    return cursors.page(f"links:{customer_id}", cursor, fetch, lambda i: i["email"])
+
+
+def who_has_access(policy: Policy, actor: str | None, customer_id: str, limit: int, cursor, caller=None,
+                   preview: bool = False):
+    """Beside the links: every user who holds a group on the customer, partner admins and the
+    customer's own users included, with the group they act with and how (R10.3)."""
+    customer = _customer(customer_id)
+    _authorize(policy, actor, customer, None, caller, preview)
+    return access.who_can(customer_id, None, limit, cursor, policy=policy)
 
 
 def linkable(policy: Policy, actor: str | None, customer_id: str, limit: int, cursor, caller=None,

@@ -2,15 +2,18 @@
 
 from authz_service.store.errors import NotFound
 from authz_service.store.models import Link, User
+from authz_service.store.rows import tuples
 
 
 def list_links(customer_id: str, after: str | None, limit: int) -> tuple[list[dict], bool]:
-    """The customer's links by email, one page, and whether more follow."""
-    query = Link.select().where(Link.customer == customer_id)
+    """The customer's links by email (with the user's home group), one page, and whether more follow."""
+    query = (Link.select(Link.user, Link.group, Link.linked_at, User.group.alias("home_grp"))
+             .join(User).where(Link.customer == customer_id))
     if after is not None:
         query = query.where(Link.user > after)
-    rows = list(query.order_by(Link.user).limit(limit + 1))
-    items = [{"email": r.user_email, "group": r.group, "linked_at": r.linked_at} for r in rows[:limit]]
+    rows = tuples(query.order_by(Link.user).limit(limit + 1))
+    items = [{"email": email, "group": group, "linked_at": linked_at, "home_group": home}
+             for email, group, linked_at, home in rows[:limit]]
     return items, len(rows) > limit
 
 

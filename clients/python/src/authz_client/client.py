@@ -88,6 +88,28 @@ class AuthzClient:
         except (Unavailable, KeyError, TypeError):
             return []
 
+    def who_can(self, customer_id: str, user: str, action: str | None = None,
+                page_size: int = 500) -> list[JSON]:
+        """Every user who holds a group on the customer (with `action`, those it allows), all
+        pages: `[{"email", "group", "via", "expires_at"}]` (R10.3). Fails closed: [] when the
+        service cannot answer or answers something that is not such a page, never a part of
+        the list. AuthzError 403 (`user` may not read it), 404 (unknown customer), 400
+        (unknown action)."""
+        items: list[JSON] = []
+        query: JSON = _present({"user": user, "action": action, "limit": page_size})
+        path = f"/v1/customers/{_q(customer_id)}/access"
+        try:
+            while True:
+                page = self.call("GET", path, query=query)[1]
+                if not all(isinstance(i, dict) and isinstance(i.get("email"), str) for i in page["items"]):
+                    return []
+                items += page["items"]
+                if not page["next_cursor"]:
+                    return items
+                query["cursor"] = page["next_cursor"]
+        except (Unavailable, KeyError, TypeError):
+            return []
+
     def customers(self, partner_id: str, user: str, **query: Any) -> JSON:
         """One page of the Customers page (R5) for `user`: `{"items", "next_cursor"}`; query
         options `hide_inactive`, `sort`, `limit`, `cursor`. AuthzError 403 for a user of

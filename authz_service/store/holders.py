@@ -1,0 +1,97 @@
+"""Who holds a group where (R10.3): one query over users, accounts and links, paged by key.
+
+The caller says which facts count (relation, home group, link group, worked out from the
+policy's table); these queries only select the rows whose facts match, so the answer is
+complete and paged without asking user by user (docs/decisions/027-who-can-act.md).
+A link group of None stands for "no link on this customer".
+"""
+
+import operator
+from dataclasses import dataclass, field
+from functools import reduce
+
+import peewee as pw
+
+from authz_service.store.models import Account, Link, User
+from authz_service.store.rows import tuples
+
+
+@dataclass(frozen=True)
+class Matching:
+    """Which facts count: home groups per relation, and link groups per owner home group."""
+
+    home: list[str] = field(default_factory=list)  # home groups, relation home
+    owner: dict[str, list[str | None]] = field(default_factory=dict)  # home group -> link groups
+    none: list[str] = field(default_factory=list)  # home groups, relation none (another account)
+
+
+def _linked(group_links: dict[str, list[str | None]], home_group) -> list:
+    """(home group, link group) pairs as SQL terms over User and the LEFT JOINed Link."""
+    terms = []
+    for home, link_groups in group_links.items():
+        groups = [g for g in link_groups if g is not None]
+        link = [Link.group.in_(groups)] if groups else []
+        link += [Link.group.is_null()] if None in link_groups else []
+        if link:
+            terms.append((home_group == home) & reduce(operator.or_, link))
+    return terms
+
+
+def users(account_id: str, partner_id: str | None, match: Matching, after: str | None,
+          limit: int) -> tuple[list[tuple], bool]:
+    """(email, home account, home group, link group) of the users whose facts on this account
+    match, by email after `after`, one page, and whether more follow."""
+    terms = []
+    if match.home:
+        terms.append((User.account == account_id) & User.group.in_(match.home))
+    owned = _linked(match.owner, User.group) if partner_id is not None else []
+    if owned:
+        terms.append((User.account == partner_id) & reduce(operator.or_, owned))
+    if match.none:
+        other = (User.account != account_id) & User.group.in_(match.none)
+        terms.append(other & (User.account != partner_id) if partner_id is not None else other)
+    if not terms:
+        return [], False
+    where = reduce(operator.or_, terms)
+    if after is not None:
+        where &= User.email > after
+    on = (Link.user == User.email) & (Link.customer == account_id)
+    query = (User.select(User.email, User.account, User.group, Link.group.alias("link_grp"))
+             .join(Link, pw.JOIN.LEFT_OUTER, on=on).where(where)
+             .order_by(User.email).limit(limit + 1))
+    rows = tuples(query)
+    return rows[:limit], len(rows) > limit
+
+
+@dataclass(frozen=True)
+class Reaching:
+    """For one user: is the home account held, link groups per kind of owned account, other kinds."""
+
+    home: bool = False
+    owner: dict[str, list[str | None]] = field(default_factory=dict)  # account kind -> link groups
+    none: list[str] = field(default_factory=list)  # kinds of accounts of anyone else
+
+
+def accounts(email: str, home_account: str, reach: Reaching, after: str | None,
+             limit: int) -> tuple[list[tuple], bool]:
+    """(account id, name, kind, partner, link group) of the accounts this user's facts match,
+    by id after `after`, one page, and whether more follow."""
+    terms = [Account.id == home_account] if reach.home else []
+    owned = _linked(reach.owner, Account.kind)
+    if owned:
+        terms.append((Account.partner == home_account) & reduce(operator.or_, owned))
+    if reach.none:
+        terms.append(Account.kind.in_(reach.none) & (Account.id != home_account)
+                     & (Account.partner.is_null() | (Account.partner != home_account)))
+    if not terms:
+        return [], False
+    where = reduce(operator.or_, terms)
+    if after is not None:
+        where &= Account.id > after
+    on = (Link.customer == Account.id) & (Link.user == email)
+    query = (Account.select(Account.id, Account.name, Account.kind, Account.partner,
+                            Link.group.alias("link_grp"))
+             .join(Link, pw.JOIN.LEFT_OUTER, on=on).where(where)
+             .order_by(Account.id).limit(limit + 1))
+    rows = tuples(query)
+    return rows[:limit], len(rows) > limit
