@@ -9,6 +9,8 @@ from flask import g, request
 
 from authz_service import metrics
 from authz_service.api import (
+    authzen,
+    authzen_search,
     contacts,
     customers,
     decide,
@@ -26,7 +28,7 @@ from authz_service.api import (
 from authz_service.api.request_input import refuse_unstorable
 
 BLUEPRINTS = [ops.blp, directory.blp, decide.blp, links.blp, invites.blp, sessions.blp, contacts.blp,
-              notifications.blp, services.blp, customers.blp, logs.blp]
+              notifications.blp, services.blp, customers.blp, logs.blp, authzen.blp, authzen_search.blp]
 
 
 class Api(flask_smorest.Api):
@@ -104,7 +106,9 @@ def init_app(app) -> flask_smorest.Api:
 
     @app.after_request
     def _echo_request_id(response):
-        response.headers["X-Request-Id"] = g.get("request_id") or _request_id()
+        given = request.headers.get("X-Request-Id")
+        response.headers["X-Request-Id"] = (authzen.echoed_request_id(request.path, given)
+                                            or g.get("request_id") or _request_id())
         if "started" in g:
             rule = request.url_rule.rule if request.url_rule else "unmatched"
             metrics.LATENCY.labels(endpoint=rule).observe(time.perf_counter() - g.started)
