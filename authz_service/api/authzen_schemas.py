@@ -81,7 +81,7 @@ class EvaluationsIn(Lenient):
     resource = F.Nested(Resource)
     context = F.Nested(Context, allow_none=True)
     options = F.Nested(Options, allow_none=True)
-    evaluations = F.List(F.Raw(), allow_none=True, validate=_at_most, metadata={
+    evaluations = F.List(F.Raw(allow_none=True), allow_none=True, validate=_at_most, metadata={
         "description": "objects with any of subject, action, resource, context (0-1000)"})
 
 
