@@ -15,8 +15,11 @@ class Stub:
     """`script(method, path, n)` gives the status of the n-th request (1-based) to that path;
     every request is stored in `requests` before it is answered."""
 
-    def __init__(self, script: Callable[[str, str, int], int] = lambda *_: 200):
+    def __init__(self, script: Callable[[str, str, int], int] = lambda *_: 200,
+                 answers: dict | None = None):
+        """`answers`: the JSON a path answers with a 2xx status (default a decision or a page)."""
         self.script, self.requests, self.connections = script, [], 0
+        self.answers = answers or {}
         self.lock = threading.Lock()
         stub = self
 
@@ -35,7 +38,8 @@ class Stub:
                 if status == DROP:
                     self.close_connection = True
                     return
-                answer = (DECISION if path == "/v1/authorize" else PAGE) if status < 300 else \
+                default = DECISION if path == "/v1/authorize" else PAGE
+                answer = stub.answers.get(path, default) if status < 300 else \
                     {"error": {"code": "unavailable", "message": "change stored"}}
                 raw = json.dumps(answer).encode() if status != 204 else b""
                 self.send_response(status)
