@@ -6,8 +6,19 @@ import pytest
 from authz_service import store
 from authz_service.store import sessions
 from authz_service.store.models import utcnow
-from tests.api.authzen_helpers import (ALICE, BOB, READ, RECORD, WRITE, action, decisions,
-                                       evaluation, post, resource, subject)
+from tests.api.authzen_helpers import (
+    ALICE,
+    BOB,
+    READ,
+    RECORD,
+    WRITE,
+    action,
+    decisions,
+    evaluation,
+    post,
+    resource,
+    subject,
+)
 from tests.conftest import bearer
 
 SAME = ("user", "account", "action", "resource", "allowed", "group", "rule", "reason", "session",

@@ -5,7 +5,17 @@ import pytest
 
 from authz_service.app import create_app
 from authz_service.store import fixtures
-from tests.api.authzen_helpers import ALICE, BOB, READ, RECORD, action, decisions, post, resource, subject
+from tests.api.authzen_helpers import (
+    ALICE,
+    BOB,
+    READ,
+    RECORD,
+    action,
+    decisions,
+    post,
+    resource,
+    subject,
+)
 
 DATA = fixtures.read()
 ACCOUNTS = sorted([*DATA["partners"], *DATA["customers"]])

@@ -33,7 +33,7 @@ def decision_of(answer: Any) -> Decision:
     could not decide (`context.error`) is a denial saying why."""
     if not isinstance(answer, dict) or not isinstance(answer.get("decision"), bool):
         raise ValueError("the service's answer was not a decision")
-    context = answer.get("context") if isinstance(answer.get("context"), dict) else {}
+    context: JSON = answer["context"] if isinstance(answer.get("context"), dict) else {}
     error = context.get("error")
     if isinstance(error, dict):
         return _refused(f"{error.get('code', '')}: {error.get('message', '')}")
