@@ -26,6 +26,7 @@ PATHS = {"access_evaluation_endpoint": "/access/v1/evaluation",
          "search_resource_endpoint": "/access/v1/search/resource",
          "search_action_endpoint": "/access/v1/search/action"}
 ENTITIES = ("subject", "action", "resource", "context")
+ONE = sc.EvaluationIn()  # one instance: its nested schemas are built once
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def _item(defaults: dict, raw) -> dict | Refused:
         return Refused("malformed", "an evaluation must be a JSON object", 400)
     merged = {k: raw[k] if k in raw else defaults[k] for k in ENTITIES if k in raw or k in defaults}
     try:
-        return _request(sc.EvaluationIn().load(merged))
+        return _request(ONE.load(merged))
     except ma.ValidationError as exc:
         error = from_validation(exc.messages)
         return Refused(error.code, error.message, error.status, error.details["fields"])
@@ -107,8 +108,8 @@ def _stop(semantic: str):
 @blp.route("/access/v1/evaluation")
 class Evaluation(MethodView):
     @require_scope("decide")
-    @blp.arguments(sc.EvaluationIn)
-    @blp.response(200, sc.DecisionOut)
+    @blp.arguments(sc.EvaluationIn())
+    @blp.response(200, sc.DecisionOut())
     def post(self, body):
         """May the subject do the action on the resource? Recorded as /v1/authorize (R7.1)."""
         return evaluate_one(body)
@@ -117,14 +118,14 @@ class Evaluation(MethodView):
 @blp.route("/access/v1/evaluations")
 class Evaluations(MethodView):
     @require_scope("decide")
-    @blp.arguments(sc.EvaluationsIn)
-    @blp.response(200, sc.EvaluationsOut)
+    @blp.arguments(sc.EvaluationsIn())
+    @blp.response(200, sc.EvaluationsOut())
     def post(self, body):
         """Up to 1000 evaluations in order, recorded in one commit; none: as /evaluation."""
         items = body.get("evaluations") or []
         if not items:  # the specification's backwards-compatible form
             try:
-                return evaluate_one(sc.EvaluationIn().load({k: body[k] for k in ENTITIES if k in body}))
+                return evaluate_one(ONE.load({k: body[k] for k in ENTITIES if k in body}))
             except ma.ValidationError as exc:
                 raise from_validation(exc.messages) from None
         semantic = (body.get("options") or {}).get("evaluations_semantic", "execute_all")
@@ -140,7 +141,7 @@ def _base_url() -> str:
 @blp.route("/.well-known/authzen-configuration")
 class Configuration(MethodView):
     @blp.doc(security=[])
-    @blp.response(200, sc.ConfigurationOut)
+    @blp.response(200, sc.ConfigurationOut())
     def get(self):
         """The PDP's metadata: its base URL (AUTHZ_PUBLIC_URL, else the request's) and endpoints."""
         base = _base_url()

@@ -31,8 +31,8 @@ def _answer(results: list[dict], after: str | None) -> dict:
 @blp.route("/access/v1/search/subject")
 class SubjectSearch(MethodView):
     @require_scope("decide")
-    @blp.arguments(sc.SubjectSearchIn)
-    @blp.response(200, sc.SearchOut)
+    @blp.arguments(sc.SubjectSearchIn())
+    @blp.response(200, sc.SearchOut())
     def post(self, body):
         """The users who may do the action on the account (R10.3), by email."""
         limit, cursor = _page(body)
@@ -43,8 +43,8 @@ class SubjectSearch(MethodView):
 @blp.route("/access/v1/search/resource")
 class ResourceSearch(MethodView):
     @require_scope("decide")
-    @blp.arguments(sc.ResourceSearchIn)
-    @blp.response(200, sc.SearchOut)
+    @blp.arguments(sc.ResourceSearchIn())
+    @blp.response(200, sc.SearchOut())
     def post(self, body):
         """The accounts where the user may do the action, by id."""
         limit, cursor = _page(body)
@@ -56,8 +56,8 @@ class ResourceSearch(MethodView):
 @blp.route("/access/v1/search/action")
 class ActionSearch(MethodView):
     @require_scope("decide")
-    @blp.arguments(sc.ActionSearchIn)
-    @blp.response(200, sc.SearchOut)
+    @blp.arguments(sc.ActionSearchIn())
+    @blp.response(200, sc.SearchOut())
     def post(self, body):
         """What the user may do on the account: R3 names, sorted, in one page."""
         return _answer(authzen.actions(state().policy, g.caller, body["subject"], body["resource"]),
