@@ -63,7 +63,9 @@ def _request(body: dict) -> dict | Refused:
 def _answer(outcome) -> dict:
     """An evaluation's answer: the recorded decision, or a deny saying why there was none."""
     if isinstance(outcome, dict):
-        context = {k: outcome[k] for k in ("decision_id", "group", "reason", "rule")}
+        # null members are left out, as the specification asks (a user with no group there)
+        context = {k: outcome[k] for k in ("decision_id", "group", "reason", "rule")
+                   if outcome[k] is not None}
         return {"decision": outcome["allowed"], "context": context}
     if isinstance(outcome, authorize.UnknownAction):
         return Refused("unknown_action", f"unknown action {outcome.args[0]!r}").answer()
