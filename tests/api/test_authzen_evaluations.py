@@ -19,6 +19,7 @@ from tests.api.authzen_helpers import (
     resource,
     subject,
 )
+from tests.conftest import bearer
 
 
 def run(client, body) -> list[dict]:
@@ -170,3 +171,16 @@ def test_limits_and_options(client):
     for bad in ({"options": "all"}, {"evaluations": {"0": {}}}, {"subject": {"type": "user"}}):
         body = {"evaluations": [evaluation()], **bad}
         assert post(client, "evaluations", body).status_code == 400, bad
+
+
+def test_a_grid_answers_as_v1_batch_does(client):
+    """Every decided evaluation gives what /v1/authorize/batch gives for the same check, in order."""
+    grid = [(what, where) for what in (READ, WRITE, "billing.view", "grant.manage", "user.manage")
+            for where in ("acme", "initech", "umbrella", "hooli", "soylent", "nowhere")]
+    user = "rita@acme.example"
+    answers = run(client, {"subject": subject(user), "evaluations": [
+        {"action": action(what), "resource": resource(where)} for what, where in grid]})
+    batch = client.post("/v1/authorize/batch", headers=bearer(), json={"user": user, "checks": [
+        {"action": what, "account": where} for what, where in grid]}).json["results"]
+    assert [(a["decision"], a["context"].get("group"), a["context"]["rule"]) for a in answers] == [
+        (r["allowed"], r["group"], r["rule"]) for r in batch]
