@@ -89,3 +89,11 @@ def test_answers_are_json(client):
                        ("search/action", {"subject": subject(), "resource": resource()})]:
         response = post(client, path, body)
         assert response.status_code == 200 and response.mimetype == "application/json"
+
+
+@pytest.mark.parametrize("given", ["a\x01b", "a\x7fb", "a\x1bb"])
+def test_an_x_request_id_no_header_may_carry_is_replaced_not_fatal(client, given):
+    """A control character cannot be a header value: the answer names the request itself."""
+    response = client.get("/.well-known/authzen-configuration", headers={"X-Request-ID": given})
+    assert response.status_code == 200
+    assert response.headers["X-Request-ID"] not in ("", given)
