@@ -45,7 +45,7 @@ class Refused:
                 "context": {"error": {k: v for k, v in error.items() if v is not None}}}
 
 
-def _request(body: dict) -> dict | Refused:
+def _request(policy, body: dict) -> dict | Refused:
     """The authorize request an evaluation maps onto, or why it has none."""
     subject, action, resource = body["subject"], body["action"]["name"], body["resource"]
     if subject["type"] != "user":
@@ -53,7 +53,7 @@ def _request(body: dict) -> dict | Refused:
     if resource["type"] != "account":
         return Refused("unknown_resource_type",
                        f"no resource of type {resource['type']!r}: only account")
-    if not state().policy.is_action(action):
+    if not policy.is_action(action):
         return Refused("unknown_action", f"unknown action {action!r}")
     target = (resource.get("properties") or {}).get("target")
     return {"user": subject["id"], "action": action, "account": resource["id"], "resource": target,
@@ -77,21 +77,24 @@ def _answer(outcome) -> dict:
 def evaluate_one(body: dict) -> dict:
     """One evaluation: decided and recorded as POST /v1/authorize (a value too long to record
     is 422 there and here), or a deny with context.error."""
-    asked = _request(body)
+    policy = state().policy  # one policy for the whole request, even across a reload (R9.6)
+    asked = _request(policy, body)
     if isinstance(asked, Refused):
         return asked.answer()
-    return _answer(authorize.authorize(state().policy, asked["user"], asked["action"],
-                                       asked["account"], asked["resource"], asked["session"],
-                                       g.caller))
+    try:
+        return _answer(authorize.authorize(policy, asked["user"], asked["action"], asked["account"],
+                                           asked["resource"], asked["session"], g.caller))
+    except authorize.UnknownAction as exc:
+        return _answer(exc)
 
 
-def _item(defaults: dict, raw) -> dict | Refused:
+def _item(policy, defaults: dict, raw) -> dict | Refused:
     """One evaluation with the top-level defaults: each entity present replaces its default whole."""
     if not isinstance(raw, dict):
         return Refused("malformed", "an evaluation must be a JSON object", 400)
     merged = {k: raw[k] if k in raw else defaults[k] for k in ENTITIES if k in raw or k in defaults}
     try:
-        return _request(ONE.load(merged))
+        return _request(policy, ONE.load(merged))
     except ma.ValidationError as exc:
         error = from_validation(exc.messages)
         return Refused(error.code, error.message, error.status, error.details["fields"])
@@ -131,8 +134,9 @@ class Evaluations(MethodView):
             except ma.ValidationError as exc:
                 raise from_validation(exc.messages) from None
         semantic = (body.get("options") or {}).get("evaluations_semantic", "execute_all")
-        requests = [_item(body, raw) for raw in items]
-        outcomes = authorize.decide_each(state().policy, requests, g.caller, _stop(semantic))
+        policy = state().policy
+        requests = [_item(policy, body, raw) for raw in items]
+        outcomes = authorize.decide_each(policy, requests, g.caller, _stop(semantic))
         return {"evaluations": [_answer(outcome) for outcome in outcomes]}
 
 
