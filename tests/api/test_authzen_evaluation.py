@@ -118,7 +118,9 @@ def test_a_value_too_long_to_record_is_422_as_in_v1(client):
 
 def test_keys_and_scopes(client, keys):
     """The `decide` scope, as the rest of /v1: 401 without a key, 403 with another scope."""
-    assert client.post("/access/v1/evaluation", json=evaluation()).status_code == 401
+    missing = client.post("/access/v1/evaluation", json=evaluation())
+    assert missing.status_code == 401
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")  # the specification's SHOULD
     other = client.post("/access/v1/evaluation", json=evaluation(), headers=bearer(keys["audit"]))
     assert other.status_code == 403
     own = client.post("/access/v1/evaluation", json=evaluation(), headers=bearer(keys["decide"]))
