@@ -31,6 +31,7 @@ class Settings:
     log_writer: bool = True  # `authz serve`: workers append to a spool, one process stores it
     facts_cache: bool = True  # `authz serve` on PostgreSQL: workers keep facts in memory, coherently
     log_spool_dir: str | None = None  # default: the SQLite file's folder; var/ for PostgreSQL
+    public_url: str | None = None  # the service's base URL for AuthZEN discovery; default the request's
 
     @classmethod
     def from_env(cls, overrides: dict | None = None) -> "Settings":

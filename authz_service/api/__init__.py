@@ -10,6 +10,8 @@ from flask import g, request
 from authz_service import metrics
 from authz_service.api import (
     access_list,
+    authzen,
+    authzen_search,
     console,
     contacts,
     customers,
@@ -30,7 +32,8 @@ from authz_service.decide import in_force
 from authz_service.secret_file import console_secret
 
 BLUEPRINTS = [ops.blp, directory.blp, decide.blp, links.blp, invites.blp, sessions.blp, contacts.blp,
-              notifications.blp, services.blp, customers.blp, logs.blp, access_list.blp]
+              notifications.blp, services.blp, customers.blp, logs.blp, access_list.blp, authzen.blp,
+              authzen_search.blp]
 
 
 class Api(flask_smorest.Api):
@@ -106,7 +109,9 @@ def init_app(app) -> flask_smorest.Api:
 
     @app.after_request
     def _echo_request_id(response):
-        response.headers["X-Request-Id"] = g.get("request_id") or _request_id()
+        given = request.headers.get("X-Request-Id")
+        response.headers["X-Request-Id"] = (authzen.echoed_request_id(request.path, given)
+                                            or g.get("request_id") or _request_id())
         if "started" in g:
             rule = request.url_rule.rule if request.url_rule else "unmatched"
             metrics.LATENCY.labels(endpoint=rule).observe(time.perf_counter() - g.started)

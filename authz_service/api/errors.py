@@ -69,7 +69,10 @@ def from_validation(messages) -> ApiError:
 
 
 def extra_headers(status: int) -> list[tuple[str, str]]:
-    """Headers an error answer carries besides its body: a 503 says when to retry."""
+    """Headers an error answer carries besides its body: a 503 says when to retry; a 401 which
+    scheme to use (RFC 9110 section 11.6.1; AuthZEN 1.0 asks for it too)."""
+    if status == 401:
+        return [("WWW-Authenticate", 'Bearer realm="authz-service"')]
     return [("Retry-After", "1")] if status == 503 else []
 
 

@@ -83,6 +83,40 @@ def authorize_many(policy: Policy, user: str, checks: list[dict], session: str |
     return _decide_and_record(policy, user, checks, session, caller)[0]
 
 
+def decide_each(policy: Policy, requests: list, caller: str | None = None, stop=None) -> list:
+    """Each request {"user", "action", "account", "resource", "session"} decided in order exactly as
+    `authorize` decides it, all recorded in one commit before any is returned (R7.1): AuthZEN's
+    evaluations, whose items may name different users and sessions.
+
+    A request that is not a dict (the caller's own refusal) stays in its place, as does the
+    UnknownAction or TooLong of one that cannot be decided; neither is recorded. `stop(outcome)`
+    true ends the run after that outcome (AuthZEN's short-circuit semantics).
+    """
+    outcomes, decided, entries, active, now = [], [], [], [], utcnow()
+    for request in requests:
+        outcome = request
+        if isinstance(request, dict):
+            check = {"action": request["action"], "account": request["account"],
+                     "resource": request.get("resource")}
+            try:
+                results, new, more, now = _decide(policy, request["user"], [check],
+                                                  request.get("session"), caller)
+            except (UnknownAction, TooLong) as exc:
+                outcome = exc
+            else:
+                outcome = results[0]
+                decided.append(outcome)
+                entries += new
+                active += more
+        outcomes.append(outcome)
+        if stop is not None and stop(outcome):
+            break
+    for result, decision_id in zip(decided, _record(entries, active, now) if entries else [], strict=True):
+        result["decision_id"] = decision_id
+    metrics.observe_decisions([(e["action"], e["allowed"]) for e in entries])
+    return outcomes
+
+
 def _decide_and_record(policy: Policy, user: str, checks: list[dict], session, caller):
     """(results with their decision ids, the recorded entries)."""
     results, entries, active, now = _decide(policy, user, checks, session, caller)

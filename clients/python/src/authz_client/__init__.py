@@ -6,6 +6,7 @@
     if client.authorize("ada@acme.example", "port.create", "initech"):
         ...
     client.require("ada@acme.example", "port.create", "initech")  # raises Forbidden on deny
+    client.evaluate("ada@acme.example", "port.create", "initech")  # AuthZEN 1.0; any error denies
 
 Needs urllib3 only. Flask views: `authz_client.flask.requires` (the `flask` extra).
 """

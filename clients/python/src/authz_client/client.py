@@ -3,6 +3,7 @@
 import urllib.parse
 from typing import Any
 
+from authz_client.authzen import AuthZEN
 from authz_client.decision import Decision, Forbidden
 from authz_client.errors import Unavailable
 from authz_client.transport import Transport
@@ -10,12 +11,13 @@ from authz_client.transport import Transport
 JSON = dict[str, Any]
 
 
-class AuthzClient:
+class AuthzClient(AuthZEN):
     """Calls authz-service over HTTP: one pool of kept-alive connections, a timeout per attempt,
     retries (exponential backoff) only for calls that are safe to repeat (see transport.py).
 
-    Decisions (`authorize`, `require`, `batch`, `accounts`) never let an outage through: they
-    deny. Every other call raises AuthzError (4xx: fix the call) or Unavailable (no answer;
+    Decisions (`authorize`, `require`, `batch`, `accounts`, and AuthZEN's `evaluate` and
+    `evaluations`, which deny on any error) never let an outage through: they deny. Every
+    other call raises AuthzError (4xx: fix the call) or Unavailable (no answer;
     `maybe_changed` says whether a write may have happened). Thread-safe; `close()` or use it
     as a context manager to drop its connections.
     """
