@@ -7,10 +7,9 @@ from authz_service import cursors
 from authz_service.api import schemas as s
 from authz_service.api.base import Blueprint, state
 from authz_service.api.errors import ApiError
-from authz_service.api.keys import require_scope
 from authz_service.decide import authorize
 
-blp = Blueprint("decisions", __name__, url_prefix="/v1", description="Decisions (scope decide)")
+blp = Blueprint("decisions", __name__, scope="decide", url_prefix="/v1", description="Decisions (scope decide)")
 
 
 def _unknown_action(exc: authorize.UnknownAction) -> ApiError:
@@ -19,7 +18,6 @@ def _unknown_action(exc: authorize.UnknownAction) -> ApiError:
 
 @blp.route("/authorize")
 class Authorize(MethodView):
-    @require_scope("decide")
     @blp.arguments(s.AuthorizeIn())
     @blp.response(200, s.AuthorizeOut())
     def post(self, body):
@@ -37,7 +35,6 @@ class Authorize(MethodView):
 
 @blp.route("/authorize/batch")
 class AuthorizeBatch(MethodView):
-    @require_scope("decide")
     @blp.arguments(s.BatchIn())
     @blp.response(200, s.BatchOut())
     def post(self, body):
@@ -52,7 +49,6 @@ class AuthorizeBatch(MethodView):
 
 @blp.route("/authorize/accounts")
 class AuthorizeAccounts(MethodView):
-    @require_scope("decide")
     @blp.arguments(s.AccountsIn)
     @blp.response(200, s.AccountsOut)
     def post(self, body):

@@ -5,10 +5,9 @@ from flask.views import MethodView
 from authz_service.api import schemas as s
 from authz_service.api.base import Blueprint, email_or_422, id_or_422
 from authz_service.api.errors import ApiError
-from authz_service.api.keys import require_scope
 from authz_service.store import Conflict, NotFound, directory
 
-blp = Blueprint("directory", __name__, url_prefix="/v1", description="The directory (scope manage)")
+blp = Blueprint("directory", __name__, scope="manage", url_prefix="/v1", description="The directory (scope manage)")
 
 
 def _store_call(fn, *args):
@@ -22,7 +21,6 @@ def _store_call(fn, *args):
 
 @blp.route("/partners/<partner_id>")
 class Partner(MethodView):
-    @require_scope("manage")
     @blp.arguments(s.PartnerIn)
     @blp.response(200, s.PartnerOut)
     @blp.alt_response(201, schema=s.PartnerOut, description="created")
@@ -34,7 +32,6 @@ class Partner(MethodView):
 
 @blp.route("/partners/<partner_id>/users/<email>")
 class PartnerUser(MethodView):
-    @require_scope("manage")
     @blp.arguments(s.GroupIn)
     @blp.response(200, s.UserOut)
     @blp.alt_response(201, schema=s.UserOut, description="created")
@@ -46,7 +43,6 @@ class PartnerUser(MethodView):
 
 @blp.route("/customers/<customer_id>/users/<email>")
 class CustomerUser(MethodView):
-    @require_scope("manage")
     @blp.arguments(s.GroupIn)
     @blp.response(200, s.UserOut)
     @blp.alt_response(201, schema=s.UserOut, description="created")
@@ -58,7 +54,6 @@ class CustomerUser(MethodView):
 
 @blp.route("/users/<email>")
 class AnyUser(MethodView):
-    @require_scope("manage")
     @blp.response(204)
     def delete(self, email):
         """Remove a user and their links; log entries keep their email."""

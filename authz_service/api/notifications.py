@@ -6,10 +6,9 @@ from flask.views import MethodView
 from authz_service import cursors
 from authz_service.api.base import Blueprint, in_range, invalid
 from authz_service.api.fields import UtcDateTime
-from authz_service.api.keys import require_scope
 from authz_service.store import outbox
 
-blp = Blueprint("notifications", __name__, url_prefix="/v1/partners",
+blp = Blueprint("notifications", __name__, scope="audit", url_prefix="/v1/partners",
                 description="Notifications: the mail outbox (scope audit)")
 F = ma.fields
 STATUSES = ("pending", "sent", "failed")
@@ -49,7 +48,6 @@ class NotificationPage(ma.Schema):
 
 @blp.route("/<partner_id>/notifications")
 class Notifications(MethodView):
-    @require_scope("audit")
     @blp.arguments(NotificationQuery, location="query")
     @blp.response(200, NotificationPage)
     def get(self, query, partner_id):
