@@ -4,7 +4,8 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from authz_service import cursors
-from authz_service.api.base import Blueprint, email_or_422, in_range, invalid
+from authz_service.api.base import Blueprint, email_or_422, invalid
+from authz_service.api.pages import PageQuery, page_of
 from authz_service.store import contacts
 
 blp = Blueprint("contacts", __name__, scope="manage", url_prefix="/v1/partners",
@@ -34,14 +35,7 @@ class ContactOut(ma.Schema):
     type = ma.fields.String()
 
 
-class PageQuery(ma.Schema):
-    limit = ma.fields.Integer(load_default=50, validate=in_range(1, 500))
-    cursor = ma.fields.String(load_default=None)
-
-
-class ContactPage(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(ContactOut))
-    next_cursor = ma.fields.String(allow_none=True)
+ContactPage = page_of(ContactOut)
 
 
 @blp.route("/<partner_id>/contacts")

@@ -19,7 +19,7 @@ class PartnerInvites(MethodView):
         return invitations.create(state().policy, body["user"], partner_id,
                               email_or_422(body["email"]), g.caller)
 
-    @blp.arguments(s.PageQuery, location="query")
+    @blp.arguments(s.UserPageQuery, location="query")
     @blp.response(200, s.InvitePage)
     def get(self, query, partner_id):
         """The partner's invites and their status; needs customer.list."""

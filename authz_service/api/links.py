@@ -12,7 +12,7 @@ blp = Blueprint("links", __name__, scope="manage", url_prefix="/v1/customers", d
 
 @blp.route("/<customer_id>/links")
 class Links(MethodView):
-    @blp.arguments(s.PageQuery, location="query")
+    @blp.arguments(s.UserPageQuery, location="query")
     @blp.response(200, s.LinkPage)
     def get(self, query, customer_id):
         """The customer's linked users and their groups; needs grant.manage."""
@@ -23,7 +23,7 @@ class Links(MethodView):
 
 @blp.route("/<customer_id>/linkable-users")
 class Linkable(MethodView):
-    @blp.arguments(s.PageQuery, location="query")
+    @blp.arguments(s.UserPageQuery, location="query")
     @blp.response(200, s.LinkablePage)
     def get(self, query, customer_id):
         """The partner's non-admin users not yet linked to this customer (R4.4)."""
