@@ -3,6 +3,7 @@
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from authz_service.api import console_auth as auth
+from authz_service.api import error_table
 from authz_service.api.base import state
 from authz_service.api.fields import rfc3339
 from authz_service.api.request_input import refuse_unstorable
@@ -164,9 +165,9 @@ def activity():
                "action": request.args.get("action", "").strip()}
     try:
         items, next_cursor = audit.account_log(account, filters, 50, request.args.get("cursor") or None)
-    except cursors.InvalidCursor:
+    except cursors.InvalidCursor as exc:
         items, next_cursor = [], None
-        flash("That page link is not valid any more.", "error")
+        flash(_explain(exc), "error")
     return render_template("console/activity.html", accounts=accounts, account=account,
                            filters=filters, items=items, next_cursor=next_cursor,
                            verdict=check.last_result(state().settings),
@@ -174,20 +175,18 @@ def activity():
 
 
 def _explain(exc: Exception) -> str:
-    """A refusal as a person reads it."""
-    from authz_service.decide import authorize
-    from authz_service.store import Conflict, NotFound
-
-    if isinstance(exc, authorize.Denied):
-        recorded = exc.result["decision_id"]
-        return f"Refused: {exc.result['reason']} " + (f"(decision {recorded})" if recorded else "(preview, not recorded)")
-    if isinstance(exc, NotFound | Conflict | authorize.TooLong):
-        return f"Refused: {exc}"
-    from authz_service import cursors
-
-    if isinstance(exc, cursors.InvalidCursor):
+    """A refusal as a person reads it, from the one error table (api/error_table.py); what is
+    not a refusal (a 503, an unknown error) is raised again for the app's handlers."""
+    row = error_table.row_for(exc)
+    if row is None or row.status >= 500:
+        raise exc
+    refusal = error_table.describe(row, exc)
+    if refusal.code == "invalid_cursor":
         return "That page link is not valid any more."
-    raise exc
+    if refusal.status == 403:  # R7.5: a preview is decided, never recorded
+        recorded = refusal.details.get("decision_id")
+        return f"Refused: {refusal.message} " + (f"(decision {recorded})" if recorded else "(preview, not recorded)")
+    return f"Refused: {refusal.message}"
 
 
 # The Manage Users page and its forms register on bp too (imported last: they import bp).

@@ -5,7 +5,6 @@ from flask.views import MethodView
 
 from authz_service.api import page_schemas as s
 from authz_service.api.base import Blueprint, id_or_422, state
-from authz_service.api.errors import ApiError
 from authz_service.portal import service_events
 
 blp = Blueprint("services", __name__, scope="manage", url_prefix="/v1", description="Services (scope manage)")
@@ -31,12 +30,8 @@ class Service(MethodView):
     def patch(self, body, customer_id, service_id):
         """A new price or billing start; needs `<resource>.upgrade` (422 for lag, cross_connect)."""
         changes = {k: body[k] for k in ("monthly_price_cents", "billing_starts_at") if k in body}
-        try:
-            return service_events.upgrade(state().policy, body["user"], customer_id, service_id, changes,
-                                    body.get("session"), g.caller)
-        except service_events.NotUpgradable as exc:
-            raise ApiError(422, "not_upgradable", f"a {exc.args[0]} service has no upgrade (R3)",
-                           kind=exc.args[0]) from None
+        return service_events.upgrade(state().policy, body["user"], customer_id, service_id, changes,
+                                      body.get("session"), g.caller)
 
     @blp.arguments(s.ServiceQuery, location="query")
     @blp.response(204)
