@@ -8,7 +8,7 @@ from authz_service.api.base import state
 from authz_service.api.fields import rfc3339
 from authz_service.api.request_input import refuse_unstorable
 from authz_service.decide.gather import gather, load_session
-from authz_service.policy import NONE, Facts
+from authz_service.policy import cells
 from authz_service.store import directory
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -77,14 +77,8 @@ def home():
 def matrix():
     """The live permission matrix of the loaded policy."""
     policy = state().policy
-    groups = policy.vocab.groups
-    kinds = [(kind, [(action, [policy.decide(Facts(kind, "home", g, NONE, "none"), action).allowed
-                               for g in groups]) for action in policy.vocab.actions])
-             for kind in policy.vocab.account_kinds]
-    scoping = [(home, [policy.decide(Facts("customer", "owner", home, link, "none"), "account.view").group
-                       for link in (NONE, *groups)]) for home in groups]
-    return render_template("console/matrix.html", version=policy.version, groups=groups,
-                           kinds=kinds, scoping=scoping)
+    return render_template("console/matrix.html", version=policy.version, groups=policy.vocab.groups,
+                           kinds=cells.grid(policy), scoping=cells.scoping_grid(policy))
 
 
 @bp.get("/why")
@@ -141,7 +135,7 @@ def customers():
         except Exception as exc:
             error = _explain(exc)
     for row in rows or []:
-        seen = policy.visible_fields("customers_page", Facts("customer", "home", row["group"], NONE, "none"))
+        seen = policy.visible_fields("customers_page", cells.holding("customer", row["group"]))
         row["masked"] = [c for c in actions if c not in seen]
     return render_template("console/customers.html", partners=partners, partner=partner,
                            viewers=viewers, viewer=viewer, sort=sort, hide_inactive=hide,

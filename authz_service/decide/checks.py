@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from authz_service import policy, store
-from authz_service.policy import NONE, Facts, Policy, PolicyError, tables
+from authz_service.policy import NONE, Policy, PolicyError, cells, tables
 from authz_service.policy.snapshot import Snapshot
 from authz_service.store import directory, fixtures
 
@@ -79,7 +79,7 @@ def run_report(source: Path | str | Policy, fixture_path: Path | str = fixtures.
     def decide_as(group: str, action: str, account: str) -> bool:
         found = directory.get_account(account)
         kind = found["kind"] if found else NONE
-        return loaded.decide(Facts(kind, "home", group, NONE, "none"), action).allowed
+        return loaded.decide(cells.holding(kind, group), action).allowed
 
     try:
         return Report(tables.run_cases(rows, loaded.vocab, decide, decide_as))
