@@ -2,7 +2,7 @@
 
 import hmac
 
-from flask import current_app, g, request
+from flask import Blueprint, current_app, g, request
 
 from authz_service.api.errors import ApiError
 from authz_service.store import keys
@@ -37,7 +37,7 @@ def check_scope(scope: str) -> None:
     g.caller = caller["name"]
 
 
-def require_scope_on(blueprint, scope: str) -> None:
+def require_scope_on(blueprint: Blueprint, scope: str) -> None:
     """Every view of `blueprint` needs `scope` (docs/decisions/024-one-way-in.md), checked
     before its arguments are read; OPTIONS, answered by Flask itself, needs no key."""
 
