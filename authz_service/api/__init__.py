@@ -33,7 +33,7 @@ from authz_service.secret_file import console_secret
 
 BLUEPRINTS = [ops.blp, directory.blp, decide.blp, links.blp, invites.blp, sessions.blp, contacts.blp,
               notifications.blp, services.blp, customers.blp, logs.blp, access_list.blp, authzen.blp,
-              authzen_search.blp]
+              authzen.discovery, authzen_search.blp]
 
 
 class Api(flask_smorest.Api):

@@ -5,15 +5,13 @@ from flask.views import MethodView
 
 from authz_service.api import manage_schemas as s
 from authz_service.api.base import Blueprint, state
-from authz_service.api.keys import require_scope
 from authz_service.portal import access
 
-blp = Blueprint("access", __name__, url_prefix="/v1/customers", description="Access (scope manage)")
+blp = Blueprint("access", __name__, scope="manage", url_prefix="/v1/customers", description="Access (scope manage)")
 
 
 @blp.route("/<customer_id>/access")
 class Access(MethodView):
-    @require_scope("manage")
     @blp.arguments(s.AccessQuery, location="query")
     @blp.response(200, s.AccessPage)
     def get(self, query, customer_id):

@@ -16,10 +16,10 @@ from flask.views import MethodView
 from authz_service.api import authzen_schemas as sc
 from authz_service.api.base import Blueprint, state
 from authz_service.api.errors import from_validation
-from authz_service.api.keys import require_scope
 from authz_service.decide import authorize
 
-blp = Blueprint("authzen", __name__, description="AuthZEN 1.0 (scope decide)")
+blp = Blueprint("authzen", __name__, scope="decide", description="AuthZEN 1.0 (scope decide)")
+discovery = Blueprint("authzen_discovery", __name__, scope=None, description="AuthZEN 1.0 discovery (no key)")
 PATHS = {"access_evaluation_endpoint": "/access/v1/evaluation",
          "access_evaluations_endpoint": "/access/v1/evaluations",
          "search_subject_endpoint": "/access/v1/search/subject",
@@ -112,7 +112,6 @@ def _stop(semantic: str):
 
 @blp.route("/access/v1/evaluation")
 class Evaluation(MethodView):
-    @require_scope("decide")
     @blp.arguments(sc.EvaluationIn())
     @blp.response(200, sc.DecisionOut())
     def post(self, body):
@@ -122,7 +121,6 @@ class Evaluation(MethodView):
 
 @blp.route("/access/v1/evaluations")
 class Evaluations(MethodView):
-    @require_scope("decide")
     @blp.arguments(sc.EvaluationsIn())
     @blp.response(200, sc.EvaluationsOut())
     def post(self, body):
@@ -144,10 +142,10 @@ def _base_url() -> str:
     return (state().settings.public_url or request.url_root).rstrip("/")
 
 
-@blp.route("/.well-known/authzen-configuration")
+@discovery.route("/.well-known/authzen-configuration")
 class Configuration(MethodView):
-    @blp.doc(security=[])
-    @blp.response(200, sc.ConfigurationOut())
+    @discovery.doc(security=[])
+    @discovery.response(200, sc.ConfigurationOut())
     def get(self):
         """The PDP's metadata: its base URL (AUTHZ_PUBLIC_URL, else the request's) and endpoints."""
         base = _base_url()

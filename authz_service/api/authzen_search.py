@@ -11,10 +11,9 @@ from flask.views import MethodView
 
 from authz_service.api import authzen_schemas as sc
 from authz_service.api.base import Blueprint, state
-from authz_service.api.keys import require_scope
 from authz_service.portal import authzen
 
-blp = Blueprint("authzen_search", __name__, description="AuthZEN 1.0 searches (scope decide)")
+blp = Blueprint("authzen_search", __name__, scope="decide", description="AuthZEN 1.0 searches (scope decide)")
 DEFAULT_LIMIT = 50
 
 
@@ -30,7 +29,6 @@ def _answer(results: list[dict], after: str | None) -> dict:
 
 @blp.route("/access/v1/search/subject")
 class SubjectSearch(MethodView):
-    @require_scope("decide")
     @blp.arguments(sc.SubjectSearchIn())
     @blp.response(200, sc.SearchOut())
     def post(self, body):
@@ -42,7 +40,6 @@ class SubjectSearch(MethodView):
 
 @blp.route("/access/v1/search/resource")
 class ResourceSearch(MethodView):
-    @require_scope("decide")
     @blp.arguments(sc.ResourceSearchIn())
     @blp.response(200, sc.SearchOut())
     def post(self, body):
@@ -55,7 +52,6 @@ class ResourceSearch(MethodView):
 
 @blp.route("/access/v1/search/action")
 class ActionSearch(MethodView):
-    @require_scope("decide")
     @blp.arguments(sc.ActionSearchIn())
     @blp.response(200, sc.SearchOut())
     def post(self, body):

@@ -7,7 +7,7 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from authz_service import usernames
-from authz_service.api import request_input
+from authz_service.api import keys, request_input
 from authz_service.api.errors import ApiError, Invalid, from_validation
 
 
@@ -42,9 +42,16 @@ class Parser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint with our parser."""
+    """flask-smorest's Blueprint with our parser, and the one API key scope (docs/api.md) every
+    one of its views needs, declared once: `scope=None` only where no key is asked (operations)."""
 
     ARGUMENTS_PARSER = Parser()
+
+    def __init__(self, name: str, import_name: str, *, scope: str | None, **kwargs) -> None:
+        super().__init__(name, import_name, **kwargs)
+        self.scope = scope
+        if scope is not None:
+            keys.require_scope_on(self, scope)
 
 
 def state():

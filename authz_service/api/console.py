@@ -4,15 +4,15 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 
 from authz_service import cursors
 from authz_service.api import console_auth as auth
+from authz_service.api import error_table
 from authz_service.api.base import state
 from authz_service.api.fields import rfc3339
 from authz_service.api.request_input import refuse_unstorable
-from authz_service.decide import authorize
 from authz_service.decide.gather import gather, load_session
 from authz_service.log import audit, check
-from authz_service.policy import NONE, Facts
+from authz_service.policy import cells
 from authz_service.portal import customers as page
-from authz_service.store import Conflict, NotFound, directory
+from authz_service.store import directory
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 HEADERS = {  # no framing (clickjacking), no caching, no sniffing, no referrer (must-hold 7)
@@ -78,14 +78,8 @@ def home():
 def matrix():
     """The live permission matrix of the loaded policy."""
     policy = state().policy
-    groups = policy.vocab.groups
-    kinds = [(kind, [(action, [policy.decide(Facts(kind, "home", g, NONE, "none"), action).allowed
-                               for g in groups]) for action in policy.vocab.actions])
-             for kind in policy.vocab.account_kinds]
-    scoping = [(home, [policy.decide(Facts("customer", "owner", home, link, "none"), "account.view").group
-                       for link in (NONE, *groups)]) for home in groups]
-    return render_template("console/matrix.html", version=policy.version, groups=groups,
-                           kinds=kinds, scoping=scoping)
+    return render_template("console/matrix.html", version=policy.version, groups=policy.vocab.groups,
+                           kinds=cells.grid(policy), scoping=cells.scoping_grid(policy))
 
 
 @bp.get("/why")
@@ -140,7 +134,7 @@ def customers():
         except Exception as exc:
             error = _explain(exc)
     for row in rows or []:
-        seen = policy.visible_fields("customers_page", Facts("customer", "home", row["group"], NONE, "none"))
+        seen = policy.visible_fields("customers_page", cells.holding("customer", row["group"]))
         row["masked"] = [c for c in actions if c not in seen]
     return render_template("console/customers.html", partners=partners, partner=partner,
                            viewers=viewers, viewer=viewer, sort=sort, hide_inactive=hide,
@@ -161,9 +155,9 @@ def activity():
                "action": request.args.get("action", "").strip()}
     try:
         items, next_cursor = audit.account_log(account, filters, 50, request.args.get("cursor") or None)
-    except cursors.InvalidCursor:
+    except cursors.InvalidCursor as exc:
         items, next_cursor = [], None
-        flash("That page link is not valid any more.", "error")
+        flash(_explain(exc), "error")
     return render_template("console/activity.html", accounts=accounts, account=account,
                            filters=filters, items=items, next_cursor=next_cursor,
                            verdict=check.last_result(state().settings),
@@ -171,15 +165,18 @@ def activity():
 
 
 def _explain(exc: Exception) -> str:
-    """A refusal as a person reads it."""
-    if isinstance(exc, authorize.Denied):
-        recorded = exc.result["decision_id"]
-        return f"Refused: {exc.result['reason']} " + (f"(decision {recorded})" if recorded else "(preview, not recorded)")
-    if isinstance(exc, NotFound | Conflict | authorize.TooLong):
-        return f"Refused: {exc}"
-    if isinstance(exc, cursors.InvalidCursor):
+    """A refusal as a person reads it, from the one error table (api/error_table.py); what is
+    not a refusal (a 503, an unknown error) is raised again for the app's handlers."""
+    row = error_table.row_for(exc)
+    if row is None or row.status >= 500:
+        raise exc
+    refusal = error_table.describe(row, exc)
+    if refusal.code == "invalid_cursor":
         return "That page link is not valid any more."
-    raise exc
+    if refusal.status == 403:  # R7.5: a preview is decided, never recorded
+        recorded = refusal.details.get("decision_id")
+        return f"Refused: {refusal.message} " + (f"(decision {recorded})" if recorded else "(preview, not recorded)")
+    return f"Refused: {refusal.message}"
 
 
 # Manage Users, its forms and Who has access register on bp too (imported last: they import bp).

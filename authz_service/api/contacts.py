@@ -4,11 +4,11 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from authz_service import cursors
-from authz_service.api.base import Blueprint, email_or_422, in_range, invalid
-from authz_service.api.keys import require_scope
+from authz_service.api.base import Blueprint, email_or_422, invalid
+from authz_service.api.pages import PageQuery, page_of
 from authz_service.store import contacts
 
-blp = Blueprint("contacts", __name__, url_prefix="/v1/partners",
+blp = Blueprint("contacts", __name__, scope="manage", url_prefix="/v1/partners",
                 description="Contacts: part of the directory (scope manage)")
 
 TYPES = ("admin", "billing", "technical")
@@ -35,19 +35,11 @@ class ContactOut(ma.Schema):
     type = ma.fields.String()
 
 
-class PageQuery(ma.Schema):
-    limit = ma.fields.Integer(load_default=50, validate=in_range(1, 500))
-    cursor = ma.fields.String(load_default=None)
-
-
-class ContactPage(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(ContactOut))
-    next_cursor = ma.fields.String(allow_none=True)
+ContactPage = page_of(ContactOut)
 
 
 @blp.route("/<partner_id>/contacts")
 class Contacts(MethodView):
-    @require_scope("manage")
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, ContactPage)
     def get(self, query, partner_id):
@@ -60,7 +52,6 @@ class Contacts(MethodView):
 
 @blp.route("/<partner_id>/contacts/<email>")
 class Contact(MethodView):
-    @require_scope("manage")
     @blp.arguments(ContactIn)
     @blp.response(200, ContactOut)
     @blp.alt_response(201, schema=ContactOut, description="created")
@@ -69,7 +60,6 @@ class Contact(MethodView):
         row, created = contacts.put(partner_id, email_or_422(email), body["name"], body["type"])
         return row, 201 if created else 200
 
-    @require_scope("manage")
     @blp.response(204)
     def delete(self, partner_id, email):
         """Remove a contact; mail to it not yet sent is not sent."""

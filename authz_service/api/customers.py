@@ -5,16 +5,14 @@ from flask.views import MethodView
 
 from authz_service.api import page_schemas as s
 from authz_service.api.base import Blueprint, state
-from authz_service.api.keys import require_scope
 from authz_service.portal import customers
 
-blp = Blueprint("customers_page", __name__, url_prefix="/v1/partners",
+blp = Blueprint("customers_page", __name__, scope="decide", url_prefix="/v1/partners",
                 description="The Customers page (scope decide)")
 
 
 @blp.route("/<partner_id>/customers")
 class CustomersPage(MethodView):
-    @require_scope("decide")
     @blp.arguments(s.CustomersQuery, location="query")
     @blp.response(200, s.CustomersPage)
     def get(self, query, partner_id):

@@ -4,63 +4,48 @@ from flask.views import MethodView
 
 from authz_service.api import schemas as s
 from authz_service.api.base import Blueprint, email_or_422, id_or_422
-from authz_service.api.errors import ApiError
-from authz_service.api.keys import require_scope
-from authz_service.store import Conflict, NotFound, directory
+from authz_service.store import directory
 
-blp = Blueprint("directory", __name__, url_prefix="/v1", description="The directory (scope manage)")
-
-
-def _store_call(fn, *args):
-    try:
-        return fn(*args)
-    except NotFound as exc:
-        raise ApiError(404, "not_found", str(exc), what=exc.what, id=exc.key) from None
-    except Conflict as exc:
-        raise ApiError(409, exc.code, exc.message, **exc.details) from None
+blp = Blueprint("directory", __name__, scope="manage", url_prefix="/v1", description="The directory (scope manage)")
 
 
 @blp.route("/partners/<partner_id>")
 class Partner(MethodView):
-    @require_scope("manage")
     @blp.arguments(s.PartnerIn)
     @blp.response(200, s.PartnerOut)
     @blp.alt_response(201, schema=s.PartnerOut, description="created")
     def put(self, body, partner_id):
         """Create or rename a partner account."""
-        row, created = _store_call(directory.put_partner, id_or_422(partner_id, "partner_id"), body["name"])
+        row, created = directory.put_partner(id_or_422(partner_id, "partner_id"), body["name"])
         return row, 201 if created else 200
 
 
 @blp.route("/partners/<partner_id>/users/<email>")
 class PartnerUser(MethodView):
-    @require_scope("manage")
     @blp.arguments(s.GroupIn)
     @blp.response(200, s.UserOut)
     @blp.alt_response(201, schema=s.UserOut, description="created")
     def put(self, body, partner_id, email):
         """Create a partner user or change their group (R2)."""
-        row, created = _store_call(directory.put_user, email_or_422(email), partner_id, "partner", body["group"])
+        row, created = directory.put_user(email_or_422(email), partner_id, "partner", body["group"])
         return row, 201 if created else 200
 
 
 @blp.route("/customers/<customer_id>/users/<email>")
 class CustomerUser(MethodView):
-    @require_scope("manage")
     @blp.arguments(s.GroupIn)
     @blp.response(200, s.UserOut)
     @blp.alt_response(201, schema=s.UserOut, description="created")
     def put(self, body, customer_id, email):
         """Create a customer user or change their group (the customer must exist)."""
-        row, created = _store_call(directory.put_user, email_or_422(email), customer_id, "customer", body["group"])
+        row, created = directory.put_user(email_or_422(email), customer_id, "customer", body["group"])
         return row, 201 if created else 200
 
 
 @blp.route("/users/<email>")
 class AnyUser(MethodView):
-    @require_scope("manage")
     @blp.response(204)
     def delete(self, email):
         """Remove a user and their links; log entries keep their email."""
-        _store_call(directory.delete_user, email)
+        directory.delete_user(email)
         return None

@@ -6,19 +6,9 @@ import marshmallow as ma
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
-from authz_service import cursors, usernames
-from authz_service.decide import authorize
-from authz_service.log import chain
-from authz_service.store import Conflict, DatabaseError, IntegrityError, NotFound, Unconfirmed
+from authz_service.api.error_table import HTTP_CODES, KINDS, UNEXPECTED, body, refusal_for
 
 log = logging.getLogger("authz.api")
-
-HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "request_too_large",
-    415: "unsupported_media_type", 422: "invalid", 503: "unavailable",
-}
-
 
 class ApiError(Exception):
     """An error a handler raises to answer with the contract's shape."""
@@ -44,11 +34,6 @@ class ErrorSchema(ma.Schema):
     """Every error response (docs/api.md conventions)."""
 
     error = ma.fields.Nested(ErrorBody, required=True)
-
-
-def body(code: str, message: str, details: dict | None = None) -> dict:
-    """The error payload."""
-    return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
 def is_semantic(messages) -> bool:
@@ -99,9 +84,6 @@ def handle_http_exception(exc: HTTPException):
     return response, code
 
 
-UNEXPECTED = ("internal", "unexpected error; it has been logged")
-
-
 def handle_unexpected(exc: Exception):
     """Never a stack trace to the caller; the log keeps it."""
     log.exception("unexpected error")
@@ -118,44 +100,17 @@ def _strip_location(messages: dict) -> dict:
 
 
 def translate(exc: Exception) -> ApiError:
-    """Domain exceptions from the layers below, in the contract's terms."""
-    if isinstance(exc, usernames.InvalidUserName):
-        return ApiError(422, "invalid_email", str(exc), reason=exc.why)
-    if isinstance(exc, NotFound):
-        return ApiError(404, "not_found", str(exc), what=exc.what, id=exc.key)
-    if isinstance(exc, Conflict):
-        return ApiError(409, exc.code, exc.message, **exc.details)
-    if isinstance(exc, authorize.Denied):
-        result = exc.result
-        return ApiError(403, "forbidden", result["reason"], decision_id=result["decision_id"],
-                        rule=result["rule"], group=result["group"])
-    if isinstance(exc, authorize.TooLong):
-        return ApiError(422, "invalid", str(exc), field=exc.field, limit=exc.limit)
-    if isinstance(exc, authorize.UnknownAction):
-        return ApiError(400, "unknown_action", f"unknown action {exc.args[0]!r}", action=exc.args[0])
-    if isinstance(exc, cursors.InvalidCursor):
-        return ApiError(422, "invalid_cursor", str(exc))
-    if isinstance(exc, chain.LogUnavailable):
-        log.error("decision log unavailable: %s", exc)
-        return ApiError(503, "unavailable", "the decision log cannot record now, so nothing was "
-                        "decided; retry later")
-    if isinstance(exc, Unconfirmed):
-        log.error("change not confirmed by every server: %s", exc)
-        return ApiError(503, "unavailable", f"{exc}; until it is, a server may still decide by what "
-                        "it replaced: check the change, then retry")
-    if isinstance(exc, IntegrityError):
-        return ApiError(409, "conflict", "the change conflicts with one made at the same time; retry")
-    if isinstance(exc, DatabaseError):
-        log.error("database unavailable: %s", exc, exc_info=True)
-        return ApiError(503, "unavailable", "the database cannot answer now; nothing was decided "
-                        "or changed; retry later")
-    raise exc
+    """An exception of the layers below in the contract's terms, from the one table
+    (api/error_table.py); one the table does not know is raised again (a 500)."""
+    refusal = refusal_for(exc)
+    if refusal is None:
+        raise exc
+    return ApiError(refusal.status, refusal.code, refusal.message, **refusal.details)
 
 
 def init_app(app) -> None:
-    """Register the handlers on the app."""
-    for kind in (usernames.InvalidUserName, NotFound, Conflict, authorize.Denied, authorize.UnknownAction, authorize.TooLong, cursors.InvalidCursor,
-                 DatabaseError, chain.LogUnavailable, Unconfirmed):
+    """Register the handlers on the app: every kind the table knows, ApiError, werkzeug's, the rest."""
+    for kind in KINDS:
         app.register_error_handler(kind, lambda exc: handle_api_error(translate(exc)))
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)

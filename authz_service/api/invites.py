@@ -5,15 +5,13 @@ from flask.views import MethodView
 
 from authz_service.api import manage_schemas as s
 from authz_service.api.base import Blueprint, email_or_422, id_or_422, state
-from authz_service.api.keys import require_scope
 from authz_service.portal import invitations
 
-blp = Blueprint("invites", __name__, url_prefix="/v1", description="Invites (scope manage)")
+blp = Blueprint("invites", __name__, scope="manage", url_prefix="/v1", description="Invites (scope manage)")
 
 
 @blp.route("/partners/<partner_id>/invites")
 class PartnerInvites(MethodView):
-    @require_scope("manage")
     @blp.arguments(s.InviteIn)
     @blp.response(201, s.InviteOut)
     def post(self, body, partner_id):
@@ -21,8 +19,7 @@ class PartnerInvites(MethodView):
         return invitations.create(state().policy, body["user"], partner_id,
                               email_or_422(body["email"]), g.caller)
 
-    @require_scope("manage")
-    @blp.arguments(s.PageQuery, location="query")
+    @blp.arguments(s.UserPageQuery, location="query")
     @blp.response(200, s.InvitePage)
     def get(self, query, partner_id):
         """The partner's invites and their status; needs customer.list."""
@@ -33,7 +30,6 @@ class PartnerInvites(MethodView):
 
 @blp.route("/invites/<invite_id>")
 class Invite(MethodView):
-    @require_scope("manage")
     @blp.arguments(s.UserQuery, location="query")
     @blp.response(200, s.InviteOut)
     def delete(self, query, invite_id):
@@ -43,7 +39,6 @@ class Invite(MethodView):
 
 @blp.route("/invites/<invite_id>/accept")
 class Accept(MethodView):
-    @require_scope("manage")
     @blp.arguments(s.AcceptIn)
     @blp.response(201, s.CustomerOut)
     def post(self, body, invite_id):

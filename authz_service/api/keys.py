@@ -1,9 +1,8 @@
 """Bearer API keys and their scopes: 401 for a missing or unknown key, 403 without the scope."""
 
-import functools
 import hmac
 
-from flask import current_app, g, request
+from flask import Blueprint, current_app, g, request
 
 from authz_service.api.errors import ApiError
 from authz_service.store import keys
@@ -29,19 +28,21 @@ def _caller() -> dict:
     return caller_for(request.headers.get("Authorization", ""), current_app.config["AUTHZ"].bootstrap_key)
 
 
-def require_scope(scope: str):
-    """Decorate a view: the caller's key must carry `scope`."""
+def check_scope(scope: str) -> None:
+    """The caller's key must carry `scope` (401 without a live key, 403 without the scope);
+    the caller's name is kept in `g.caller` for the log (R7.5)."""
+    caller = _caller()
+    if scope not in caller["scopes"]:
+        raise ApiError(403, "missing_scope", f"this key lacks the {scope!r} scope", scope=scope)
+    g.caller = caller["name"]
 
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            caller = _caller()
-            if scope not in caller["scopes"]:
-                raise ApiError(403, "missing_scope", f"this key lacks the {scope!r} scope",
-                               scope=scope)
-            g.caller = caller["name"]
-            return view(*args, **kwargs)
 
-        return wrapper
+def require_scope_on(blueprint: Blueprint, scope: str) -> None:
+    """Every view of `blueprint` needs `scope` (docs/decisions/024-one-way-in.md), checked
+    before its arguments are read; OPTIONS, answered by Flask itself, needs no key."""
 
-    return decorate
+    def check() -> None:
+        if request.method != "OPTIONS":
+            check_scope(scope)
+
+    blueprint.before_request(check)

@@ -5,16 +5,14 @@ from flask.views import MethodView
 
 from authz_service.api import manage_schemas as s
 from authz_service.api.base import Blueprint, email_or_422, state
-from authz_service.api.keys import require_scope
 from authz_service.portal import manage_users
 
-blp = Blueprint("links", __name__, url_prefix="/v1/customers", description="Links (scope manage)")
+blp = Blueprint("links", __name__, scope="manage", url_prefix="/v1/customers", description="Links (scope manage)")
 
 
 @blp.route("/<customer_id>/links")
 class Links(MethodView):
-    @require_scope("manage")
-    @blp.arguments(s.PageQuery, location="query")
+    @blp.arguments(s.UserPageQuery, location="query")
     @blp.response(200, s.LinkPage)
     def get(self, query, customer_id):
         """The customer's linked users and their groups; needs grant.manage."""
@@ -25,8 +23,7 @@ class Links(MethodView):
 
 @blp.route("/<customer_id>/linkable-users")
 class Linkable(MethodView):
-    @require_scope("manage")
-    @blp.arguments(s.PageQuery, location="query")
+    @blp.arguments(s.UserPageQuery, location="query")
     @blp.response(200, s.LinkablePage)
     def get(self, query, customer_id):
         """The partner's non-admin users not yet linked to this customer (R4.4)."""
@@ -37,7 +34,6 @@ class Linkable(MethodView):
 
 @blp.route("/<customer_id>/links/<email>")
 class Link(MethodView):
-    @require_scope("manage")
     @blp.arguments(s.LinkIn)
     @blp.response(200, s.LinkOut)
     @blp.alt_response(201, schema=s.LinkOut, description="linked")
@@ -47,7 +43,6 @@ class Link(MethodView):
                                   body.get("group"), g.caller)
         return link, 201 if created else 200
 
-    @require_scope("manage")
     @blp.arguments(s.UserQuery, location="query")
     @blp.response(204)
     def delete(self, query, customer_id, email):

@@ -2,19 +2,10 @@
 
 import marshmallow as ma
 
-from authz_service.api.base import in_range, invalid
 from authz_service.api.fields import UtcDateTime, parse_time
+from authz_service.api.pages import PageQuery, QueryBool, page_of
 
 F = ma.fields
-
-
-class QueryBool(F.Field):
-    """`true` or `false` (docs/api.md conventions), else 422."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if value not in ("true", "false"):
-            raise invalid("must be true or false")
-        return value == "true"
 
 
 class QueryTime(F.Field):
@@ -24,16 +15,11 @@ class QueryTime(F.Field):
         return parse_time(value)
 
 
-class Page(ma.Schema):
-    limit = F.Integer(load_default=50, validate=in_range(1, 500))
-    cursor = F.String(load_default=None)
-
-
-class ActivityQuery(Page):
+class ActivityQuery(PageQuery):
     user = F.String(required=True)
 
 
-class DecisionsQuery(Page):
+class DecisionsQuery(PageQuery):
     user = F.String()
     account = F.String()
     action = F.String()
@@ -66,6 +52,4 @@ class EntryOut(ma.Schema):
                                   "storable (docs/decisions/013-log-values.md)"})
 
 
-class EntryPage(ma.Schema):
-    items = F.List(F.Nested(EntryOut))
-    next_cursor = F.String(allow_none=True)
+EntryPage = page_of(EntryOut)

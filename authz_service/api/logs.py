@@ -5,16 +5,14 @@ from flask.views import MethodView
 
 from authz_service.api import log_schemas as s
 from authz_service.api.base import Blueprint, state
-from authz_service.api.keys import require_scope
 from authz_service.log import audit
 from authz_service.portal import activity
 
-blp = Blueprint("logs", __name__, url_prefix="/v1", description="Logs (scope audit)")
+blp = Blueprint("logs", __name__, scope="audit", url_prefix="/v1", description="Logs (scope audit)")
 
 
 @blp.route("/accounts/<account_id>/activity")
 class Activity(MethodView):
-    @require_scope("audit")
     @blp.arguments(s.ActivityQuery, location="query")
     @blp.response(200, s.EntryPage)
     def get(self, query, account_id):
@@ -26,7 +24,6 @@ class Activity(MethodView):
 
 @blp.route("/decisions")
 class Decisions(MethodView):
-    @require_scope("audit")
     @blp.arguments(s.DecisionsQuery, location="query")
     @blp.response(200, s.EntryPage)
     def get(self, query):

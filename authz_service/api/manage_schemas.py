@@ -2,8 +2,9 @@
 
 import marshmallow as ma
 
-from authz_service.api.base import in_range, known_group, length
+from authz_service.api.base import known_group, length
 from authz_service.api.fields import UtcDateTime
+from authz_service.api.pages import PageQuery, page_of
 
 F = ma.fields
 
@@ -12,9 +13,8 @@ class UserQuery(ma.Schema):
     user = F.String(required=True)
 
 
-class PageQuery(UserQuery):
-    limit = F.Integer(load_default=50, validate=in_range(1, 500))
-    cursor = F.String(load_default=None)
+class UserPageQuery(PageQuery, UserQuery):
+    pass
 
 
 class LinkIn(ma.Schema):
@@ -29,9 +29,7 @@ class LinkOut(ma.Schema):
     in_use = F.Boolean(metadata={"description": "false: the user acts there without it (R4.1, R4.9)"})
 
 
-class LinkPage(ma.Schema):
-    items = F.List(F.Nested(LinkOut))
-    next_cursor = F.String(allow_none=True)
+LinkPage = page_of(LinkOut)
 
 
 class LinkableOut(ma.Schema):
@@ -39,9 +37,7 @@ class LinkableOut(ma.Schema):
     group = F.String()
 
 
-class LinkablePage(ma.Schema):
-    items = F.List(F.Nested(LinkableOut))
-    next_cursor = F.String(allow_none=True)
+LinkablePage = page_of(LinkableOut)
 
 
 class AccessQuery(PageQuery):
@@ -55,9 +51,7 @@ class AccessOut(ma.Schema):
     expires_at = UtcDateTime(allow_none=True)
 
 
-class AccessPage(ma.Schema):
-    items = F.List(F.Nested(AccessOut))
-    next_cursor = F.String(allow_none=True)
+AccessPage = page_of(AccessOut)
 
 
 class InviteIn(ma.Schema):
@@ -75,9 +69,7 @@ class InviteOut(ma.Schema):
     customer_id = F.String(allow_none=True)
 
 
-class InvitePage(ma.Schema):
-    items = F.List(F.Nested(InviteOut))
-    next_cursor = F.String(allow_none=True)
+InvitePage = page_of(InviteOut)
 
 
 class AcceptIn(ma.Schema):

@@ -4,12 +4,12 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from authz_service import cursors
-from authz_service.api.base import Blueprint, in_range, invalid
+from authz_service.api.base import Blueprint, invalid
 from authz_service.api.fields import UtcDateTime
-from authz_service.api.keys import require_scope
+from authz_service.api.pages import PageQuery, page_of
 from authz_service.store import outbox
 
-blp = Blueprint("notifications", __name__, url_prefix="/v1/partners",
+blp = Blueprint("notifications", __name__, scope="audit", url_prefix="/v1/partners",
                 description="Notifications: the mail outbox (scope audit)")
 F = ma.fields
 STATUSES = ("pending", "sent", "failed")
@@ -20,10 +20,12 @@ def _known_status(value: str) -> None:
         raise invalid(f"unknown status {value!r}; one of {', '.join(STATUSES)}")
 
 
-class NotificationQuery(ma.Schema):
+class NotificationFilters(ma.Schema):
     status = F.String(load_default=None, validate=_known_status)
-    limit = F.Integer(load_default=50, validate=in_range(1, 500))
-    cursor = F.String(load_default=None)
+
+
+class NotificationQuery(PageQuery, NotificationFilters):
+    pass
 
 
 class NotificationOut(ma.Schema):
@@ -42,14 +44,11 @@ class NotificationOut(ma.Schema):
     sent_at = UtcDateTime(allow_none=True)
 
 
-class NotificationPage(ma.Schema):
-    items = F.List(F.Nested(NotificationOut))
-    next_cursor = F.String(allow_none=True)
+NotificationPage = page_of(NotificationOut)
 
 
 @blp.route("/<partner_id>/notifications")
 class Notifications(MethodView):
-    @require_scope("audit")
     @blp.arguments(NotificationQuery, location="query")
     @blp.response(200, NotificationPage)
     def get(self, query, partner_id):

@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from authz_service import metrics, store
 from authz_service.api.base import Blueprint, state
 
-blp = Blueprint("operations", __name__, description="Operations (no key)")
+blp = Blueprint("operations", __name__, scope=None, description="Operations (no key)")
 
 DOCS = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{{ title }} {{ version }}</title></head><body>

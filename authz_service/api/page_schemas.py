@@ -6,21 +6,13 @@ import marshmallow as ma
 
 from authz_service.api.base import in_range, invalid
 from authz_service.api.fields import Rfc3339, UtcDateTime
+from authz_service.api.pages import PageQuery, QueryBool, page_of
 from authz_service.portal.customers import SORTS
 from authz_service.portal.service_events import KINDS
 
 F = ma.fields
 SKEW = timedelta(minutes=5)  # a reported time may run this far ahead of our clock
 MAX_PRICE = 10**12  # cents a month per service: sums stay far inside 64 bits
-
-
-class QueryBool(F.Boolean):
-    """A query boolean: exactly `true` or `false` (docs/api.md conventions), else 422."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if value not in ("true", "false"):
-            raise invalid("must be true or false")
-        return value == "true"
 
 
 def not_ahead(value: datetime) -> None:
@@ -41,13 +33,11 @@ def known_sort(value: str) -> None:
         raise invalid(f"unknown sort {value!r}; one of {', '.join(SORTS)}, each with an optional -")
 
 
-class CustomersQuery(ma.Schema):
+class CustomersFilters(ma.Schema):
     user = F.String(required=True)
     hide_inactive = QueryBool(load_default=False)
     sort = F.String(load_default="name", validate=known_sort,
                     metadata={"enum": [w + s for s in SORTS for w in ("", "-")]})
-    limit = F.Integer(load_default=50, validate=in_range(1, 500))
-    cursor = F.String(load_default=None)
 
 
 class CustomerRow(ma.Schema):
@@ -62,9 +52,11 @@ class CustomerRow(ma.Schema):
     last_order = UtcDateTime(allow_none=True)
 
 
-class CustomersPage(ma.Schema):
-    items = F.List(F.Nested(CustomerRow))
-    next_cursor = F.String(allow_none=True)
+CustomersPage = page_of(CustomerRow)
+
+
+class CustomersQuery(PageQuery, CustomersFilters):
+    pass
 
 
 class ServiceIn(ma.Schema):

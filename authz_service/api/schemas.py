@@ -4,6 +4,7 @@ import marshmallow as ma
 
 from authz_service.api.base import in_range, known_group, length
 from authz_service.api.fields import UtcDateTime
+from authz_service.api.pages import page_of
 
 F = ma.fields
 
@@ -76,6 +77,4 @@ class AccountsIn(ma.Schema):
     cursor = F.String(load_default=None, allow_none=True)
 
 
-class AccountsOut(ma.Schema):
-    items = F.List(F.String())
-    next_cursor = F.String(allow_none=True)
+AccountsOut = page_of(F.String)

@@ -5,16 +5,13 @@ from flask.views import MethodView
 
 from authz_service.api import page_schemas as s
 from authz_service.api.base import Blueprint, id_or_422, state
-from authz_service.api.errors import ApiError
-from authz_service.api.keys import require_scope
 from authz_service.portal import service_events
 
-blp = Blueprint("services", __name__, url_prefix="/v1", description="Services (scope manage)")
+blp = Blueprint("services", __name__, scope="manage", url_prefix="/v1", description="Services (scope manage)")
 
 
 @blp.route("/customers/<customer_id>/services")
 class Services(MethodView):
-    @require_scope("manage")
     @blp.arguments(s.ServiceIn)
     @blp.response(201, s.ServiceOut)
     def post(self, body, customer_id):
@@ -28,20 +25,14 @@ class Services(MethodView):
 
 @blp.route("/customers/<customer_id>/services/<service_id>")
 class Service(MethodView):
-    @require_scope("manage")
     @blp.arguments(s.ServicePatch)
     @blp.response(200, s.ServiceOut)
     def patch(self, body, customer_id, service_id):
         """A new price or billing start; needs `<resource>.upgrade` (422 for lag, cross_connect)."""
         changes = {k: body[k] for k in ("monthly_price_cents", "billing_starts_at") if k in body}
-        try:
-            return service_events.upgrade(state().policy, body["user"], customer_id, service_id, changes,
-                                    body.get("session"), g.caller)
-        except service_events.NotUpgradable as exc:
-            raise ApiError(422, "not_upgradable", f"a {exc.args[0]} service has no upgrade (R3)",
-                           kind=exc.args[0]) from None
+        return service_events.upgrade(state().policy, body["user"], customer_id, service_id, changes,
+                                      body.get("session"), g.caller)
 
-    @require_scope("manage")
     @blp.arguments(s.ServiceQuery, location="query")
     @blp.response(204)
     def delete(self, query, customer_id, service_id):
@@ -53,7 +44,6 @@ class Service(MethodView):
 
 @blp.route("/accounts/<account_id>/logins")
 class Logins(MethodView):
-    @require_scope("manage")
     @blp.arguments(s.LoginIn)
     @blp.response(204)
     def post(self, body, account_id):

@@ -5,15 +5,13 @@ from flask.views import MethodView
 
 from authz_service.api import manage_schemas as s
 from authz_service.api.base import Blueprint, state
-from authz_service.api.keys import require_scope
 from authz_service.portal import view_sessions
 
-blp = Blueprint("sessions", __name__, url_prefix="/v1/sessions", description="View sessions (scope decide)")
+blp = Blueprint("sessions", __name__, scope="decide", url_prefix="/v1/sessions", description="View sessions (scope decide)")
 
 
 @blp.route("")
 class Sessions(MethodView):
-    @require_scope("decide")
     @blp.arguments(s.SessionIn)
     @blp.response(201, s.SessionOut)
     def post(self, body):
@@ -23,13 +21,11 @@ class Sessions(MethodView):
 
 @blp.route("/<session_id>")
 class Session(MethodView):
-    @require_scope("decide")
     @blp.response(200, s.SessionOut)
     def get(self, session_id):
         """The session, its bound customer and the user's group there now."""
         return view_sessions.read(state().policy, session_id)
 
-    @require_scope("decide")
     @blp.response(204)
     def delete(self, session_id):
         """End the session."""
@@ -39,7 +35,6 @@ class Session(MethodView):
 
 @blp.route("/<session_id>/customer")
 class Binding(MethodView):
-    @require_scope("decide")
     @blp.arguments(s.BindIn)
     @blp.response(200, s.SessionOut)
     def put(self, body, session_id):

@@ -14,7 +14,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from authz_service import policy, store
-from authz_service.policy import NONE, Facts, Policy, PolicyError, tables
+from authz_service.policy import NONE, Policy, PolicyError, cells, tables
 from authz_service.policy.snapshot import Snapshot
 from authz_service.store import directory, fixtures
 
@@ -77,7 +77,7 @@ def run_report(source: Path | str | Policy,
     def decide_as(group: str, action: str, account: str) -> bool:
         found = directory.get_account(account)
         kind = found["kind"] if found else NONE
-        return loaded.decide(Facts(kind, "home", group, NONE, "none"), action).allowed
+        return loaded.decide(cells.holding(kind, group), action).allowed
 
     try:
         return Report(tables.run_cases(rows, loaded.vocab, decide, decide_as))

@@ -1,20 +1,16 @@
 """What a policy change does: the (kind, group, action) cells and scoping cells that differ."""
 
-from authz_service.policy.facts import NONE, Facts
+from authz_service.policy import cells
 
 
-def cells(policy) -> dict[tuple, bool]:
-    """Every (kind, group, action) -> allowed for a user holding the group there."""
-    vocab = policy.vocab
-    return {(kind, group, action): policy.decide(Facts(kind, "home", group, NONE, "none"), action).allowed
-            for kind in vocab.account_kinds for group in vocab.groups for action in vocab.actions}
+def permissions(policy) -> dict[tuple, bool]:
+    """Every (kind, group, action) -> allowed for a user holding the group there (cells.cells)."""
+    return {(c.kind, c.group, c.action): c.allowed for c in cells.cells(policy)}
 
 
 def scoping(policy) -> dict[tuple, str]:
-    """(home group, link group) -> the group a partner user holds in a customer."""
-    vocab = policy.vocab
-    return {(home, link): policy.decide(Facts("customer", "owner", home, link, "none"), "account.view").group or "none"
-            for home in vocab.groups for link in (NONE, *vocab.groups)}
+    """(home group, link group) -> the group a partner user holds in a customer (cells.scoping_cells)."""
+    return {(c.home, c.link): c.group or "none" for c in cells.scoping_cells(policy)}
 
 
 def diff(old, new) -> list[str]:
@@ -24,7 +20,7 @@ def diff(old, new) -> list[str]:
     as deny; scoping is compared for the groups both policies know.
     """
     lines = []
-    before, after = cells(old), cells(new)
+    before, after = permissions(old), permissions(new)
     for key in sorted(set(before) | set(after)):
         was, now = before.get(key, False), after.get(key, False)
         if was != now:

@@ -1,6 +1,6 @@
 """The group x action matrix for reviewers, generated from the loaded policy (R9.4)."""
 
-from authz_service.policy.facts import NONE, Facts
+from authz_service.policy import cells
 
 HEAD = """# Permissions
 
@@ -14,26 +14,18 @@ def render(policy) -> str:
     """Markdown: one table per account kind, then who holds which group where."""
     vocab = policy.vocab
     out = [HEAD.format(version=policy.version)]
-    for kind in vocab.account_kinds:
+    for kind, rows in cells.grid(policy):
         out.append(f"## Inside a {kind} account, by the group held there (R3)\n")
         out.append("| action | " + " | ".join(vocab.groups) + " |")
         out.append("|---|" + "---|" * len(vocab.groups))
-        for action in vocab.actions:
-            cells = []
-            for group in vocab.groups:
-                verdict = policy.decide(Facts(kind, "home", group, NONE, "none"), action)
-                cells.append("yes" if verdict.allowed else "-")
-            out.append(f"| `{action}` | " + " | ".join(cells) + " |")
+        for action, allowed in rows:
+            out.append(f"| `{action}` | " + " | ".join("yes" if a else "-" for a in allowed) + " |")
         out.append("")
     out.append("## Which group a partner user holds in a customer of their partner (R4)\n")
     out.append("| home group | no link | " + " | ".join(f"linked as {g}" for g in vocab.groups) + " |")
     out.append("|---|---|" + "---|" * len(vocab.groups))
-    for home in vocab.groups:
-        cells = []
-        for link in (NONE, *vocab.groups):
-            verdict = policy.decide(Facts("customer", "owner", home, link, "none"), "account.view")
-            cells.append(verdict.group or "none")
-        out.append(f"| {home} | " + " | ".join(cells) + " |")
+    for home, held in cells.scoping_grid(policy):
+        out.append(f"| {home} | " + " | ".join(group or "none" for group in held) + " |")
     out.append("")
     out.append("A customer's users hold their home group in their home account and nothing "
                "anywhere else; nothing crosses partners (R4.7, R4.8).\n")
@@ -49,10 +41,10 @@ def _fields(policy) -> list[str]:
         out.append("| column | needs | " + " | ".join(policy.vocab.groups) + " |")
         out.append("|---|---|" + "---|" * len(policy.vocab.groups))
         for column, action in columns.items():
-            cells = []
+            shown = []
             for group in policy.vocab.groups:
-                facts = Facts("customer", "home", group, NONE, "none")
-                cells.append("yes" if column in policy.visible_fields(view, facts) else "-")
-            out.append(f"| `{column}` | `{action}` | " + " | ".join(cells) + " |")
+                seen = policy.visible_fields(view, cells.holding("customer", group))
+                shown.append("yes" if column in seen else "-")
+            out.append(f"| `{column}` | `{action}` | " + " | ".join(shown) + " |")
         out.append("")
     return out

@@ -5,17 +5,15 @@ import json
 
 from gunicorn import util
 
-from authz_service.api.errors import HTTP_CODES, body
+from authz_service.api.error_table import HTTP_CODES, UNEXPECTED, body
 
-CODES = {**HTTP_CODES, 408: "request_timeout", 414: "uri_too_long", 417: "expectation_failed",
-         431: "header_fields_too_large", 500: "internal", 501: "not_implemented"}
 MESSAGES = {
     400: "the request is not valid HTTP",
     408: "the request was not received in time",
     413: "the body is too large",
     414: "the request line is too long",
     431: "the request's header fields are too large",
-    500: "unexpected error; it has been logged",
+    500: UNEXPECTED[1],
     501: "the request's transfer coding is not supported",
 }
 
@@ -24,7 +22,7 @@ def response(status: int, reason: str, detail: str = "") -> bytes:
     """A whole `Connection: close` HTTP/1.1 answer with the JSON error body."""
     message = MESSAGES.get(status, reason.lower() or "the request cannot be served")
     details = {"reason": detail[:200]} if detail and status != 500 else {}
-    payload = json.dumps(body(CODES.get(status, "bad_request"), message, details)).encode()
+    payload = json.dumps(body(HTTP_CODES.get(status, "bad_request"), message, details)).encode()
     head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
     return head.encode("latin-1") + payload
