@@ -40,8 +40,12 @@ class LinkableOut(ma.Schema):
 LinkablePage = page_of(LinkableOut)
 
 
-class AccessQuery(PageQuery):
+class AccessFilters(UserQuery):
     action = F.String(load_default=None)
+
+
+class AccessQuery(PageQuery, AccessFilters):
+    pass
 
 
 class AccessOut(ma.Schema):
