@@ -6,9 +6,8 @@ from authz_service import store
 from authz_service.app import create_app
 from authz_service.store import fixtures
 from authz_service.store import keys as store_keys
-from tests import backends
-
-BOOTSTRAP = "test-bootstrap-key-0123456789"
+from tests.support import backends
+from tests.support.auth import BOOTSTRAP, bearer
 
 
 @pytest.fixture(params=backends.available())
@@ -17,6 +16,14 @@ def database_url(request, tmp_path) -> str:
     if request.param == "postgres":
         return backends.postgres_url()
     return f"sqlite:///{tmp_path}/authz.db"
+
+
+@pytest.fixture(params=backends.available())
+def empty_url(request, tmp_path) -> str:
+    """A database with no tables at all (the migration tests)."""
+    if request.param == "postgres":
+        return backends.postgres_url(drop=True)
+    return f"sqlite:///{tmp_path}/empty.db"
 
 
 @pytest.fixture
@@ -46,11 +53,6 @@ def keys(app):
     return made
 
 
-def bearer(key: str = BOOTSTRAP) -> dict:
-    """The Authorization header for a key."""
-    return {"Authorization": f"Bearer {key}"}
-
-
 class Api:
     """Small helpers over the test client, with the bootstrap key."""
 
@@ -77,7 +79,7 @@ def api(client):
 
 def pytest_terminal_summary(terminalreporter):
     """The soak table: requests tried, faults injected, 500s, entries lost, unauthorized changes."""
-    from tests import soak
+    from tests.support import soak
 
     lines = soak.table()
     if lines:

@@ -7,7 +7,7 @@ import pytest
 from authz_service import store
 from authz_service.mail import notifications
 from authz_service.store import models
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 
 def put_contact(client, email, name="Olga Admin", type_="admin", partner="acme", key=None):

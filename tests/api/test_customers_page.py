@@ -8,52 +8,16 @@ from authz_service import store
 from authz_service.portal import customers
 from authz_service.store import directory
 from authz_service.store.models import Decision, utcnow
-from tests.api.test_services import add, ago, delete, iso, login
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.customers import FIGURES, expected_order, page, walk
+from tests.support.services import add, ago, delete, iso, login
 
-FIGURES = ("mrr_cents", "ports", "vcs", "cloud", "last_activity", "last_order")
 SORTS = ("name", *FIGURES)
-
-
-def page(client, user="ada@acme.example", partner="acme", **query):
-    return client.get(f"/v1/partners/{partner}/customers", query_string={"user": user, **query},
-                      headers=bearer())
-
 
 def rows(client, user="ada@acme.example", **query) -> dict:
     response = page(client, user, **query)
     assert response.status_code == 200, response.json
     return {item["customer_id"]: item for item in response.json["items"]}
-
-
-def walk(client, user="ada@acme.example", limit=1, **query) -> list[dict]:
-    """Every row, page by page."""
-    items, cursor = [], None
-    while True:
-        extra = {"cursor": cursor} if cursor else {}
-        body = page(client, user, limit=limit, **query, **extra).json
-        items += body["items"]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return items
-
-
-def expected_order(items: list[dict], sort: str) -> list[dict]:
-    """R5.11 from the values shown: by the column, nulls last both ways, ties by name then id;
-    `-name` is the exact reverse of `name`."""
-    column, descending = sort.lstrip("-"), sort.startswith("-")
-
-    def value_of(row):
-        value = row[column]
-        is_time = isinstance(value, str) and column != "name"
-        return datetime.fromisoformat(value[:-1]) if is_time else value
-
-    by_name = sorted(items, key=lambda r: (r["name"], r["customer_id"]))
-    if column == "name":
-        return by_name[::-1] if descending else by_name
-    have = sorted((r for r in by_name if r[column] is not None), key=value_of, reverse=descending)
-    return have + [r for r in by_name if r[column] is None]
-
 
 def customer(cid: str, name: str, links: dict | None = None, partner="acme") -> None:
     """A customer of `partner` with one admin user, and links {email: group}."""

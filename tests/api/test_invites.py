@@ -6,7 +6,7 @@ import pytest
 
 from authz_service import store
 from authz_service.store.models import Account, Invite, User, utcnow
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 
 def invite(client, email="new@wayne.example", user="reggie@acme.example", partner="acme"):

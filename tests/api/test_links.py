@@ -4,7 +4,7 @@ import pytest
 
 from authz_service import store
 from authz_service.store.models import Decision, Link, User
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 
 def links_table() -> list[tuple]:

@@ -4,7 +4,7 @@ import pytest
 
 from authz_service import store
 from authz_service.store.models import Decision
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 FIELDS = {"entry_id", "at", "user", "action", "resource", "allowed", "group",
           "on_behalf_of_partner", "session", "decision_id", "rule", "reason", "account", "caller",

@@ -5,7 +5,7 @@ from datetime import timedelta
 from authz_service import store
 from authz_service.store import directory
 from authz_service.store.models import Decision, ViewSession, utcnow
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 
 def open_session(client, user="rita@acme.example") -> str:

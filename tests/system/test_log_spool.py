@@ -22,8 +22,8 @@ from authz_service.log import chain as decision_log
 from authz_service.log import ingest as log_ingest
 from authz_service.log import server as log_server
 from authz_service.log import spool as log_spool
-from tests.reliability.test_log_crash import hammer, logged_ids
-from tests.system.server import Server
+from tests.support.load import hammer, logged_ids
+from tests.support.server import Server
 
 BASE = {"user": "rita@acme.example", "action": "port.create", "account": "initech"}
 

@@ -23,6 +23,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def json_headers(key: str = KEY) -> dict:
+    """The headers of a JSON request with a key (the server's bootstrap key unless told)."""
+    return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+
 class Server:
     """`authz serve` with the demo data in its own SQLite file and a bootstrap key."""
 
@@ -64,7 +69,7 @@ class Server:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+            headers=json_headers(key))
         try:
             with urllib.request.urlopen(request, timeout=15) as response:
                 raw = response.read()
