@@ -8,6 +8,7 @@ from authz_service.store import fixtures
 from authz_service.store import keys as store_keys
 from tests.support import backends
 from tests.support.auth import BOOTSTRAP, bearer
+from tests.support.reads import close_database
 
 
 @pytest.fixture(params=backends.available())
@@ -34,7 +35,7 @@ def app(database_url):
     with store.connection():
         fixtures.load()
     yield application
-    store.close()
+    close_database()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from authz_service.store import directory
 from authz_service.store.models import Decision
 from tests.support.auth import bearer
 from tests.support.errors import assert_error
-from tests.support.reads import decision_count, get_user
+from tests.support.reads import decision_count, get_user, synced_store
 
 OK_BODY = {"user": "ada@acme.example", "action": "port.view", "account": "initech"}
 ONE_MIB = 1_048_576
@@ -552,14 +552,14 @@ def test_any_json_body_never_yields_a_500(client, body):
 def test_an_unknown_query_parameter_is_malformed(client):
     """docs/api.md: an unknown field is 400, in a query string as in a body; nothing is recorded."""
 
-    with store.connection():
+    with synced_store():
         before = Decision.select().count()
     for path in ("/v1/decisions?colour=blue", "/v1/partners/acme/customers?user=ada@acme.example&colour=blue",
                  "/v1/customers/initech/links?user=ada@acme.example&page=2"):
         response = client.get(path, headers=bearer())
         assert response.status_code == 400, (path, response.json)
         assert set(response.json) == {"error"}
-    with store.connection():
+    with synced_store():
         assert Decision.select().count() == before
 
 

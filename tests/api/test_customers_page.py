@@ -10,6 +10,7 @@ from authz_service.store import directory
 from authz_service.store.models import Decision, utcnow
 from tests.support.auth import bearer
 from tests.support.customers import FIGURES, expected_order, page, walk
+from tests.support.reads import synced_store
 from tests.support.services import add, ago, delete, iso, login
 
 SORTS = ("name", *FIGURES)
@@ -39,7 +40,7 @@ def test_rows_and_group_per_viewer(client):
     assert page(client, "lee@acme.example").json == {"items": [], "next_cursor": None}
     pat = rows(client, "pat@acme.example")  # R4.9: an admin's old support link stays unused
     assert pat["hooli"]["group"] == "admin" and pat["hooli"]["mrr_cents"] == 0
-    with store.connection():
+    with synced_store():
         entry = Decision.select().order_by(Decision.seq.desc()).first()
     assert (entry.action, entry.log_account, entry.allowed) == ("customer.list", "acme", True)
 
@@ -49,7 +50,7 @@ def test_other_partners_and_customers_users_get_403(client, user):
     """R4.7, R4.8: another partner's user or a customer's user: 403, recorded in acme's log."""
     response = page(client, user)
     assert response.status_code == 403
-    with store.connection():
+    with synced_store():
         entry = Decision.get_by_id(response.json["error"]["details"]["decision_id"])
     assert (entry.action, entry.allowed) == ("customer.list", False)
     assert page(client, partner="nowhere").status_code == 404
@@ -105,7 +106,7 @@ def test_last_activity_is_the_customers_own_users(client):
     assert rows(client)["umbrella"]["last_activity"] == month
     decided = client.post("/v1/authorize", json={"user": "uma@umbrella.example", "action": "port.view",
                                                  "account": "umbrella"}, headers=bearer())
-    with store.connection():
+    with synced_store():
         at = Decision.get_by_id(decided.json["decision_id"]).at
     assert rows(client)["umbrella"]["last_activity"] == iso(at)
     assert rows(client)["hooli"]["last_activity"] is None

@@ -11,7 +11,7 @@ from authz_service.store import directory
 from authz_service.store.models import Decision, Link
 from tests.support.auth import bearer
 from tests.support.errors import assert_error
-from tests.support.reads import get_user
+from tests.support.reads import get_user, synced_store
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
@@ -230,7 +230,7 @@ def test_delete_user_removes_links_and_keeps_decision_log(client, api):
     assert links_of(email) == []
     assert counts()["link"] == before["link"] - 2
     assert get_user(email) is None
-    with store.connection():
+    with synced_store():
         rows = list(Decision.select().where(Decision.user_email == email))
         kept = Decision.get_by_id(decision_id)
     assert rows and all(row.user_email == email for row in rows)
