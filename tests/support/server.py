@@ -45,11 +45,11 @@ class Server:
                        capture_output=True, timeout=120)
 
     def start(self) -> "Server":
-        out = self.log.open("ab")
-        self.process = subprocess.Popen(
-            [AUTHZ, "serve", "--port", str(self.port), "--workers", str(self.workers),
-             "--threads", str(self.threads)],
-            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        with self.log.open("ab") as out:  # the server keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [AUTHZ, "serve", "--port", str(self.port), "--workers", str(self.workers),
+                 "--threads", str(self.threads)],
+                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
