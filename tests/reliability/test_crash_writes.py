@@ -22,6 +22,13 @@ PAIRS = [("lee@acme.example", c) for c in ("hooli", "initech", "umbrella")] + [
 def writer(port: int, acked: dict, stop: threading.Event) -> None:
     """Link every pair once, then report services one after another; keep what was acknowledged."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        _write(conn, acked, stop)
+    finally:
+        conn.close()
+
+
+def _write(conn: http.client.HTTPConnection, acked: dict, stop: threading.Event) -> None:
     headers = json_headers()
     calls = [("PUT", f"/v1/customers/{c}/links/{u}", {"user": "ada@acme.example", "group": "read_only"},
               ("link", u, c)) for u, c in PAIRS]

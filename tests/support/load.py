@@ -13,6 +13,13 @@ CHECKS = [("rita@acme.example", "port.create", "initech"), ("lee@acme.example", 
 def hammer(port: int, received: list[str], stop: threading.Event) -> None:
     """Authorize in a loop on one kept-alive connection; keep every decision_id answered 200."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        _authorize_until(conn, received, stop)
+    finally:
+        conn.close()
+
+
+def _authorize_until(conn: http.client.HTTPConnection, received: list[str], stop: threading.Event) -> None:
     headers = json_headers()
     n = 0
     while not stop.is_set():
