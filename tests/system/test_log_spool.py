@@ -212,7 +212,8 @@ def writer(sqlite_app, tmp_path, monkeypatch):
     """A log writer in this process on tmp_path's spool; `writer.stop()` closes its stdin and
     runs it to its end (store the rest, exit). Appenders follow a moved spool at once."""
     read_end, write_end = os.pipe()
-    monkeypatch.setattr("sys.stdin", os.fdopen(read_end))
+    stdin = os.fdopen(read_end)
+    monkeypatch.setattr("sys.stdin", stdin)
     monkeypatch.setattr(log_spool, "REOPEN_SECONDS", 0)
     spool = tmp_path / "authz.db-log-own.spool"
     with store.connection():
@@ -224,7 +225,11 @@ def writer(sqlite_app, tmp_path, monkeypatch):
         server.run()
 
     server.stop = stop
-    return server
+    yield server
+    # The writer's process would end here; in this one its socket, selector and stdin are closed.
+    server.selector.close()
+    server.listener.close()
+    stdin.close()
 
 
 def test_the_writer_rotates_and_retires_moved_files(sqlite_app, writer, tmp_path, monkeypatch):
