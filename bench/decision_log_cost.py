@@ -25,9 +25,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the project root, for tests.system.server
+sys.path.insert(0, str(ROOT))  # the project root, for tests.support.server
 
-from tests.system.server import AUTHZ, KEY, free_port  # noqa: E402
+from tests.support.server import AUTHZ, KEY, free_port  # noqa: E402
 
 # A mix like a portal's: partner users in customers (allowed and denied), customers' own
 # users at home, partner actions on the partner, and unknown or foreign accounts.

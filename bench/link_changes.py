@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.system.server import KEY, Server  # noqa: E402
+from tests.support.server import KEY, Server  # noqa: E402
 
 LINK = "/v1/customers/hooli/links/lee@acme.example"
 CHECK = json.dumps({"user": "lee@acme.example", "action": "port.create", "account": "hooli"})
@@ -95,7 +95,7 @@ def main() -> int:
         finally:
             server.stop()
         if args.postgres:
-            from tests import backends
+            from tests.support import backends
 
             env = {"AUTHZ_DATABASE_URL": backends.postgres_url(drop=True)}
             a = Server(Path(tempfile.mkdtemp(dir=tmp)), workers=2, env=env)

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.peers_cerbos import cerbos_policy, cerbos_server, check_body, checks_of_demo  # noqa: E402
 from bench.serve_throughput import WORKERS, decide_key, machine_reference, wrk  # noqa: E402
-from tests.system.server import Server, free_port  # noqa: E402
+from tests.support.server import Server, free_port  # noqa: E402
 
 CERBOS_VERSION = "0.55.0"
 CACHE = ROOT / "var" / "bench" / f"cerbos-{CERBOS_VERSION}"

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.serve_throughput import BARE, CHECKS  # noqa: E402  (the same requests and names as the served bench)
-from tests.system.server import KEY  # noqa: E402
+from tests.support.server import KEY  # noqa: E402
 
 
 def requests() -> list[bytes]:

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.system.server import AUTHZ, KEY, Server, free_port  # noqa: E402
+from tests.support.server import AUTHZ, KEY, Server, free_port  # noqa: E402
 
 LUA = """
 local bodies = {%s}
@@ -183,7 +183,7 @@ def main() -> int:
         targets, servers = {BARE: (port, lua_script(Path(tempfile.mkdtemp(dir=tmp))))}, {}
         backends = [("authorize, SQLite, log on", {})]
         if args.postgres:
-            from tests import backends as test_backends
+            from tests.support import backends as test_backends
 
             backends.append(("authorize, PostgreSQL, log on", {"AUTHZ_DATABASE_URL": test_backends.postgres_url(drop=True)}))
         try:

@@ -6,9 +6,9 @@ from authz_service import store
 from authz_service.app import create_app
 from authz_service.store import fixtures
 from authz_service.store import keys as store_keys
-from tests import backends
-
-BOOTSTRAP = "test-bootstrap-key-0123456789"
+from tests.support import backends
+from tests.support.auth import BOOTSTRAP, bearer
+from tests.support.reads import close_database
 
 
 @pytest.fixture(params=backends.available())
@@ -19,6 +19,14 @@ def database_url(request, tmp_path) -> str:
     return f"sqlite:///{tmp_path}/authz.db"
 
 
+@pytest.fixture(params=backends.available())
+def empty_url(request, tmp_path) -> str:
+    """A database with no tables at all (the migration tests)."""
+    if request.param == "postgres":
+        return backends.postgres_url(drop=True)
+    return f"sqlite:///{tmp_path}/empty.db"
+
+
 @pytest.fixture
 def app(database_url):
     """The service on a fresh database, with authz_service/data/demo.toml loaded."""
@@ -27,7 +35,7 @@ def app(database_url):
     with store.connection():
         fixtures.load()
     yield application
-    store.close()
+    close_database()
 
 
 @pytest.fixture
@@ -44,11 +52,6 @@ def keys(app):
                 for scope in ("decide", "manage", "audit")}
     made["all"] = BOOTSTRAP
     return made
-
-
-def bearer(key: str = BOOTSTRAP) -> dict:
-    """The Authorization header for a key."""
-    return {"Authorization": f"Bearer {key}"}
 
 
 class Api:
@@ -77,7 +80,7 @@ def api(client):
 
 def pytest_terminal_summary(terminalreporter):
     """The soak table: requests tried, faults injected, 500s, entries lost, unauthorized changes."""
-    from tests import soak
+    from tests.support import soak
 
     lines = soak.table()
     if lines:

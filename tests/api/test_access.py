@@ -6,7 +6,7 @@ from authz_service import store
 from authz_service.decide import in_force
 from authz_service.portal import access
 from authz_service.store.models import Decision
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 INITECH = [("ada@acme.example", "admin", "partner_admin"), ("ian@initech.example", "admin", "home"),
            ("ike@initech.example", "support", "home"), ("iris@initech.example", "read_only", "home"),

@@ -3,7 +3,7 @@
 import pytest
 
 from authz_service.store import fixtures
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 DATA = fixtures.read()
 ACCOUNTS = sorted([*DATA["partners"], *DATA["customers"]])

@@ -3,8 +3,8 @@ error handling (C.2.4, C.4.7) and transport (C.2.5, C.5) on our domain."""
 
 import pytest
 
-from tests.api.authzen_helpers import RECORD, action, evaluation, post, resource, subject
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.authzen import RECORD, action, evaluation, post, resource, subject
 
 WHOLE = evaluation()
 MISSING = [

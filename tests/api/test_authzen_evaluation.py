@@ -6,7 +6,8 @@ import pytest
 from authz_service import store
 from authz_service.store import sessions
 from authz_service.store.models import utcnow
-from tests.api.authzen_helpers import (
+from tests.support.auth import bearer
+from tests.support.authzen import (
     ALICE,
     BOB,
     READ,
@@ -19,7 +20,6 @@ from tests.api.authzen_helpers import (
     resource,
     subject,
 )
-from tests.conftest import bearer
 
 SAME = ("user", "account", "action", "resource", "allowed", "group", "rule", "reason", "session",
         "caller", "on_behalf_of_partner")

@@ -5,7 +5,7 @@ import pytest
 
 from authz_service.app import create_app
 from authz_service.store import fixtures
-from tests.api.authzen_helpers import (
+from tests.support.authzen import (
     ALICE,
     BOB,
     READ,

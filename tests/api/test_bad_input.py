@@ -6,7 +6,6 @@ directory's PUT /v1/partners/{id}/users/{email}. Where a write is refused, nothi
 
 import io
 import json
-import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,27 +14,12 @@ from hypothesis import strategies as st
 from authz_service import store
 from authz_service.store import directory
 from authz_service.store.models import Decision
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.errors import assert_error
+from tests.support.reads import decision_count, get_user, synced_store
 
 OK_BODY = {"user": "ada@acme.example", "action": "port.view", "account": "initech"}
 ONE_MIB = 1_048_576
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    """The response is `status` with exactly {"error": {"code", "message", "details"}}."""
-    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
-    assert response.mimetype == "application/json"
-    payload = response.get_json()
-    assert isinstance(payload, dict) and set(payload) == {"error"}, payload
-    error = payload["error"]
-    assert isinstance(error, dict) and set(error) == {"code", "message", "details"}, error
-    assert isinstance(error["code"], str) and re.fullmatch(r"[a-z][a-z0-9_]*", error["code"])
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error["details"], dict)
-    if code is not None:
-        assert error["code"] == code, error
-    return error
-
 
 def post(client, path: str, body, key: str | None = None, **kwargs):
     """POST a JSON body with the bootstrap key (or `key`)."""
@@ -48,21 +32,9 @@ def post_raw(client, path: str, data, headers: dict | None = None):
     return client.post(path, data=data, content_type="application/json",
                        headers=bearer() if headers is None else headers)
 
-
-def decision_count() -> int:
-    with store.connection():
-        return Decision.select().count()
-
-
 def user_count() -> int:
     with store.connection():
         return directory.count("user")
-
-
-def get_user(email: str) -> dict | None:
-    with store.connection():
-        return directory.get_user(email)
-
 
 # --- 400: malformed -------------------------------------------------------------------------
 
@@ -579,16 +551,15 @@ def test_any_json_body_never_yields_a_500(client, body):
 
 def test_an_unknown_query_parameter_is_malformed(client):
     """docs/api.md: an unknown field is 400, in a query string as in a body; nothing is recorded."""
-    from authz_service.store.models import Decision
 
-    with store.connection():
+    with synced_store():
         before = Decision.select().count()
     for path in ("/v1/decisions?colour=blue", "/v1/partners/acme/customers?user=ada@acme.example&colour=blue",
                  "/v1/customers/initech/links?user=ada@acme.example&page=2"):
         response = client.get(path, headers=bearer())
         assert response.status_code == 400, (path, response.json)
         assert set(response.json) == {"error"}
-    with store.connection():
+    with synced_store():
         assert Decision.select().count() == before
 
 

@@ -7,7 +7,8 @@ import pytest
 from authz_service import store
 from authz_service.mail import notifications
 from authz_service.store import models
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.errors import assert_error
 
 
 def put_contact(client, email, name="Olga Admin", type_="admin", partner="acme", key=None):
@@ -45,7 +46,7 @@ def test_list_pages_by_email_and_stays_within_the_partner(client):
         if cursor is None:
             break
     assert seen == [f"c{n}@acme.example" for n in range(5)]
-    assert list_contacts(client, cursor=cursor or "forged").status_code == 422
+    assert_error(list_contacts(client, cursor=cursor or "forged"), 422, "invalid_cursor")
 
 
 def test_delete_is_204_then_404(client):
@@ -83,8 +84,8 @@ def test_invalid_contacts_are_refused(client, email, body, status):
 
 def test_scopes(client, keys):
     """docs/api.md: contacts need the manage scope, the notifications list the audit scope."""
-    assert put_contact(client, "olga@acme.example", key=keys["decide"]).status_code == 403
-    assert client.get("/v1/partners/acme/contacts").status_code == 401
+    assert_error(put_contact(client, "olga@acme.example", key=keys["decide"]), 403, "missing_scope")
+    assert_error(client.get("/v1/partners/acme/contacts"), 401, "unauthorized")
     assert put_contact(client, "olga@acme.example", key=keys["manage"]).status_code == 201
     path = "/v1/partners/acme/notifications"
     assert client.get(path, headers=bearer(keys["manage"])).status_code == 403

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from authz_service import store
 from authz_service.store import directory
 from authz_service.store.models import utcnow
-from tests.api.test_customers_page import FIGURES, expected_order, walk
-from tests.api.test_services import add, delete, iso, login
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.customers import FIGURES, expected_order, walk
+from tests.support.services import add, delete, iso, login
 
 worlds = itertools.count()
 GROUPS = ("support", "support", "regular", "read_only", "admin", None)

@@ -8,52 +8,17 @@ from authz_service import store
 from authz_service.portal import customers
 from authz_service.store import directory
 from authz_service.store.models import Decision, utcnow
-from tests.api.test_services import add, ago, delete, iso, login
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.customers import FIGURES, expected_order, page, walk
+from tests.support.reads import synced_store
+from tests.support.services import add, ago, delete, iso, login
 
-FIGURES = ("mrr_cents", "ports", "vcs", "cloud", "last_activity", "last_order")
 SORTS = ("name", *FIGURES)
-
-
-def page(client, user="ada@acme.example", partner="acme", **query):
-    return client.get(f"/v1/partners/{partner}/customers", query_string={"user": user, **query},
-                      headers=bearer())
-
 
 def rows(client, user="ada@acme.example", **query) -> dict:
     response = page(client, user, **query)
     assert response.status_code == 200, response.json
     return {item["customer_id"]: item for item in response.json["items"]}
-
-
-def walk(client, user="ada@acme.example", limit=1, **query) -> list[dict]:
-    """Every row, page by page."""
-    items, cursor = [], None
-    while True:
-        extra = {"cursor": cursor} if cursor else {}
-        body = page(client, user, limit=limit, **query, **extra).json
-        items += body["items"]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return items
-
-
-def expected_order(items: list[dict], sort: str) -> list[dict]:
-    """R5.11 from the values shown: by the column, nulls last both ways, ties by name then id;
-    `-name` is the exact reverse of `name`."""
-    column, descending = sort.lstrip("-"), sort.startswith("-")
-
-    def value_of(row):
-        value = row[column]
-        is_time = isinstance(value, str) and column != "name"
-        return datetime.fromisoformat(value[:-1]) if is_time else value
-
-    by_name = sorted(items, key=lambda r: (r["name"], r["customer_id"]))
-    if column == "name":
-        return by_name[::-1] if descending else by_name
-    have = sorted((r for r in by_name if r[column] is not None), key=value_of, reverse=descending)
-    return have + [r for r in by_name if r[column] is None]
-
 
 def customer(cid: str, name: str, links: dict | None = None, partner="acme") -> None:
     """A customer of `partner` with one admin user, and links {email: group}."""
@@ -75,7 +40,7 @@ def test_rows_and_group_per_viewer(client):
     assert page(client, "lee@acme.example").json == {"items": [], "next_cursor": None}
     pat = rows(client, "pat@acme.example")  # R4.9: an admin's old support link stays unused
     assert pat["hooli"]["group"] == "admin" and pat["hooli"]["mrr_cents"] == 0
-    with store.connection():
+    with synced_store():
         entry = Decision.select().order_by(Decision.seq.desc()).first()
     assert (entry.action, entry.log_account, entry.allowed) == ("customer.list", "acme", True)
 
@@ -85,7 +50,7 @@ def test_other_partners_and_customers_users_get_403(client, user):
     """R4.7, R4.8: another partner's user or a customer's user: 403, recorded in acme's log."""
     response = page(client, user)
     assert response.status_code == 403
-    with store.connection():
+    with synced_store():
         entry = Decision.get_by_id(response.json["error"]["details"]["decision_id"])
     assert (entry.action, entry.allowed) == ("customer.list", False)
     assert page(client, partner="nowhere").status_code == 404
@@ -141,7 +106,7 @@ def test_last_activity_is_the_customers_own_users(client):
     assert rows(client)["umbrella"]["last_activity"] == month
     decided = client.post("/v1/authorize", json={"user": "uma@umbrella.example", "action": "port.view",
                                                  "account": "umbrella"}, headers=bearer())
-    with store.connection():
+    with synced_store():
         at = Decision.get_by_id(decided.json["decision_id"]).at
     assert rows(client)["umbrella"]["last_activity"] == iso(at)
     assert rows(client)["hooli"]["last_activity"] is None

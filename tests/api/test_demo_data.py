@@ -5,7 +5,7 @@ from datetime import timedelta
 from authz_service import store
 from authz_service.cli import demo_activity
 from authz_service.store.models import utcnow
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 NOW = utcnow().replace(microsecond=0)  # the times are relative to now: the router bills later
 

@@ -9,24 +9,11 @@ import pytest
 from authz_service import store
 from authz_service.store import directory
 from authz_service.store.models import Decision, Link
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.errors import assert_error
+from tests.support.reads import get_user, synced_store
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    """The response is `status` with exactly {"error": {"code", "message", "details"}}."""
-    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
-    payload = response.get_json()
-    assert isinstance(payload, dict) and set(payload) == {"error"}, payload
-    error = payload["error"]
-    assert set(error) == {"code", "message", "details"}, error
-    assert isinstance(error["code"], str) and isinstance(error["message"], str)
-    assert isinstance(error["details"], dict)
-    if code is not None:
-        assert error["code"] == code, error
-    return error
-
 
 def assert_utc_time(value) -> datetime:
     """docs/api.md conventions: times are RFC 3339 in UTC, written with a Z."""
@@ -36,12 +23,6 @@ def assert_utc_time(value) -> datetime:
 
 def put(client, path: str, body: dict, key: str | None = None):
     return client.put(path, json=body, headers=bearer(key) if key else bearer())
-
-
-def get_user(email: str) -> dict | None:
-    with store.connection():
-        return directory.get_user(email)
-
 
 def get_account(account_id: str) -> dict | None:
     with store.connection():
@@ -249,7 +230,7 @@ def test_delete_user_removes_links_and_keeps_decision_log(client, api):
     assert links_of(email) == []
     assert counts()["link"] == before["link"] - 2
     assert get_user(email) is None
-    with store.connection():
+    with synced_store():
         rows = list(Decision.select().where(Decision.user_email == email))
         kept = Decision.get_by_id(decision_id)
     assert rows and all(row.user_email == email for row in rows)

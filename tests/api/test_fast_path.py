@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from werkzeug.test import Client
 
 from authz_service.log import chain
-from tests.conftest import BOOTSTRAP
+from tests.support.auth import BOOTSTRAP
 
 USERS = ["rita@acme.example", "RITA@acme.example", "ian@initech.example", "ada@acme.example",
          "nobody@nowhere.example", ""]

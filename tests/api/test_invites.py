@@ -6,7 +6,9 @@ import pytest
 
 from authz_service import store
 from authz_service.store.models import Account, Invite, User, utcnow
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.errors import assert_error
+from tests.support.reads import synced_store
 
 
 def invite(client, email="new@wayne.example", user="reggie@acme.example", partner="acme"):
@@ -57,9 +59,9 @@ def test_revoke_a_pending_invite(client):
     response = client.delete(f"/v1/invites/{invite_id}", query_string={"user": "ada@acme.example"},
                              headers=bearer())
     assert response.status_code == 200 and response.json["status"] == "revoked"
-    assert accept(client, invite_id).status_code == 409
-    assert client.delete(f"/v1/invites/{invite_id}", query_string={"user": "ada@acme.example"},
-                         headers=bearer()).status_code == 404
+    assert_error(accept(client, invite_id), 409, "invite_not_pending")
+    assert_error(client.delete(f"/v1/invites/{invite_id}", query_string={"user": "ada@acme.example"},
+                               headers=bearer()), 404, "not_found")
     assert customers_of() == ["hooli", "initech", "umbrella"]
 
 
@@ -123,14 +125,14 @@ def test_invites_are_recorded_in_the_partners_log(client):
     from authz_service.store.models import Decision
 
     invite(client)
-    with store.connection():
+    with synced_store():
         rows = list(Decision.select().where(Decision.action == "customer.invite"))
     assert [(r.log_account, r.allowed, r.user_email) for r in rows] == [("acme", True, "reggie@acme.example")]
 
 
 def test_unknown_partner_or_invite(client):
     """docs/api.md: an unknown partner or invite in the path is 404."""
-    assert invite(client, partner="nowhere").status_code == 404
-    assert accept(client, "nope").status_code == 404
+    assert_error(invite(client, partner="nowhere"), 404, "not_found")
+    assert_error(accept(client, "nope"), 404, "not_found")
     assert client.delete("/v1/invites/nope", query_string={"user": "ada@acme.example"},
                          headers=bearer()).status_code == 404

@@ -4,7 +4,9 @@ import pytest
 
 from authz_service import store
 from authz_service.store.models import Decision, Link, User
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.errors import assert_error
+from tests.support.reads import synced_store
 
 
 def links_table() -> list[tuple]:
@@ -63,12 +65,12 @@ def test_only_a_partner_admin_manages_links(client, actor):
     """R4.5: anyone but a partner admin of the customer's own partner gets 403; nothing changes."""
     before = links_table()
     response = put_link(client, "hooli", "lee@acme.example", user=actor)
-    assert response.status_code == 403
+    assert_error(response, 403, "forbidden")
     decision_id = response.json["error"]["details"]["decision_id"]
     assert client.delete("/v1/customers/initech/links/sam@acme.example",
                          query_string={"user": actor}, headers=bearer()).status_code == 403
     assert links_table() == before
-    with store.connection():
+    with synced_store():
         entry = Decision.get_by_id(decision_id)
     assert (entry.action, entry.allowed, entry.log_account) == ("grant.manage", False, "acme")
 
@@ -92,7 +94,7 @@ def test_revoke_takes_effect_at_once(client, api):
     assert body["allowed"] is False and body["group"] is None
     again = client.delete("/v1/customers/initech/links/sam@acme.example",
                           query_string={"user": "ada@acme.example"}, headers=bearer())
-    assert again.status_code == 404
+    assert_error(again, 404, "not_found")
 
 
 def test_change_takes_effect_at_once(client, api):
@@ -142,7 +144,7 @@ def test_linked_user_made_admin_keeps_links_unused(client, api):
 def test_link_calls_land_in_the_partners_log(client):
     """R7.2: each link call is a grant.manage decision in the partner's log, not the customer's."""
     put_link(client, "hooli", "lee@acme.example")
-    with store.connection():
+    with synced_store():
         rows = list(Decision.select().where(Decision.action == "grant.manage"))
     assert rows and all(r.log_account == "acme" for r in rows)
     assert rows[-1].resource_id == "hooli/lee@acme.example"
@@ -151,8 +153,8 @@ def test_link_calls_land_in_the_partners_log(client):
 def test_unknown_group_and_unknown_customer(client):
     """docs/api.md: unknown group 422, unknown customer 404; nothing changes."""
     before = links_table()
-    assert put_link(client, "hooli", "lee@acme.example", group="owner").status_code == 422
-    assert put_link(client, "nowhere", "lee@acme.example").status_code == 404
+    assert_error(put_link(client, "hooli", "lee@acme.example", group="owner"), 422, "invalid")
+    assert_error(put_link(client, "nowhere", "lee@acme.example"), 404, "not_found")
     assert put_link(client, "acme", "lee@acme.example").status_code == 404  # a partner, not a customer
     assert links_table() == before
     with store.connection():

@@ -2,9 +2,10 @@
 
 import pytest
 
-from authz_service import store
 from authz_service.store.models import Decision
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.errors import assert_error
+from tests.support.reads import synced_store
 
 FIELDS = {"entry_id", "at", "user", "action", "resource", "allowed", "group",
           "on_behalf_of_partner", "session", "decision_id", "rule", "reason", "account", "caller",
@@ -76,7 +77,7 @@ def test_partner_account_actions_land_in_the_partners_log(client):
 def test_reading_activity_needs_activity_view_and_is_recorded(client):
     """R7.3: gina (another partner) gets 403 + decision_id; both reads are in initech's log."""
     refused = activity(client, "initech", "gina@globex.example")
-    assert refused.status_code == 403
+    assert_error(refused, 403, "forbidden")
     refused_id = refused.json["error"]["details"]["decision_id"]
     page = activity(client, "initech", "ian@initech.example").json["items"]
     assert page[0]["action"] == "activity.view" and page[0]["user"] == "ian@initech.example"
@@ -85,11 +86,11 @@ def test_reading_activity_needs_activity_view_and_is_recorded(client):
 
 def test_unknown_account_scope_and_key(client, keys):
     """docs/api.md: 404 for an unknown account; the audit scope is needed; no key is 401."""
-    assert activity(client, "nope", "ian@initech.example").status_code == 404
+    assert_error(activity(client, "nope", "ian@initech.example"), 404, "not_found")
     for path in ("/v1/accounts/initech/activity?user=ian@initech.example", "/v1/decisions"):
-        assert client.get(path, headers=bearer(keys["decide"])).status_code == 403
+        assert_error(client.get(path, headers=bearer(keys["decide"])), 403, "missing_scope")
         assert client.get(path, headers=bearer(keys["audit"])).status_code == 200
-        assert client.get(path).status_code == 401
+        assert_error(client.get(path), 401, "unauthorized")
 
 
 def test_activity_pages_walk_every_entry_once_newest_first(client, api):
@@ -107,7 +108,7 @@ def test_activity_pages_walk_every_entry_once_newest_first(client, api):
     keys = [(i["at"], int(i["entry_id"])) for i in seen]
     assert keys == sorted(keys, reverse=True) and len(set(keys)) == len(keys)
     top = int(seen[0]["entry_id"])  # later reads of this walk are newer than its first page
-    with store.connection():
+    with synced_store():
         expected = {str(d.seq) for d in Decision.select().where(
             (Decision.log_account == "initech") & (Decision.seq <= top))}
     assert {i["entry_id"] for i in seen if int(i["entry_id"]) <= top} == expected
@@ -153,7 +154,7 @@ def test_a_cursor_of_one_list_is_refused_by_another(client, api):
     """A signed cursor names its list: an activity cursor is no /v1/decisions cursor (422)."""
     api.authorize("ivy@initech.example", "port.create", "initech")
     body = activity(client, "initech", "ian@initech.example", limit=1).json
-    assert decisions(client, cursor=body["next_cursor"]).status_code == 422
+    assert_error(decisions(client, cursor=body["next_cursor"]), 422, "invalid_cursor")
     body = decisions(client, limit=1).json
     refused = activity(client, "initech", "ian@initech.example", cursor=body["next_cursor"])
     assert refused.status_code == 422 and refused.json["error"]["code"] == "invalid_cursor"

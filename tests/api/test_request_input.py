@@ -6,17 +6,17 @@ import json
 
 import pytest
 
-from authz_service import store
 from authz_service.store.models import Decision, Service, User
-from tests.api.test_bad_input import assert_error
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.errors import assert_error
+from tests.support.reads import synced_store
 
 AUTHORIZE = {"user": "ada@acme.example", "action": "port.view", "account": "initech"}
 DEEP = b"[" * 100_000 + b"]" * 100_000
 
 
 def counts() -> tuple[int, int, int]:
-    with store.connection():
+    with synced_store():
         return Decision.select().count(), User.select().count(), Service.select().count()
 
 

@@ -8,37 +8,20 @@ from authz_service import store
 from authz_service.portal import service_events
 from authz_service.store import summary
 from authz_service.store.models import Decision, Service, utcnow
-from tests.conftest import bearer
-
-
-def iso(when) -> str:
-    return when.isoformat() + "Z"
-
-
-def ago(days: float) -> str:
-    return iso(utcnow() - timedelta(days=days))
-
-
-def add(client, service_id, kind="port", price=1000, customer="initech", user="ivy@initech.example",
-        **extra):
-    body = {"user": user, "service_id": service_id, "kind": kind, "monthly_price_cents": price, **extra}
-    return client.post(f"/v1/customers/{customer}/services", json=body, headers=bearer())
+from tests.support.auth import bearer
+from tests.support.errors import assert_error
+from tests.support.reads import synced_store
+from tests.support.services import add, ago, delete, iso, login
 
 
 def patch(client, service_id, customer="initech", user="ivy@initech.example", **body):
     return client.patch(f"/v1/customers/{customer}/services/{service_id}",
                         json={"user": user, **body}, headers=bearer())
 
-
-def delete(client, service_id, customer="initech", user="ivy@initech.example", **query):
-    return client.delete(f"/v1/customers/{customer}/services/{service_id}",
-                         query_string={"user": user, **query}, headers=bearer())
-
-
 def state(customer="initech") -> tuple:
     """Every service row and the customer's figures but last activity (a refused decision of its
     own user is activity, R5.6): what a refused call must leave alone."""
-    with store.connection():
+    with synced_store():
         rows = sorted(Service.select().tuples())
         figures = summary.read(customer)
     figures.pop("last_activity")
@@ -46,17 +29,17 @@ def state(customer="initech") -> tuple:
 
 
 def last_activity(customer="initech"):
-    with store.connection():
+    with synced_store():
         return summary.read(customer)["last_activity"]
 
 
 def decision(decision_id: str) -> Decision:
-    with store.connection():
+    with synced_store():
         return Decision.get_by_id(decision_id)
 
 
 def last_entry() -> Decision:
-    with store.connection():
+    with synced_store():
         return Decision.select().order_by(Decision.seq.desc()).first()
 
 
@@ -188,16 +171,11 @@ def test_duplicate_and_unknown_customer(client):
     """docs/api.md: a service_id the customer already used is 409 (ids are per customer, so another
     customer may use it: docs/decisions/016); an unknown customer 404."""
     assert add(client, "dup").status_code == 201
-    assert add(client, "dup").status_code == 409
+    assert_error(add(client, "dup"), 409, "duplicate_id")
     assert add(client, "dup", customer="umbrella", user="uma@umbrella.example").status_code == 201
-    assert add(client, "new", customer="nowhere").status_code == 404
+    assert_error(add(client, "new", customer="nowhere"), 404, "not_found")
     assert add(client, "new", customer="acme", user="ada@acme.example").status_code == 404
-    assert patch(client, "dup").status_code == 422  # nothing to change
-
-
-def login(client, account, user, **body):
-    return client.post(f"/v1/accounts/{account}/logins", json={"user": user, **body}, headers=bearer())
-
+    assert_error(patch(client, "dup"), 422, "invalid")  # nothing to change
 
 def test_login_is_logged_and_is_activity_for_home_users_only(client):
     """docs/api.md logins, R5.6: 204; a `login` entry in the account's log; only its own users count."""

@@ -5,7 +5,9 @@ from datetime import timedelta
 from authz_service import store
 from authz_service.store import directory
 from authz_service.store.models import Decision, ViewSession, utcnow
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.errors import assert_error
+from tests.support.reads import synced_store
 
 
 def open_session(client, user="rita@acme.example") -> str:
@@ -78,7 +80,7 @@ def test_sessions_expire(client, api):
         row = ViewSession.get_by_id(session_id)
         assert timedelta(hours=11, minutes=59) < row.expires_at - utcnow() <= timedelta(hours=12)
         ViewSession.update(expires_at=utcnow() - timedelta(seconds=1)).execute()
-    assert client.get(f"/v1/sessions/{session_id}", headers=bearer()).status_code == 404
+    assert_error(client.get(f"/v1/sessions/{session_id}", headers=bearer()), 404, "not_found")
     assert not api.allowed("rita@acme.example", "port.view", None, session=session_id)
 
 
@@ -95,7 +97,7 @@ def test_binding_is_recorded_in_the_customers_log(client):
     """R7.2: opening a customer's view is a decision in that customer's log, on behalf of the partner."""
     session_id = open_session(client)
     bind(client, session_id, "initech")
-    with store.connection():
+    with synced_store():
         row = Decision.select().where(Decision.resource_type == "session").get()
     assert (row.log_account, row.on_behalf_of_partner, row.action) == ("initech", "acme", "account.view")
 

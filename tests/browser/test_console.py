@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import shot, sign_in
+from tests.support.browser import shot, sign_in
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,7 @@
 """The committed screenshots change only through `make screenshots` (no browser needed here)."""
 
-from tests.browser import conftest
-from tests.browser.conftest import WRITE_SHOTS_ENV, shot
+from tests.support import browser
+from tests.support.browser import WRITE_SHOTS_ENV, shot
 
 
 class FakePage:
@@ -21,7 +21,7 @@ class FakePage:
 def test_a_test_run_leaves_the_committed_screenshots_alone(tmp_path, monkeypatch):
     """Without AUTHZ_WRITE_SCREENSHOTS=1 the page is still rendered, but nothing is written."""
     monkeypatch.delenv(WRITE_SHOTS_ENV, raising=False)
-    monkeypatch.setattr(conftest, "SHOTS", tmp_path / "screenshots")
+    monkeypatch.setattr(browser, "SHOTS", tmp_path / "screenshots")
     page = FakePage()
     shot(page, "signin")
     assert page.calls == [None]
@@ -31,7 +31,7 @@ def test_a_test_run_leaves_the_committed_screenshots_alone(tmp_path, monkeypatch
 def test_make_screenshots_writes_them(tmp_path, monkeypatch):
     """`make screenshots` sets AUTHZ_WRITE_SCREENSHOTS=1: each shot lands in docs/screenshots/."""
     monkeypatch.setenv(WRITE_SHOTS_ENV, "1")
-    monkeypatch.setattr(conftest, "SHOTS", tmp_path / "screenshots")
+    monkeypatch.setattr(browser, "SHOTS", tmp_path / "screenshots")
     page = FakePage()
     shot(page, "signin")
     assert (tmp_path / "screenshots" / "signin.png").read_bytes() == b"png"

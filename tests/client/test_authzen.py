@@ -5,8 +5,8 @@ import json
 import pytest
 from authz_client import FAIL_CLOSED_RULE, AuthzClient
 
-from tests.client.stub import Stub
-from tests.system.server import free_port
+from tests.support.server import free_port
+from tests.support.stub import Stub
 
 ADA = "ada@acme.example"
 EVALUATION, EVALUATIONS = "/access/v1/evaluation", "/access/v1/evaluations"

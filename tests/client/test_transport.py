@@ -5,8 +5,8 @@ import threading
 import pytest
 from authz_client import AuthzClient, Unavailable, is_repeatable
 
-from tests.client.stub import DROP, Stub
-from tests.system.server import free_port
+from tests.support.server import free_port
+from tests.support.stub import DROP, Stub
 
 ADA = "ada@acme.example"
 

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from authz_client import AuthzClient, AuthzError
 
-from tests.client.stub import DROP, Stub
+from tests.support.stub import DROP, Stub
 
 ADA = "ada@acme.example"
 PATH = "/v1/customers/ini%2Ftech/access"

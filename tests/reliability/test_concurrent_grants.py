@@ -10,8 +10,8 @@ import pytest
 
 from authz_service import store
 from authz_service.log import audit
-from tests import backends
-from tests.conftest import bearer
+from tests.support import backends
+from tests.support.auth import bearer
 
 pytestmark = pytest.mark.skipif(not backends.PG_URL, reason="needs AUTHZ_TEST_POSTGRES_URL")
 EMAIL = ("l" * 60 + ".") * 3 + "m" * 50 + "@acme.example"  # 253 characters: the log cuts its target

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from tests.reliability.test_log_crash import hammer, logged_ids
-from tests.soak import SCALE, tally
-from tests.system.server import KEY, Server
+from tests.support.load import hammer, logged_ids
+from tests.support.server import Server, json_headers
+from tests.support.soak import SCALE, tally
 
 pytestmark = pytest.mark.slow
 PAIRS = [("lee@acme.example", c) for c in ("hooli", "initech", "umbrella")] + [
@@ -22,7 +22,14 @@ PAIRS = [("lee@acme.example", c) for c in ("hooli", "initech", "umbrella")] + [
 def writer(port: int, acked: dict, stop: threading.Event) -> None:
     """Link every pair once, then report services one after another; keep what was acknowledged."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    try:
+        _write(conn, acked, stop)
+    finally:
+        conn.close()
+
+
+def _write(conn: http.client.HTTPConnection, acked: dict, stop: threading.Event) -> None:
+    headers = json_headers()
     calls = [("PUT", f"/v1/customers/{c}/links/{u}", {"user": "ada@acme.example", "group": "read_only"},
               ("link", u, c)) for u, c in PAIRS]
     n = 0

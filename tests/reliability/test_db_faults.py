@@ -7,10 +7,10 @@ import pytest
 from authz_service import store
 from authz_service.app import create_app
 from authz_service.store import fixtures
-from tests import backends
-from tests.conftest import BOOTSTRAP, bearer
-from tests.proxy import Proxy
-from tests.soak import SCALE, tally
+from tests.support import backends
+from tests.support.auth import BOOTSTRAP, bearer
+from tests.support.proxy import Proxy
+from tests.support.soak import SCALE, tally
 
 pytestmark = pytest.mark.skipif(not backends.PG_URL, reason="needs AUTHZ_TEST_POSTGRES_URL")
 CHECK = {"user": "ada@acme.example", "action": "port.delete", "account": "initech"}

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from authz_service import store
 from authz_service.cli import main
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 
 def _verify(url: str, monkeypatch):
@@ -82,7 +82,7 @@ def test_the_log_read_api_on_a_malformed_sqlite_file_is_503(tmp_path):
     """The database file itself is damaged under a running service: 503, never a 500."""
     from authz_service.app import create_app
     from authz_service.store import fixtures
-    from tests.conftest import BOOTSTRAP
+    from tests.support.auth import BOOTSTRAP
 
     path = str(tmp_path / "authz.db")
     app = create_app({"database_url": f"sqlite:///{path}", "bootstrap_key": BOOTSTRAP,

@@ -1,7 +1,5 @@
 """`kill -9` mid-load loses no acknowledged log entry and leaves a valid chain (R7.4)."""
 
-import http.client
-import json
 import signal
 import subprocess
 import threading
@@ -9,43 +7,9 @@ import time
 
 import pytest
 
-from tests.soak import SCALE, tally
-from tests.system.server import AUTHZ, KEY, ROOT, Server
-
-CHECKS = [("rita@acme.example", "port.create", "initech"), ("lee@acme.example", "port.create", "hooli"),
-          ("ian@initech.example", "port.view", "initech"), ("ada@acme.example", "grant.manage", "acme")]
-
-
-def hammer(port: int, received: list[str], stop: threading.Event) -> None:
-    """Authorize in a loop on one kept-alive connection; keep every decision_id answered 200."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
-    n = 0
-    while not stop.is_set():
-        user, action, account = CHECKS[n % len(CHECKS)]
-        n += 1
-        try:
-            conn.request("POST", "/v1/authorize", json.dumps(
-                {"user": user, "action": action, "account": account}), headers)
-            response = conn.getresponse()
-            body = response.read()
-        except (OSError, http.client.HTTPException):
-            return  # the server is gone: what was answered before counts
-        if response.status == 200:
-            received.append(json.loads(body)["decision_id"])
-
-
-def logged_ids(server: Server) -> set[str]:
-    """Every decision_id in /v1/decisions, page by page."""
-    found, cursor = set(), None
-    while True:
-        path = "/v1/decisions?limit=500" + (f"&cursor={cursor}" if cursor else "")
-        status, body = server.call("GET", path)
-        assert status == 200, body
-        found |= {item["decision_id"] for item in body["items"]}
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return found
+from tests.support.load import hammer, logged_ids
+from tests.support.server import AUTHZ, ROOT, Server
+from tests.support.soak import SCALE, tally
 
 
 @pytest.mark.slow

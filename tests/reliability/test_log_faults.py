@@ -5,8 +5,8 @@ import sqlite3
 from authz_service import store
 from authz_service.app import create_app
 from authz_service.store import fixtures
-from tests.conftest import BOOTSTRAP, bearer
-from tests.soak import SCALE, tally
+from tests.support.auth import BOOTSTRAP, bearer
+from tests.support.soak import SCALE, tally
 
 CHECK = {"user": "ada@acme.example", "action": "port.delete", "account": "initech"}
 

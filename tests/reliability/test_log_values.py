@@ -8,7 +8,7 @@ import pytest
 from authz_service import store
 from authz_service.log import audit, chain, values
 from authz_service.store.models import Decision
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 MARK = values.MARK
 FIELDS = sorted(values.LIMITS)  # every text field of an entry, with its column's limit

@@ -16,10 +16,10 @@ from authz_service.mail import sender as mailer
 from authz_service.mail import smtp as mail_transport
 from authz_service.store import fixtures, models, outbox
 from authz_service.store.models import utcnow
-from tests.conftest import BOOTSTRAP, bearer
-from tests.smtp import Mailbox, SmtpServer
-from tests.soak import tally
-from tests.system.server import Server
+from tests.support.auth import BOOTSTRAP, bearer
+from tests.support.server import Server
+from tests.support.smtp import Mailbox, SmtpServer
+from tests.support.soak import tally
 
 ADMINS = ["olga@acme.example", "omar@acme.example"]
 CONTACTS = [("acme", "olga@acme.example", "admin"), ("acme", "omar@acme.example", "admin"),

@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from authz_service.policy import snapshot
-from tests.policy_scratch import CHECK, allowed, edit, scratch_app
+from tests.support.policy_scratch import CHECK, allowed, edit, scratch_app
 
 
 @pytest.fixture

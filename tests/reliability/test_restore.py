@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from tests.system.server import Server
+from tests.support.server import Server
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from tests.system.server import KEY, Server
+from tests.support.server import KEY, Server
 
 pytestmark = pytest.mark.slow
 

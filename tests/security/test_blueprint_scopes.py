@@ -3,7 +3,7 @@ no key is 401, a key with only another scope is 403 `missing_scope`, whatever th
 
 import pytest
 
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 SCOPES = ("decide", "manage", "audit")
 DOCUMENTED = {"decisions": "decide", "sessions": "decide", "customers_page": "decide",

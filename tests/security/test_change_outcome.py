@@ -8,7 +8,7 @@ from authz_service import store
 from authz_service.decide.authorize import NOT_DONE
 from authz_service.store import services as store_services
 from authz_service.store.models import Decision
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 SERVICE = {"user": "ivy@initech.example", "service_id": "svc-1", "kind": "port",
            "monthly_price_cents": 100}

@@ -4,7 +4,7 @@ re-checks the chosen user (issue 16 class 9)."""
 
 import pytest
 
-from tests.security.console_client import entries, last_activity, make_key, sign_in
+from tests.support.console import entries, last_activity, make_key, sign_in
 
 PREVIEWS = [
     ("/console/customers?partner=acme&viewer=rita@acme.example", "rita@acme.example"),

@@ -3,7 +3,7 @@ changes anything, recorded as the console key, never as a user named in a form (
 
 import pytest
 
-from tests.security.console_client import csrf, entries, links_of, make_key, sign_in
+from tests.support.console import csrf, entries, links_of, make_key, sign_in
 
 ACTIONS = [  # (path, form, what the links of initech become when it works)
     ("/console/links/add", {"email": "lee@acme.example"},
@@ -57,7 +57,7 @@ def test_a_manage_key_changes_and_is_recorded_as_itself(client, path, form, afte
 
 def test_the_bootstrap_key_is_recorded_as_itself(client):
     """The bootstrap key (every scope) changes links as "console key bootstrap"."""
-    from tests.conftest import BOOTSTRAP
+    from tests.support.auth import BOOTSTRAP
 
     sign_in(client, BOOTSTRAP)
     client.post("/console/links/revoke", data={"customer": "initech", "email": "sam@acme.example",

@@ -13,8 +13,8 @@ from authz_service import store
 from authz_service.app import create_app
 from authz_service.secret_file import ExposedSecret, console_secret_path
 from authz_service.store.models import ConsoleSession, Setting
-from tests.conftest import BOOTSTRAP
-from tests.security.console_client import csrf, make_key, sign_in
+from tests.support.auth import BOOTSTRAP
+from tests.support.console import csrf, make_key, sign_in
 
 COOKIE = "authz_console"
 

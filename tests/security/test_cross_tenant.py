@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 ACME_SECRETS = ["initech", "umbrella", "hooli", "Initech", "Umbrella", "sam@acme.example",
                 "rita@acme.example", "new@wayne.example", "svc-acme"]

@@ -20,8 +20,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from authz_service import store
 from authz_service.app import create_app
 from authz_service.store import fixtures
-from tests.conftest import BOOTSTRAP
-from tests.soak import SCALE, tally
+from tests.support.auth import BOOTSTRAP
+from tests.support.soak import SCALE, tally
 
 EXAMPLES = int(os.environ.get("AUTHZ_FUZZ_EXAMPLES", "20")) * SCALE  # `make soak`: 10x
 DB_URL = f"sqlite:///{tempfile.mkdtemp(prefix='authz-fuzz-')}/fuzz.db"

@@ -15,7 +15,8 @@ import pytest
 
 from authz_service import store
 from authz_service.store import models as m
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.reads import decision_count
 
 HOSTILE = {"surrogate": "a\ud800b", "low-surrogate": "\udfff", "nul": "a\x00b",
            "zero-width-space": "ada\u200b@acme.example", "rtl-override": "\u202eada@acme.example",
@@ -39,12 +40,6 @@ def domain_digest() -> str:
     with store.connection():
         rows = [sorted(map(repr, model.select().tuples())) for model in DOMAIN]
     return hashlib.sha256(repr(rows).encode()).hexdigest()
-
-
-def decision_count() -> int:
-    with store.connection():
-        return m.Decision.select().count()
-
 
 class Operation:
     """One operation of the spec, able to build a plausible request and hostile variants of it."""

@@ -5,7 +5,7 @@ from click.testing import CliRunner
 from authz_service import store
 from authz_service.cli import main
 from authz_service.store.models import ApiKey, utcnow
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 CHECK = {"user": "ada@acme.example", "action": "port.view", "account": "acme"}
 

@@ -10,8 +10,8 @@ import pytest
 
 from authz_service import store
 from authz_service.store.models import database
-from tests.conftest import bearer
-from tests.soak import tally
+from tests.support.auth import bearer
+from tests.support.soak import tally
 
 CALLERS = ["ada@acme.example", "reggie@acme.example", "rita@acme.example", "sam@acme.example",
            "lee@acme.example", "pat@acme.example", "ian@initech.example", "ivy@initech.example",

@@ -3,8 +3,8 @@ confirms another tenant's id, and mail events that embed a service id name the c
 
 from authz_service import store
 from authz_service.store.models import Notification, Service
-from tests.api.test_bad_input import assert_error
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.errors import assert_error
 
 
 def add(client, customer, user, service_id="svc-1"):

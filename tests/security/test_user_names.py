@@ -8,8 +8,8 @@ from authz_service import store, usernames
 from authz_service.store import directory
 from authz_service.store import invites as store_invites
 from authz_service.store.models import Account, Decision, Invite, Link, User, utcnow
-from tests.api.test_bad_input import assert_error
-from tests.conftest import bearer
+from tests.support.auth import bearer
+from tests.support.errors import assert_error
 
 # Each could pass for another name, or is not one (R2.3).
 LOOKALIKES = {

@@ -6,8 +6,8 @@ from authz_client import AuthzClient, AuthzError, Forbidden
 from authz_client.flask import requires
 from flask import Flask, g
 
-from tests.client.stub import Stub
-from tests.system.server import KEY, Server, free_port
+from tests.support.server import KEY, Server, free_port
+from tests.support.stub import Stub
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@
 import signal
 import stat
 
-from tests.system.server import Server
+from tests.support.server import Server
 
 
 def mode(path) -> int:

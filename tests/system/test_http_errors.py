@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.system.server import KEY, Server
+from tests.support.server import KEY, Server
 
 DECISION = json.dumps({"user": "rita@acme.example", "action": "port.view", "account": "initech"}).encode()
 

@@ -14,8 +14,8 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
-from tests import backends
-from tests.system.server import KEY, Server
+from tests.support import backends
+from tests.support.server import KEY, Server
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not backends.PG_URL, reason="needs AUTHZ_TEST_POSTGRES_URL")]

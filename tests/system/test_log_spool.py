@@ -22,8 +22,8 @@ from authz_service.log import chain as decision_log
 from authz_service.log import ingest as log_ingest
 from authz_service.log import server as log_server
 from authz_service.log import spool as log_spool
-from tests.reliability.test_log_crash import hammer, logged_ids
-from tests.system.server import Server
+from tests.support.load import hammer, logged_ids
+from tests.support.server import Server
 
 BASE = {"user": "rita@acme.example", "action": "port.create", "account": "initech"}
 
@@ -212,7 +212,8 @@ def writer(sqlite_app, tmp_path, monkeypatch):
     """A log writer in this process on tmp_path's spool; `writer.stop()` closes its stdin and
     runs it to its end (store the rest, exit). Appenders follow a moved spool at once."""
     read_end, write_end = os.pipe()
-    monkeypatch.setattr("sys.stdin", os.fdopen(read_end))
+    stdin = os.fdopen(read_end)
+    monkeypatch.setattr("sys.stdin", stdin)
     monkeypatch.setattr(log_spool, "REOPEN_SECONDS", 0)
     spool = tmp_path / "authz.db-log-own.spool"
     with store.connection():
@@ -224,7 +225,11 @@ def writer(sqlite_app, tmp_path, monkeypatch):
         server.run()
 
     server.stop = stop
-    return server
+    yield server
+    # The writer's process would end here; in this one its socket, selector and stdin are closed.
+    server.selector.close()
+    server.listener.close()
+    stdin.close()
 
 
 def test_the_writer_rotates_and_retires_moved_files(sqlite_app, writer, tmp_path, monkeypatch):

@@ -4,8 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests import backends
-from tests.system.server import Server
+from tests.support import backends
+from tests.support.server import Server
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres,
               pytest.mark.skipif(not backends.PG_URL, reason="needs AUTHZ_TEST_POSTGRES_URL")]
@@ -121,8 +121,8 @@ def test_concurrent_writes_on_both_replicas_keep_the_chain_and_send_each_mail_on
     """R7.4, R8.3: decisions and service events on A and B at once; the log verifies, each mail arrives once."""
     import subprocess
 
-    from tests.smtp import Mailbox, SmtpServer
-    from tests.system.server import AUTHZ, ROOT
+    from tests.support.server import AUTHZ, ROOT
+    from tests.support.smtp import Mailbox, SmtpServer
 
     smtp = SmtpServer(Mailbox()).start()
     url = backends.postgres_url()

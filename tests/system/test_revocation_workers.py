@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.system.server import Server
+from tests.support.server import Server
 
 LINK = "/v1/customers/hooli/links/lee@acme.example"
 CHECK = {"user": "lee@acme.example", "action": "port.create", "account": "hooli"}

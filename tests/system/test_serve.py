@@ -6,47 +6,13 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests import backends
-from tests.system.server import Server
-
-ROOT = Path(__file__).resolve().parents[2]
-AUTHZ = Path(sys.executable).with_name("authz")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(port: int, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not become ready")
-
-
-def post(port: int, path: str, body: dict, key: str) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), method="POST",
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+from tests.support import backends
+from tests.support.server import AUTHZ, ROOT, Server, free_port, json_headers, post, wait_ready
 
 
 @pytest.fixture
@@ -115,7 +81,7 @@ def test_an_idle_connection_does_not_hold_a_worker_thread(tmp_path):
     its threads: with one worker of one thread, another caller is answered meanwhile
     (gunicorn's gthread would hold its thread for 5 s waiting for the idle one's request).
     The idle connection is closed after the keep-alive timeout."""
-    from tests.system.server import KEY, Server
+    from tests.support.server import Server
 
     server = Server(tmp_path, workers=1, threads=1)
     server.load_demo()
@@ -127,7 +93,7 @@ def test_an_idle_connection_does_not_hold_a_worker_thread(tmp_path):
                 f"http://127.0.0.1:{server.port}/v1/authorize", method="POST",
                 data=json.dumps({"user": "ada@acme.example", "action": "port.view",
                                  "account": "initech"}).encode(),
-                headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+                headers=json_headers())
             with urllib.request.urlopen(request, timeout=3) as response:
                 assert json.loads(response.read())["allowed"] is True
             idle.settimeout(30)
@@ -142,7 +108,7 @@ def test_one_thread_workers_keep_connections_alive(tmp_path):
     between requests (sync workers would close it after every answer)."""
     import http.client
 
-    from tests.system.server import KEY, Server
+    from tests.support.server import Server
 
     server = Server(tmp_path, workers=1, threads=1)
     server.load_demo()
@@ -150,7 +116,7 @@ def test_one_thread_workers_keep_connections_alive(tmp_path):
     try:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
         body = json.dumps({"user": "ada@acme.example", "action": "port.view", "account": "initech"})
-        headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+        headers = json_headers()
         sockets = []
         for _ in range(3):
             connection.request("POST", "/v1/authorize", body=body, headers=headers)

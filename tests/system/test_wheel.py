@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.system.test_serve import free_port, post, wait_ready
+from tests.support.server import free_port, post, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

@@ -18,15 +18,20 @@ def new_logger(monkeypatch):
     """A JsonAccessLogger writing to a file, its logger holding only gunicorn's handler
     (pytest adds capture handlers to loggers, which would send every line through logging)."""
 
+    made: list[logging.Handler] = []
+
     def make(accesslog: str) -> JsonAccessLogger:
         cfg = Config()
         cfg.set("accesslog", accesslog)
         logger = JsonAccessLogger(cfg)
         ours = [h for h in logger.access_log.handlers if getattr(h, "_gunicorn", False)]
         monkeypatch.setattr(logger.access_log, "handlers", ours)
+        made.extend(ours)
         return logger
 
-    return make
+    yield make
+    for handler in made:  # its file, else a ResourceWarning when the collector finds it open
+        handler.close()
 
 
 def _request(logger: JsonAccessLogger, request_id: str = "rid-1") -> None:

@@ -15,7 +15,7 @@ from authz_service.store import directory, facts_cache, fixtures, links
 from authz_service.store import facts as store_facts
 from authz_service.store import keys as store_keys
 from authz_service.store.models import utcnow
-from tests import backends
+from tests.support import backends
 
 pytestmark = [pytest.mark.postgres,
               pytest.mark.skipif(not backends.PG_URL, reason="needs AUTHZ_TEST_POSTGRES_URL")]

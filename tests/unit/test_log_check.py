@@ -8,7 +8,7 @@ from authz_service import store
 from authz_service.log import check
 from authz_service.store import decisions as store_decisions
 from authz_service.store.models import Decision
-from tests.security.console_client import make_key, sign_in
+from tests.support.console import make_key, sign_in
 
 
 def _decide(api, count: int) -> None:

@@ -8,7 +8,6 @@ import pytest
 from authz_service import store
 from authz_service.store import migrations
 from authz_service.store import models as m
-from tests.unit.test_migrations import empty_url  # noqa: F401  (the fixture)
 
 T = datetime(2026, 1, 2, 3, 4, 5)
 
@@ -49,7 +48,7 @@ def _at_version_3(db, monkeypatch) -> None:
     ]).execute()
 
 
-def test_migration_4_keeps_every_service_and_scopes_ids_per_customer(empty_url, monkeypatch):  # noqa: F811
+def test_migration_4_keeps_every_service_and_scopes_ids_per_customer(empty_url, monkeypatch):
     """The rows survive with every column; afterwards c2 may use c1's id, c1 still may not."""
     db = store.connect(empty_url, migrate=False)
     with store.connection():
@@ -68,7 +67,7 @@ def test_migration_4_keeps_every_service_and_scopes_ids_per_customer(empty_url, 
     store.close()
 
 
-def test_a_migration_merged_below_the_newest_applied_one_still_runs(empty_url, monkeypatch):  # noqa: F811
+def test_a_migration_merged_below_the_newest_applied_one_still_runs(empty_url, monkeypatch):
     """A database that ran 5 before 4 existed gets 4 on the next start (not skipped by "max")."""
     db = store.connect(empty_url, migrate=False)
     with store.connection():

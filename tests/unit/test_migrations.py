@@ -10,15 +10,6 @@ from authz_service import store
 from authz_service.cli import main
 from authz_service.store import migrations
 from authz_service.store.models import SchemaVersion, database
-from tests import backends
-
-
-@pytest.fixture(params=backends.available())
-def empty_url(request, tmp_path) -> str:
-    """A database with no tables at all."""
-    if request.param == "postgres":
-        return backends.postgres_url(drop=True)
-    return f"sqlite:///{tmp_path}/empty.db"
 
 
 def schema(db) -> dict:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.conftest import bearer
-from tests.policy_scratch import CHECK, allowed, grant_support_port_create, scratch_app
+from tests.support.auth import bearer
+from tests.support.policy_scratch import CHECK, allowed, grant_support_port_create, scratch_app
 
 
 @pytest.fixture

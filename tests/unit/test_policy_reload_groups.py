@@ -5,8 +5,8 @@ import pytest
 
 from authz_service import store
 from authz_service.store.models import Link, User
-from tests.conftest import bearer
-from tests.policy_scratch import allowed, remove_read_only, scratch_app
+from tests.support.auth import bearer
+from tests.support.policy_scratch import allowed, remove_read_only, scratch_app
 
 RITA_ON_INITECH = {"user": "rita@acme.example", "action": "port.view", "account": "initech"}
 

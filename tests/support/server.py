@@ -23,6 +23,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def json_headers(key: str = KEY) -> dict:
+    """The headers of a JSON request with a key (the server's bootstrap key unless told)."""
+    return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+
 class Server:
     """`authz serve` with the demo data in its own SQLite file and a bootstrap key."""
 
@@ -40,11 +45,11 @@ class Server:
                        capture_output=True, timeout=120)
 
     def start(self) -> "Server":
-        out = self.log.open("ab")
-        self.process = subprocess.Popen(
-            [AUTHZ, "serve", "--port", str(self.port), "--workers", str(self.workers),
-             "--threads", str(self.threads)],
-            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        with self.log.open("ab") as out:  # the server keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [AUTHZ, "serve", "--port", str(self.port), "--workers", str(self.workers),
+                 "--threads", str(self.threads)],
+                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -64,7 +69,7 @@ class Server:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+            headers=json_headers(key))
         try:
             with urllib.request.urlopen(request, timeout=15) as response:
                 raw = response.read()
@@ -89,3 +94,28 @@ class Server:
             if line.startswith("{") and f'"path": "{path}"' in line:
                 pids.add(json.loads(line)["pid"])
         return pids
+
+
+def wait_ready(port: int, seconds: float = 30) -> None:
+    """Until /readyz answers 200 on this port."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not become ready")
+
+
+def post(port: int, path: str, body: dict, key: str) -> tuple[int, dict]:
+    """POST JSON with a key: (status, JSON body), errors included."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), method="POST",
+        headers=json_headers(key))
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())

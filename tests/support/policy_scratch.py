@@ -7,9 +7,9 @@ from pathlib import Path
 from authz_service import store
 from authz_service.app import create_app
 from authz_service.store import fixtures
-from tests.conftest import BOOTSTRAP, bearer
+from tests.support.auth import BOOTSTRAP, bearer
 
-POLICIES = Path(__file__).resolve().parents[1] / "policies"
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
 CHECK = {"user": "ike@initech.example", "action": "port.create", "account": "initech"}
 
 

@@ -2,18 +2,12 @@
 
 import email
 import email.policy
-import socket
 import threading
 import time
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.server import free_port
 
 
 class Mailbox:

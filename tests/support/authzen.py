@@ -5,7 +5,7 @@ Initech) and sam (support linked to Initech: may view, may not create); its `rea
 `write` become `port.view` and `port.create`, its `record-1` the customer Initech.
 """
 
-from tests.conftest import bearer
+from tests.support.auth import bearer
 
 ALICE, BOB = "ada@acme.example", "sam@acme.example"
 READ, WRITE = "port.view", "port.create"
