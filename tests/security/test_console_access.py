@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.support.console_client import entries, make_key, sign_in
+from tests.support.console import entries, make_key, sign_in
 
 ROW = re.compile(r"<tr>\s*<td>(?:<a [^>]*>)?([^<]+)(?:</a>)?</td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>")
 
