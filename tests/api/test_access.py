@@ -7,6 +7,7 @@ from authz_service.decide import in_force
 from authz_service.portal import access
 from authz_service.store.models import Decision
 from tests.support.auth import bearer
+from tests.support.reads import synced_store
 
 INITECH = [("ada@acme.example", "admin", "partner_admin"), ("ian@initech.example", "admin", "home"),
            ("ike@initech.example", "support", "home"), ("iris@initech.example", "read_only", "home"),
@@ -34,7 +35,7 @@ def rows(items) -> list[tuple]:
 
 
 def decisions() -> list[tuple]:
-    with store.connection():
+    with synced_store():
         return list(Decision.select(Decision.user_email, Decision.action, Decision.account_id,
                                     Decision.allowed, Decision.log_account).order_by(Decision.seq).tuples())
 

@@ -167,7 +167,7 @@ def test_a_read_without_a_user_is_refused_unless_previewed(app):
     from authz_service.portal import manage_users
 
     policy = app.extensions["authz"].policy
-    with store.connection():
+    with synced_store():
         before = Decision.select().count()
         assert manage_users.list_links(policy, None, "hooli", 10, None, preview=True)[0]
         with pytest.raises(TypeError, match="needs the user asking"):
