@@ -8,14 +8,16 @@ from tests.support.auth import bearer
 SCOPES = ("decide", "manage", "audit")
 DOCUMENTED = {"decisions": "decide", "sessions": "decide", "customers_page": "decide",
               "directory": "manage", "contacts": "manage", "links": "manage", "invites": "manage",
-              "services": "manage", "logs": "audit", "notifications": "audit"}
+              "services": "manage", "logs": "audit", "notifications": "audit", "access": "manage",
+              "authzen": "decide", "authzen_search": "decide"}
+KEYLESS = ("console", "api-docs", "operations", "authzen_discovery")  # no API key asked
 
 
 def _endpoints(app) -> list[tuple[str, str, str]]:
-    """(method, a concrete path, blueprint) for every rule under /v1."""
+    """(method, a concrete path, blueprint) for every rule under /v1 and AuthZEN's /access/v1."""
     found = []
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/v1/"):
+        if not rule.rule.startswith(("/v1/", "/access/v1/")):
             continue
         path = rule.rule
         for argument in rule.arguments:
@@ -27,7 +29,7 @@ def _endpoints(app) -> list[tuple[str, str, str]]:
 
 def test_each_blueprint_declares_the_documented_scope(app):
     scopes = {name: getattr(bp, "scope", None) for name, bp in app.blueprints.items()
-              if name not in ("console", "api-docs", "operations")}
+              if name not in KEYLESS}
     assert scopes == DOCUMENTED
 
 
