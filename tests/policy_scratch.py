@@ -4,8 +4,9 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from authz_service import store
+from authz_service import policy, store
 from authz_service.app import create_app
+from authz_service.policy import snapshot
 from authz_service.store import fixtures
 from tests.conftest import BOOTSTRAP, bearer
 
@@ -57,3 +58,27 @@ def remove_read_only(policies: Path) -> None:
         lines = path.read_text().splitlines(keepends=True)
         path.write_text("".join(line for line in lines
                                 if not any(word in line for word in ("read_only", "iris@", "rita@"))))
+
+
+def policy_files(root: Path = POLICIES) -> dict[str, str]:
+    """Every file a policy snapshot holds (name relative to policies/ -> text), to edit in memory."""
+    return {name: data.decode("utf-8") for name, data in snapshot.read(root).files.items()}
+
+
+def build(files: dict[str, str]) -> policy.Policy:
+    """The policy made of these texts (no folder on disk), checked as the service checks it."""
+    return policy.Policy(snapshot.Snapshot(Path("policies"), {n: t.encode("utf-8") for n, t in files.items()}, ()))
+
+
+def replaced(files: dict[str, str], name: str, old: str, new: str) -> dict[str, str]:
+    """A copy of `files` with one text replaced in one file (it must be there)."""
+    assert old in files[name], (name, old)
+    return {**files, name: files[name].replace(old, new, 1)}
+
+
+def line_of(files: dict[str, str], name: str, text: str) -> str:
+    """`policies/<name>:<line>` of the first line starting with `text`."""
+    for number, line in enumerate(files[name].splitlines(), 1):
+        if line.startswith(text):
+            return f"policies/{name}:{number}"
+    raise AssertionError((name, text))

@@ -27,10 +27,11 @@ def _dir_option(fn):
 @policy_group.command("check")
 @_dir_option
 def policy_check(policy_dir):
-    """Syntax, known groups and actions, every action tested (R9.2)."""
+    """Syntax, known groups and actions, every action tested (R9.2), every invariant proven (R9.5)."""
     loaded = load_policy(policy_dir)
     click.echo(f"policy {loaded.version}: {len(loaded.rules)} rules, "
-               f"{len(loaded.vocab.actions)} actions, {len(loaded.table)} table cells: ok")
+               f"{len(loaded.vocab.actions)} actions, {len(loaded.table)} table cells, "
+               f"{len(loaded.invariants)} invariants proven: ok")
 
 
 @policy_group.command("test")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from authz_service.policy import fields, files, snapshot, tables, vocabulary
+from authz_service.policy import fields, files, invariants, snapshot, tables, vocabulary
 from authz_service.policy.engine import Engine
 from authz_service.policy.errors import PolicyError
 from authz_service.policy.facts import NONE, Facts
@@ -30,6 +30,8 @@ class Policy:
         self.engine = Engine(snap, self.rules)
         self.table = derive(self.engine, self.vocab)
         self.version = snap.version
+        self.invariants = invariants.load(snap, self.vocab)
+        invariants.prove(self)  # R9.5, R9.6: a broken invariant refuses the policy
 
     def decide(self, facts: Facts, action: str) -> Verdict:
         """The decision for these facts; facts outside the vocabulary deny, saying which (R9.6)."""
