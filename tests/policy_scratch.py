@@ -52,8 +52,10 @@ def grant_support_port_create(policies: Path) -> None:
 
 
 def remove_read_only(policies: Path) -> None:
-    """Drop the group read_only, every rule naming it and the table rows of its demo holders."""
+    """Drop the group read_only, every rule and invariant naming it and the table rows of its demo holders."""
     edit(policies / "vocabulary.toml", '"read_only", ', "")
+    blocks = (policies / "invariants.toml").read_text().split("\n[[invariant]]")
+    (policies / "invariants.toml").write_text("\n[[invariant]]".join(b for b in blocks if "read_only" not in b))
     for path in [*policies.glob("*.csv"), *(policies / "tests").glob("*.csv")]:
         lines = path.read_text().splitlines(keepends=True)
         path.write_text("".join(line for line in lines
