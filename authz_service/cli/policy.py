@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from authz_service.cli import policy_analysis
 from authz_service.cli.base import current_settings, load_policy
 from authz_service.decide.checks import run_report
 from authz_service.policy import matrix
@@ -77,3 +78,7 @@ def policy_matrix(policy_dir, out, check):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     click.echo(f"wrote {out}")
+
+
+for _command in (policy_analysis.compare,):
+    policy_group.add_command(_command)

@@ -1,0 +1,78 @@
+"""`authz policy compare|lint|impact`: what a policy change does, for reviewers (R9.5, R9.7).
+
+A policy is named by a folder or by a git revision (its `policies/` is read with `git show`
+into a temporary folder).
+"""
+
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+import click
+
+from authz_service.cli.base import load_policy
+from authz_service.policy import compare as comparing
+
+GIT_SECONDS = 60
+
+
+def _git(args: list[str], cwd: Path, fails: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=GIT_SECONDS,
+                          check=False)
+    if done.returncode != 0:
+        raise click.ClickException(f"{fails} ({done.stderr.strip() or 'git exit ' + str(done.returncode)})")
+    return done.stdout
+
+
+def materialize(spec: str, path: str, into: Path) -> Path:
+    """A folder holding the policy `spec` names: the folder itself, or `path` at git revision `spec`."""
+    if Path(spec).is_dir():
+        return Path(spec)
+    if spec.startswith("-"):
+        raise click.ClickException(f"{spec!r} is neither a folder nor a git revision")
+    unknown = f"{spec!r} is neither a folder nor a git revision"
+    top = Path(_git(["rev-parse", "--show-toplevel"], Path.cwd(), unknown).strip())
+    commit = _git(["rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"], top, unknown).strip()
+    inside = Path(path).resolve().relative_to(top.resolve()) if Path(path).is_absolute() else Path(path)
+    listing = _git(["ls-tree", "-r", "--name-only", "-z", commit, "--", f"{inside}/"], top, unknown)
+    names = [n for n in listing.split("\0") if n]
+    if not names:
+        raise click.ClickException(f"{spec} has no {inside}/")
+    folder = into / spec.replace("/", "_") / inside.name
+    for name in names:
+        blob = subprocess.run(["git", "show", f"{commit}:{name}"], cwd=top, capture_output=True,
+                              timeout=GIT_SECONDS, check=True).stdout
+        target = folder / Path(name).relative_to(inside)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(blob)
+    return folder
+
+
+def _path_option(fn):
+    return click.option("--path", "policy_path", default="policies", show_default=True,
+                        help="where the policy lives in the repository, for git revisions")(fn)
+
+
+@click.command("compare")
+@click.argument("specs", nargs=-1, required=True)
+@_path_option
+@click.option("--json", "as_json", is_flag=True, help="the verdict and every changed cell as JSON")
+def compare(specs, policy_path, as_json):
+    """Compare policy OLD (default HEAD) with NEW: equivalent, more or less permissive, or
+    incomparable, and the changed cells by account kind, group and action (R9.7).
+
+    OLD and NEW are folders or git revisions: `authz policy compare main HEAD`,
+    `authz policy compare policies` (the working copy against HEAD)."""
+    if len(specs) > 2:
+        raise click.UsageError("at most two policies: [OLD] NEW")
+    old_spec, new_spec = specs if len(specs) == 2 else ("HEAD", specs[0])
+    with tempfile.TemporaryDirectory(prefix="authz-compare-") as tmp:
+        old = load_policy(materialize(old_spec, policy_path, Path(tmp)))
+        new = load_policy(materialize(new_spec, policy_path, Path(tmp)))
+        result = comparing.compare(old, new)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=1))
+    else:
+        for line in result.lines():
+            click.echo(line)
