@@ -28,8 +28,12 @@ def _dir_option(fn):
 @policy_group.command("check")
 @_dir_option
 def policy_check(policy_dir):
-    """Syntax, known groups and actions, every action tested (R9.2), every invariant proven (R9.5)."""
+    """Syntax, known groups and actions, every action tested (R9.2), every invariant proven (R9.5),
+    and nothing for `authz policy lint` to find."""
     loaded = load_policy(policy_dir)
+    if policy_analysis.report_lint(loaded):
+        click.echo(f"policy {loaded.version}: `authz policy lint` finds rules to fix", err=True)
+        sys.exit(1)
     click.echo(f"policy {loaded.version}: {len(loaded.rules)} rules, "
                f"{len(loaded.vocab.actions)} actions, {len(loaded.table)} table cells, "
                f"{len(loaded.invariants)} invariants proven: ok")
@@ -80,5 +84,5 @@ def policy_matrix(policy_dir, out, check):
     click.echo(f"wrote {out}")
 
 
-for _command in (policy_analysis.compare,):
+for _command in (policy_analysis.compare, policy_analysis.lint):
     policy_group.add_command(_command)

@@ -6,6 +6,7 @@ into a temporary folder).
 
 import json
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import click
 
 from authz_service.cli.base import load_policy
 from authz_service.policy import compare as comparing
+from authz_service.policy import lint as linting
 
 GIT_SECONDS = 60
 
@@ -76,3 +78,21 @@ def compare(specs, policy_path, as_json):
     else:
         for line in result.lines():
             click.echo(line)
+
+
+def report_lint(loaded) -> int:
+    """Print each finding as file:line: message; the number found."""
+    findings = linting.lint(loaded)
+    for finding in findings:
+        click.echo(finding.line())
+    return len(findings)
+
+
+@click.command("lint")
+@click.option("--dir", "policy_dir", default=None, help="policy directory (default AUTHZ_POLICY_DIR or policies/)")
+def lint(policy_dir):
+    """Rules that never match, allows made redundant or shadowed by others, denies that never
+    decide anything; each with its file:line. Exit 1 when any is found."""
+    found = report_lint(load_policy(policy_dir))
+    click.echo(f"{found} finding(s)")
+    sys.exit(1 if found else 0)
