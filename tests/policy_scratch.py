@@ -1,6 +1,8 @@
 """A running app on a scratch copy of policies/, and the policy edits the reload tests make."""
 
+import random
 import shutil
+import tomllib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -84,3 +86,44 @@ def line_of(files: dict[str, str], name: str, text: str) -> str:
         if line.startswith(text):
             return f"policies/{name}:{number}"
     raise AssertionError((name, text))
+
+
+GROUPS = ["admin", "regular", "read_only", "support"]
+RULE_FILES = ["services.csv", "account.csv", "partner.csv"]
+VERBS = tomllib.loads((POLICIES / "vocabulary.toml").read_text())["actions"]
+
+
+def lines_of(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def mutate(files: dict[str, str], rng: random.Random, steps: int) -> dict[str, str]:
+    """A random policy near the shipped one: lines dropped, verbs added, groups moved, denies added."""
+    files = dict(files)
+    for _ in range(steps):
+        how = rng.choice(["drop", "verb", "regroup", "deny", "action", "cross"])
+        name = "scoping.csv" if how == "regroup" else rng.choice(RULE_FILES)
+        lines = lines_of(files[name])
+        line = rng.choice(lines)
+        if how == "drop":
+            files[name] = files[name].replace(line + "\n", "", 1)
+        elif how == "verb" and ":" in line:
+            resource = line.split(",")[3].split(":")[0].strip()
+            verb = rng.choice(VERBS[resource])
+            files[name] = files[name].replace(line, line.replace(f"{resource}:", f"{resource}: {verb}", 1)
+                                              if f" {verb} " not in line else line, 1)
+        elif how == "regroup" and line.startswith("g, ") and "elsewhere" not in line:
+            files[name] = files[name].replace(line, line.rsplit(",", 1)[0] + ", " + rng.choice(GROUPS), 1)
+        elif how == "deny":
+            action = rng.choice(["port.view", "billing.view", "grant.manage", "user.manage", "*"])
+            files[name] += (f"p, {rng.choice(GROUPS)}, {rng.choice(['*', 'partner', 'customer'])}, "
+                            f"{action}, deny\n")
+        elif how == "cross":  # a group held with no relation (R4.8 broken: impact must see it)
+            group = rng.choice(GROUPS)
+            files["scoping.csv"] += f"g, none/{group}/-/none, {group}\n"
+        elif how == "action" and "export" not in files["vocabulary.toml"]:
+            files["vocabulary.toml"] = files["vocabulary.toml"].replace('history = ["view"]',
+                                                                        'history = ["view", "export"]')
+            files["tests/r3_partner_account.csv"] += "ada@acme.example,history.export,acme,allow\n"
+            files[name] += f"p, {rng.choice(GROUPS)}, *, history: export, allow\n"
+    return files

@@ -84,5 +84,5 @@ def policy_matrix(policy_dir, out, check):
     click.echo(f"wrote {out}")
 
 
-for _command in (policy_analysis.compare, policy_analysis.lint):
+for _command in (policy_analysis.compare, policy_analysis.lint, policy_analysis.impact):
     policy_group.add_command(_command)

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import click
 
-from authz_service.cli.base import load_policy
+from authz_service import store
+from authz_service.cli.base import current_settings, load_policy
+from authz_service.decide import impact as impacting
 from authz_service.policy import compare as comparing
 from authz_service.policy import lint as linting
 
@@ -96,3 +98,34 @@ def lint(policy_dir):
     found = report_lint(load_policy(policy_dir))
     click.echo(f"{found} finding(s)")
     sys.exit(1 if found else 0)
+
+
+@click.command("impact")
+@click.argument("new_spec", metavar="NEW")
+@click.option("--old", "old_spec", default=None,
+              help="the policy in force, a folder or git revision (default AUTHZ_POLICY_DIR or policies/)")
+@_path_option
+@click.option("--json", "as_json", is_flag=True, help="every triple gained and lost, and the counts, as JSON")
+@click.option("--limit", default=50, show_default=True, help="triples listed in the text form (--json lists all)")
+def impact(new_spec, old_spec, policy_path, as_json, limit):
+    """The (user, account, action) grants policy NEW would give and take, against the database in
+    AUTHZ_DATABASE_URL: counted per partner and listed (R9.7). Decided without a view session."""
+    settings = current_settings()
+    with tempfile.TemporaryDirectory(prefix="authz-impact-") as tmp:
+        old = load_policy(materialize(old_spec or settings.policy_dir, policy_path, Path(tmp)))
+        new = load_policy(materialize(new_spec, policy_path, Path(tmp)))
+    store.connect(settings.database_url)  # read only: no migration of the live database
+    with store.connection():
+        result = impacting.impact(old, new)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=1))
+        return
+    click.echo(f"{result.old_version} -> {result.new_version}: {len(result.gained)} grant(s) gained, "
+               f"{len(result.lost)} lost")
+    for partner, counts in result.per_partner().items():
+        click.echo(f"  partner {partner}: +{counts['gained']} -{counts['lost']}")
+    for sign, triples in (("+", result.gained), ("-", result.lost)):
+        for user, account, action, _ in triples[:limit]:
+            click.echo(f"{sign} {user} {account} {action}")
+        if len(triples) > limit:
+            click.echo(f"{sign} ... and {len(triples) - limit} more (--json lists all)")

@@ -6,7 +6,6 @@ import json
 import random
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, assume, given, settings
@@ -15,48 +14,10 @@ from hypothesis import strategies as st
 from authz_service.policy import NONE, Facts, PolicyError
 from authz_service.policy.compare import EQUIVALENT, INCOMPARABLE, LESS, MORE, compare
 from authz_service.policy.facts import is_possible
-from tests.policy_scratch import POLICIES, build, policy_files
+from tests.policy_scratch import POLICIES, RULE_FILES, build, lines_of, mutate, policy_files
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {n: t for n, t in policy_files().items() if n != "invariants.toml"}  # random policies break them
-GROUPS = ["admin", "regular", "read_only", "support"]
-RULE_FILES = ["services.csv", "account.csv", "partner.csv"]
-VERBS = tomllib.loads(BASE["vocabulary.toml"])["actions"]
-
-
-def _lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-
-
-def mutate(files: dict[str, str], rng: random.Random, steps: int) -> dict[str, str]:
-    """A random policy near the shipped one: lines dropped, verbs added, groups moved, denies added."""
-    files = dict(files)
-    for _ in range(steps):
-        how = rng.choice(["drop", "verb", "regroup", "deny", "action"])
-        name = "scoping.csv" if how == "regroup" else rng.choice(RULE_FILES)
-        lines = _lines(files[name])
-        line = rng.choice(lines)
-        if how == "drop":
-            files[name] = files[name].replace(line + "\n", "", 1)
-        elif how == "verb" and ":" in line:
-            resource = line.split(",")[3].split(":")[0].strip()
-            verb = rng.choice(VERBS[resource])
-            files[name] = files[name].replace(line, line.replace(f"{resource}:", f"{resource}: {verb}", 1)
-                                              if f" {verb} " not in line else line, 1)
-        elif how == "regroup" and line.startswith("g, ") and "elsewhere" not in line:
-            files[name] = files[name].replace(line, line.rsplit(",", 1)[0] + ", " + rng.choice(GROUPS), 1)
-        elif how == "deny":
-            action = rng.choice(["port.view", "billing.view", "grant.manage", "user.manage", "*"])
-            files[name] += (f"p, {rng.choice(GROUPS)}, {rng.choice(['*', 'partner', 'customer'])}, "
-                            f"{action}, deny\n")
-        elif how == "action" and "export" not in files["vocabulary.toml"]:
-            files["vocabulary.toml"] = files["vocabulary.toml"].replace('history = ["view"]',
-                                                                        'history = ["view", "export"]')
-            files["tests/r3_partner_account.csv"] += "ada@acme.example,history.export,acme,allow\n"
-            files[name] += f"p, {rng.choice(GROUPS)}, *, history: export, allow\n"
-    return files
-
-
 def _cell(policy, key) -> tuple[bool, str]:
     verdict = policy.table.get(key)
     return (False, NONE) if verdict is None else (verdict.allowed, verdict.group or NONE)
@@ -100,7 +61,7 @@ def reformatted(files: dict[str, str]) -> dict[str, str]:
     """The same rules in another order, other spacing and new comments."""
     out = dict(files)
     for name in RULE_FILES + ["scoping.csv"]:
-        lines = _lines(files[name])
+        lines = lines_of(files[name])
         random.Random(7).shuffle(lines)
         out[name] = "# reordered\n\n" + "\n".join(line.replace(", ", " ,  ") for line in lines) + "\n"
     return out
