@@ -84,7 +84,7 @@ def load(snap: Snapshot, vocab: Vocabulary) -> list[Invariant]:
     entries = data.get("invariant", [])
     if set(data) - {"invariant"} or not isinstance(entries, list):
         raise PolicyError([(name, 0, "only [[invariant]] tables belong here")])
-    found, problems, seen = [], [], set()
+    found, problems, seen = [], [], set[str]()
     for entry in entries:
         where = _line(text, entry.get("name") if isinstance(entry, dict) else None)
         try:
@@ -103,7 +103,8 @@ def _parse(entry, vocab: Vocabulary, where: str, seen: set) -> Invariant:
     if unknown:
         raise ValueError(f"unknown keys {unknown}")
     name, rule, says = (entry.get(k) for k in ("name", "rule", "says"))
-    if not all(isinstance(v, str) and v.strip() for v in (name, rule, says)):
+    if not (isinstance(name, str) and isinstance(rule, str) and isinstance(says, str)
+            and name.strip() and rule.strip() and says.strip()):
         raise ValueError("name, rule (the rule it states, e.g. R3) and says are required")
     if name in seen:
         raise ValueError(f"two invariants named {name!r}")

@@ -12,7 +12,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from itertools import product
 
-from authz_service.policy.facts import NONE, RELATIONS, SESSIONS, Facts, action_in, is_possible, who_match
+from authz_service.policy.facts import (
+    NONE,
+    RELATIONS,
+    SESSIONS,
+    Facts,
+    action_in,
+    is_possible,
+    who_match,
+)
 from authz_service.policy.files import Rule
 
 
@@ -40,7 +48,8 @@ def lint(policy) -> list[Finding]:
     p_rules = [r for r in policy.rules if r.ptype == "p"]
     givers = {f.who: [r for r in g_rules if who_match(f.who, r.fields[0])] for f in facts}
     findings = _scoping(g_rules, givers)
-    allows, denies = defaultdict(list), defaultdict(list)
+    allows: defaultdict[tuple, list[Rule]] = defaultdict(list)
+    denies: defaultdict[tuple, list[Rule]] = defaultdict(list)
     matched = {}
     for rule in p_rules:
         sub, kind, acts, eft = rule.fields
