@@ -13,7 +13,7 @@ from authz_service.store import fixtures
 from tests.conftest import BOOTSTRAP, bearer
 
 POLICIES = Path(__file__).resolve().parents[1] / "policies"
-CHECK = {"user": "ike@initech.example", "action": "port.create", "account": "initech"}
+CHECK = {"user": "ike@initech.example", "action": "document.upload", "account": "initech"}
 
 
 @contextmanager
@@ -44,13 +44,14 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-def grant_support_port_create(policies: Path) -> None:
-    """Support may create ports, and the R3 table rows say so (a consistent change)."""
-    edit(policies / "services.csv", "p, support, *, port: view edit", "p, support, *, port: view create edit")
-    edit(policies / "tests" / "r3_customer_account.csv", "ike@initech.example,port.create,initech,deny",
-         "ike@initech.example,port.create,initech,allow")
-    edit(policies / "tests" / "r3_partner_account.csv", "sam@acme.example,port.create,acme,deny",
-         "sam@acme.example,port.create,acme,allow")
+def grant_support_document_upload(policies: Path) -> None:
+    """Support may upload documents, and the R3 table rows say so (a consistent change, which
+    no invariant forbids: an upload costs nothing)."""
+    edit(policies / "services.csv", "p, support, *, document: view,", "p, support, *, document: view upload,")
+    edit(policies / "tests" / "r3_customer_account.csv", "ike@initech.example,document.upload,initech,deny",
+         "ike@initech.example,document.upload,initech,allow")
+    edit(policies / "tests" / "r3_partner_account.csv", "sam@acme.example,document.upload,acme,deny",
+         "sam@acme.example,document.upload,acme,allow")
 
 
 def remove_read_only(policies: Path) -> None:

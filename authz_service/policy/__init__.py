@@ -94,7 +94,12 @@ def load(policy_dir, check_tests: bool = True, settle: float = 0.0) -> Policy:
     root = Path(policy_dir)
     for _ in range(ATTEMPTS):
         snap = snapshot.read_settled(root, settle)
-        built = build(snap, check_tests)
+        try:
+            built = build(snap, check_tests)
+        except PolicyError:
+            if snapshot.stamp(root) != snap.stamp:
+                continue  # refused files caught mid-write (an invariant broken by half a file): read again
+            raise
         if snapshot.stamp(root) == snap.stamp:
             return built
     raise PolicyError([(root.name, 0, "the policy files kept changing while loading; try again")])
