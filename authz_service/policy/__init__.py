@@ -2,7 +2,15 @@
 
 from pathlib import Path
 
-from authz_service.policy import fields, files, invariants, snapshot, tables, vocabulary
+from authz_service.policy import (
+    fields,
+    files,
+    invariant_file,
+    invariants,
+    snapshot,
+    tables,
+    vocabulary,
+)
 from authz_service.policy.engine import Engine
 from authz_service.policy.errors import PolicyError
 from authz_service.policy.facts import NONE, Facts
@@ -30,7 +38,7 @@ class Policy:
         self.engine = Engine(snap, self.rules)
         self.table = derive(self.engine, self.vocab)
         self.version = snap.version
-        self.invariants = invariants.load(snap, self.vocab)
+        self.invariants = invariant_file.load(snap, self.vocab)
         invariants.prove(self)  # R9.5, R9.6: a broken invariant refuses the policy
 
     def decide(self, facts: Facts, action: str) -> Verdict:
