@@ -28,7 +28,7 @@ run: install ## load the demo data, print the demo key (reused), serve on $(HOST
 	$(BIN)/authz demo --check-port --host $(HOST) --port $(PORT)
 	$(BIN)/authz serve --host $(HOST) --port $(PORT)
 
-test: install ## policy check and decision tables, then the whole pytest suite
+test: install ## policy check (invariants proven, lint clean) and decision tables, then the whole pytest suite
 	$(BIN)/authz policy check
 	$(BIN)/authz policy test
 	$(BIN)/pytest -q
