@@ -1,4 +1,4 @@
-"""`authz policy check|test|diff|matrix`: check, test and document the policy files."""
+"""`authz policy check|test|diff|matrix` (and compare|lint|impact, cli/policy_analysis.py): check, test and document the policy files."""
 
 import sys
 from pathlib import Path
