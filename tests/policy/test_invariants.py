@@ -12,7 +12,6 @@ from authz_service.decide.gather import gather
 from authz_service.policy import PolicyError, invariants
 from authz_service.policy.facts import SESSIONS, is_possible
 from authz_service.store import directory
-from tests.conftest import BOOTSTRAP
 from tests.policy_scratch import POLICIES, build, line_of, policy_files, replaced, scratch_app
 
 FILES = policy_files()
@@ -132,7 +131,7 @@ def test_the_service_refuses_a_broken_invariant_at_start(tmp_path):
     broken = BREAKERS["support-sees-no-money"][0](FILES)["account.csv"]
     (tmp_path / "policies" / "account.csv").write_text(broken)
     with pytest.raises(PolicyError, match="support-sees-no-money"):
-        create_app({"database_url": f"sqlite:///{tmp_path}/a.db", "bootstrap_key": BOOTSTRAP,
+        create_app({"database_url": f"sqlite:///{tmp_path}/a.db", "bootstrap_key": "invariants-bootstrap-key-0123456789",
                     "policy_dir": str(tmp_path / "policies"), "policy_poll_seconds": 0}, migrate=True)
 
 
