@@ -78,7 +78,8 @@ def main() -> int:
     start = time.perf_counter()
     shipped = policy.load(POLICY_DIR)
     load_s = time.perf_counter() - start
-    prove_s, broken = timed(lambda: invariants.check(shipped), runs)
+    prove_s, _ = timed(lambda: invariants.prove(shipped), runs)  # what every load and reload runs
+    broken = invariants.check(shipped)
     lint_s, findings = timed(lambda: lint.lint(shipped), runs)
     other = changed_policy()
     compare_s, result = timed(lambda: compare.compare(shipped, other), runs)

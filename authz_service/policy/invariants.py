@@ -4,8 +4,8 @@ An invariant selects cells of the fact space (`when`, minus `except`) and claims
 of them, that it `never` or `always` does one thing: `allow` (the action is allowed) or
 `hold G` (the group held there is G; `hold *` any group, `hold home` the user's home group).
 Each selector is a string or a list of fnmatch patterns over one fact (kind, relation, home,
-link, session, action) or the group held (`held`); a pattern starting with `!` excludes; `except` is one such table or a
-list of them.
+link, session, action) or the group held (`held`); a pattern starting with `!` excludes; `except`
+is one such table or a list of them. An invariant that selects no cell proves nothing and is refused.
 The table is finite (docs/architecture.md), so checking every selected cell is a proof; the cells
 are those the service can gather (facts.is_possible: no `owner` of a partner account, say).
 A broken invariant refuses the policy (R9.6) with one counterexample and the rule that decided
@@ -44,17 +44,14 @@ class Violation:
 
 def check(policy) -> list[Violation]:
     """The first counterexample of each invariant of `policy.invariants` ([] when all hold)."""
-    found = []
-    for invariant in policy.invariants:
-        broken = counterexample(policy, invariant)
-        if broken is not None:
-            found.append(broken)
-    return found
+    return [broken for inv in policy.invariants if (broken := _walk(policy, inv)[0]) is not None]
 
 
-def counterexample(policy, inv: Invariant) -> Violation | None:
-    """The first selected possible cell (in the table's order) where the claim fails, or None: a proof."""
+def _walk(policy, inv: Invariant) -> tuple[Violation | None, int]:
+    """(the first selected possible cell, in the table's order, where the claim fails, or None: a
+    proof; how many cells were selected before it)."""
     space = domains(policy.vocab)
+    selected = 0
     axes = [sorted(inv.when.get(k, space[k]), key=space[k].index) for k in (*FACTS, "action")]
     held_ok = inv.when.get("held")
     for *values, action in product(*axes):
@@ -68,8 +65,9 @@ def counterexample(policy, inv: Invariant) -> Violation | None:
             continue
         if _holds(inv.claim, facts, verdict) != inv.always:
             return Violation(inv, facts, action, verdict.allowed, verdict.group,
-                             _decided_by(policy, inv, facts, verdict))
-    return None
+                             _decided_by(policy, inv, facts, verdict)), selected
+        selected += 1
+    return None, selected
 
 
 def _selected(selectors: dict[str, frozenset[str]], facts: Facts, action: str, group) -> bool:
@@ -97,9 +95,16 @@ def _decided_by(policy, inv: Invariant, facts: Facts, verdict) -> str:
 
 def prove(policy) -> None:
     """Refuse the policy (PolicyError naming each invariant's line) when any invariant is broken (R9.6)."""
-    broken = check(policy)
-    if broken:
-        raise PolicyError([(*_split(v.invariant.where), v.describe()) for v in broken])
+    problems = []
+    for inv in policy.invariants:
+        broken, selected = _walk(policy, inv)
+        if broken is not None:
+            problems.append((*_split(inv.where), broken.describe()))
+        elif selected == 0:
+            problems.append((*_split(inv.where), f"invariant {inv.name!r} ({inv.rule}) selects no cell "
+                             "the service can gather: it proves nothing"))
+    if problems:
+        raise PolicyError(problems)
 
 
 def _split(where: str) -> tuple[str, int]:

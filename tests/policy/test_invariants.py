@@ -113,6 +113,8 @@ BAD_FILES = {
     "bad claim": ('never = "allow"', 'never = "permit"', "the claim is `allow` or `hold"),
     "both forms": ('never = "allow"', 'never = "allow"\nalways = "allow"', "exactly one of never or always"),
     "unknown key": ('never = "allow"', 'never = "allow"\nwhy = "x"', "unknown keys ['why']"),
+    "selects nothing possible": ('when = { held = "support", action = ["billing.*", "invoice.*"] }',
+                                 'when = { kind = "partner", relation = "owner" }', "selects no cell the service"),
 }
 
 
