@@ -1,4 +1,4 @@
-"""`authz`: serve, worker, keys, policy check|test|matrix, demo, db migrate|status, log verify|archive.
+"""`authz`: serve, worker, keys, policy check|test|diff|matrix|compare|lint|impact, demo, db migrate|status, log verify|archive.
 
 One click group (or top-level command) per module; `main` adds them from one explicit list.
 """

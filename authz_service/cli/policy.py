@@ -1,10 +1,11 @@
-"""`authz policy check|test|diff|matrix`: check, test and document the policy files."""
+"""`authz policy check|test|diff|matrix` (and compare|lint|impact, cli/policy_analysis.py): check, test and document the policy files."""
 
 import sys
 from pathlib import Path
 
 import click
 
+from authz_service.cli import policy_analysis
 from authz_service.cli.base import current_settings, load_policy
 from authz_service.decide.checks import run_report
 from authz_service.policy import matrix
@@ -27,10 +28,15 @@ def _dir_option(fn):
 @policy_group.command("check")
 @_dir_option
 def policy_check(policy_dir):
-    """Syntax, known groups and actions, every action tested (R9.2)."""
+    """Syntax, known groups and actions, every action tested (R9.2), every invariant proven (R9.5),
+    and nothing for `authz policy lint` to find."""
     loaded = load_policy(policy_dir)
+    if policy_analysis.report_lint(loaded):
+        click.echo(f"policy {loaded.version}: `authz policy lint` finds rules to fix", err=True)
+        sys.exit(1)
     click.echo(f"policy {loaded.version}: {len(loaded.rules)} rules, "
-               f"{len(loaded.vocab.actions)} actions, {len(loaded.table)} table cells: ok")
+               f"{len(loaded.vocab.actions)} actions, {len(loaded.table)} table cells, "
+               f"{len(loaded.invariants)} invariants proven: ok")
 
 
 @policy_group.command("test")
@@ -76,3 +82,7 @@ def policy_matrix(policy_dir, out, check):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     click.echo(f"wrote {out}")
+
+
+for _command in (policy_analysis.compare, policy_analysis.lint, policy_analysis.impact):
+    policy_group.add_command(_command)

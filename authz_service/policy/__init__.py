@@ -2,7 +2,15 @@
 
 from pathlib import Path
 
-from authz_service.policy import fields, files, snapshot, tables, vocabulary
+from authz_service.policy import (
+    fields,
+    files,
+    invariant_file,
+    invariants,
+    snapshot,
+    tables,
+    vocabulary,
+)
 from authz_service.policy.engine import Engine
 from authz_service.policy.errors import PolicyError
 from authz_service.policy.facts import NONE, Facts
@@ -30,6 +38,8 @@ class Policy:
         self.engine = Engine(snap, self.rules)
         self.table = derive(self.engine, self.vocab)
         self.version = snap.version
+        self.invariants = invariant_file.load(snap, self.vocab)
+        invariants.prove(self)  # R9.5, R9.6: a broken invariant refuses the policy
 
     def decide(self, facts: Facts, action: str) -> Verdict:
         """The decision for these facts; facts outside the vocabulary deny, saying which (R9.6)."""
@@ -92,7 +102,12 @@ def load(policy_dir, check_tests: bool = True, settle: float = 0.0) -> Policy:
     root = Path(policy_dir)
     for _ in range(ATTEMPTS):
         snap = snapshot.read_settled(root, settle)
-        built = build(snap, check_tests)
+        try:
+            built = build(snap, check_tests)
+        except PolicyError:
+            if snapshot.stamp(root) != snap.stamp:
+                continue  # refused files caught mid-write (an invariant broken by half a file): read again
+            raise
         if snapshot.stamp(root) == snap.stamp:
             return built
     raise PolicyError([(root.name, 0, "the policy files kept changing while loading; try again")])

@@ -22,6 +22,20 @@ class Facts(NamedTuple):
         return f"{self.relation}/{self.home_group}/{self.link_group}/{self.session}"
 
 
+def is_possible(facts: Facts) -> bool:
+    """True when decide/gather.py can produce these facts (the space invariants and compare range over).
+
+    By the relation's definition (docs/architecture.md): `owner` is a known user's relation to a
+    customer of their partner; `home` a known user's to their existing home account; a link group
+    is read only for `owner`. Every other combination is in the table but never asked.
+    """
+    if facts.relation == "owner":
+        return facts.kind == "customer" and facts.home_group != NONE
+    if facts.link_group != NONE:
+        return False
+    return facts.relation == "none" or NONE not in (facts.kind, facts.home_group)
+
+
 def who_match(who: str, pattern: str) -> bool:
     """Part by part equality, where a `*` part matches any one value."""
     parts, wanted = who.split("/"), pattern.split("/")

@@ -95,3 +95,27 @@ def accounts(email: str, home_account: str, reach: Reaching, after: str | None,
              .order_by(Account.id).limit(limit + 1))
     rows = tuples(query)
     return rows[:limit], len(rows) > limit
+
+
+def pairs(kind: str, match: Matching) -> list[tuple[str, str, str | None]]:
+    """(email, account id, the account's owning partner) of every user and account of `kind` whose
+    facts match, across the whole directory (policy impact, R9.7); relation `none` is every user
+    and every account neither theirs nor their partner's customer."""
+    rows: list[tuple] = []
+    if match.home:
+        rows += tuples(User.select(User.email, Account.id, Account.partner)
+                       .join(Account, on=(User.account == Account.id))
+                       .where((Account.kind == kind) & User.group.in_(match.home)))
+    owned = _linked(match.owner, User.group)
+    if owned:
+        on = (Link.user == User.email) & (Link.customer == Account.id)
+        rows += tuples(User.select(User.email, Account.id, Account.partner)
+                       .join(Account, on=(Account.partner == User.account))
+                       .join(Link, pw.JOIN.LEFT_OUTER, on=on)
+                       .where((Account.kind == kind) & reduce(operator.or_, owned)))
+    if match.none:
+        neither = (Account.id != User.account) & (Account.partner.is_null() | (Account.partner != User.account))
+        rows += tuples(User.select(User.email, Account.id, Account.partner)
+                       .join(Account, pw.JOIN.CROSS)
+                       .where((Account.kind == kind) & User.group.in_(match.none) & neither))
+    return rows

@@ -93,9 +93,9 @@ def test_a_fifth_group_needs_no_python_change(project):
 
 def test_junit_report_names_each_failing_row(project, tmp_path):
     """A CI system sees each failing row: one testcase per row, the broken one failed."""
-    rules = project / "policies" / "services.csv"
-    rules.write_text(rules.read_text().replace("p, read_only, *, port: view, allow",
-                                               "p, read_only, *, port: view delete, allow"))
+    rules = project / "policies" / "account.csv"  # read_only loses downloads (no invariant forbids it)
+    rules.write_text(rules.read_text().replace("p, read_only, *, invoice: view download, allow",
+                                               "p, read_only, *, invoice: view, allow"))
     report = tmp_path / "policy.xml"
     result = authz("policy", "test", "--dir", "policies", "--junit", str(report), cwd=project)
     assert result.returncode == 1

@@ -19,10 +19,10 @@ from authz_service.policy import NONE, Facts
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 VARIANTS = {
-    "services.csv": ("p, support, *, port: view edit", "p, support, *, port: view create edit"),
+    "services.csv": ("p, support, *, document: view,", "p, support, *, document: view upload,"),
     "account.csv": ("p, read_only, *, invoice: view download", "p, read_only, *, invoice: view"),
 }
-PROBES = [(Facts("customer", "home", "support", NONE, "none"), "port.create"),
+PROBES = [(Facts("customer", "home", "support", NONE, "none"), "document.upload"),
           (Facts("customer", "home", "read_only", NONE, "none"), "invoice.download")]
 RELOADS = 16
 

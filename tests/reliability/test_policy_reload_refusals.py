@@ -50,8 +50,15 @@ def not_utf8(policies):
 
 
 def failing_tables(policies):
-    """Support may create ports, but the R3 tables still say it may not."""
+    """Support may upload documents, but the R3 tables still say it may not."""
+    edit(policies / "services.csv", "p, support, *, document: view,", "p, support, *, document: view upload,")
+
+
+def broken_invariant(policies):
+    """Support may create ports, which an invariant forbids (R3, R9.5), tables and all."""
     edit(policies / "services.csv", "p, support, *, port: view edit", "p, support, *, port: view create edit")
+    edit(policies / "tests" / "r3_customer_account.csv", "ike@initech.example,port.create,initech,deny",
+         "ike@initech.example,port.create,initech,allow")
 
 
 REFUSALS = {
@@ -62,6 +69,7 @@ REFUSALS = {
     "too_much_in_all": (too_much_in_all, f"exceed {snapshot.MAX_TOTAL} bytes in all"),
     "not_utf8": (not_utf8, "not UTF-8"),
     "failing_tables": (failing_tables, "decision tables fail: policies/tests/r3_customer_account.csv"),
+    "broken_invariant": (broken_invariant, "invariant 'support-changes-no-cost'"),
 }
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.support.auth import bearer
-from tests.support.policy_scratch import CHECK, allowed, grant_support_port_create, scratch_app
+from tests.support.policy_scratch import CHECK, allowed, grant_support_document_upload, scratch_app
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def test_a_good_change_is_picked_up(running):
     client = app.test_client()
     old = client.get("/readyz").json["policy_version"]
     assert not allowed(client)
-    grant_support_port_create(policies)
+    grant_support_document_upload(policies)
     assert app.extensions["authz"].watch.check_once() is True
     assert allowed(client)
     ready = client.get("/readyz").json
