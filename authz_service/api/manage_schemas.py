@@ -40,7 +40,7 @@ class LinkableOut(ma.Schema):
 LinkablePage = page_of(LinkableOut)
 
 
-class AccessQuery(PageQuery):
+class AccessQuery(UserPageQuery):
     action = F.String(load_default=None)
 
 
