@@ -37,6 +37,24 @@ def _linked(group_links: dict[str, list[str | None]], home_group) -> list:
     return terms
 
 
+_COLUMNS = (User.email, User.account, User.group, Link.group.alias("link_grp"))
+
+
+def _through_links(account_id: str, partner_id: str, owner: dict, later) -> list:
+    """The owning partner's users whose home group counts only through a link (R4.2), read from
+    this customer's links (by index), each user by email. SQLite's statistics say one user per
+    account on average, so it would start from, or look users up by, the partner's thousands:
+    CROSS JOIN keeps the link outside, and the account compared through COALESCE (a no-op: never
+    null) is no index to take. PostgreSQL plans the inner join it is."""
+    linked = _linked({home: groups for home, groups in owner.items() if None not in groups}, User.group)
+    if not linked:
+        return []
+    home = pw.fn.COALESCE(User.account, "")
+    return [Link.select(*_COLUMNS).join(User, pw.JOIN.CROSS)
+            .where((Link.user == User.email) & (Link.customer == account_id) & (home == partner_id)
+                   & reduce(operator.or_, linked) & later)]
+
+
 def users(account_id: str, partner_id: str | None, match: Matching, after: str | None,
           limit: int) -> tuple[list[tuple], bool]:
     """(email, home account, home group, link group) of the users whose facts on this account
@@ -44,15 +62,14 @@ def users(account_id: str, partner_id: str | None, match: Matching, after: str |
 
     One statement, the UNION ALL of disjoint parts each read by an index (docs/performance.md,
     "Who can act"): the account's home users; the owning partner's users whose home group counts
-    even without a link (the partner admins, R4.1), by (account, group); the partner's users
-    whose home group counts only through a link (R4.2), from this customer's links; users of
-    any other account. So a page costs what the holders cost, not the partner's size."""
+    even without a link (the partner admins, R4.1), by (account, group); those whose home group
+    counts only through a link, from this customer's links; users of any other account. So a
+    page costs what the holders cost, not the partner's size."""
     on = (Link.user == User.email) & (Link.customer == account_id)
-    columns = (User.email, User.account, User.group, Link.group.alias("link_grp"))
     later = (User.email > after) if after is not None else True
 
     def by_user(where):
-        return User.select(*columns).join(Link, pw.JOIN.LEFT_OUTER, on=on).where(where & later)
+        return User.select(*_COLUMNS).join(Link, pw.JOIN.LEFT_OUTER, on=on).where(where & later)
 
     parts = [by_user((User.account == account_id) & User.group.in_(match.home))] if match.home else []
     if partner_id is not None:
@@ -60,25 +77,13 @@ def users(account_id: str, partner_id: str | None, match: Matching, after: str |
         if unlinked:
             parts.append(by_user((User.account == partner_id) & User.group.in_(list(unlinked))
                                  & reduce(operator.or_, _linked(unlinked, User.group))))
-        linked = _linked({home: groups for home, groups in match.owner.items() if None not in groups},
-                         User.group)
-        if linked:
-            # From this customer's links (by index), each user by email. SQLite's statistics say one
-            # user per account on average, so it would start from, or look users up by, the
-            # partner's ten thousand: CROSS JOIN keeps the link outside, and the account compared
-            # through COALESCE (a no-op: never null) is no index to take. PostgreSQL plans the inner
-            # join it is.
-            home = pw.fn.COALESCE(User.account, "")
-            parts.append(Link.select(*columns).join(User, pw.JOIN.CROSS)
-                         .where((Link.user == User.email) & (Link.customer == account_id)
-                                & (home == partner_id) & reduce(operator.or_, linked) & later))
+        parts += _through_links(account_id, partner_id, match.owner, later)
     if match.none:
         other = (User.account != account_id) & User.group.in_(match.none)
         parts.append(by_user(other & (User.account != partner_id) if partner_id is not None else other))
     if not parts:
         return [], False
-    query = reduce(operator.add, parts).order_by(pw.SQL("1")).limit(limit + 1)
-    rows = tuples(query)
+    rows = tuples(reduce(operator.add, parts).order_by(pw.SQL("1")).limit(limit + 1))
     return rows[:limit], len(rows) > limit
 
 
