@@ -20,6 +20,12 @@ INITECH = [("ada@acme.example", "admin", "partner admin", "no end"), ("ian@inite
            ("sam@acme.example", "support", "link", "no end")]
 
 
+def follow(page, locator) -> None:
+    """Click something that loads a page, and wait for that page."""
+    with page.expect_navigation():
+        locator.click()
+
+
 def table(page) -> list[tuple]:
     """The rows of the page's table, cell by cell."""
     return [tuple(cell.inner_text().strip() for cell in row.locator("td").all())
@@ -45,18 +51,19 @@ def test_per_customer_rows_are_the_apis(page, live):
     """From the navigation; each customer chosen in the form shows every holder, the group, how and
     until when, as GET /v1/customers/{id}/access does; an action narrows it to those it allows."""
     sign_in(page)
-    page.get_by_role("navigation", name="Console").get_by_role("link", name="Who has access").click()
+    page.get_by_role("navigation", name="Console").wait_for()  # signed in: the console's first page
+    follow(page, page.get_by_role("navigation", name="Console").get_by_role("link", name="Who has access"))
     assert page.get_by_role("heading", name="Who has access").is_visible()
     for customer in CUSTOMERS:
         page.get_by_label("Customer").select_option(customer)
         page.get_by_label("Allowed to (optional)").select_option("")
-        page.get_by_role("button", name="Show").click()
+        follow(page, page.get_by_role("button", name="Show"))
         assert table(page) == from_api(live, customer), customer
     page.get_by_label("Customer").select_option("initech")
-    page.get_by_role("button", name="Show").click()
+    follow(page, page.get_by_role("button", name="Show"))
     assert table(page) == INITECH
     page.get_by_label("Allowed to (optional)").select_option("port.create")
-    page.get_by_role("button", name="Show").click()
+    follow(page, page.get_by_role("button", name="Show"))
     assert [r[0] for r in table(page)] == ["ada@acme.example", "ian@initech.example", "ivy@initech.example",
                                            "pat@acme.example", "rita@acme.example"]
     assert table(page) == from_api(live, "initech", "port.create")
@@ -67,7 +74,7 @@ def test_per_user_rows_and_the_two_pages_agree(page, live):
     group and how; each customer there lists the user with the same group and how, and back."""
     sign_in(page)
     page.goto("/console/access?customer=initech")
-    page.get_by_role("link", name="rita@acme.example").click()
+    follow(page, page.get_by_role("link", name="rita@acme.example"))
     assert page.get_by_role("heading", name="Where a user acts").is_visible()
     assert table(page) == [("Acme Networks (acme)", "partner", "read_only", "home account"),
                            ("Initech (initech)", "customer", "regular", "link"),
@@ -75,12 +82,12 @@ def test_per_user_rows_and_the_two_pages_agree(page, live):
     holders = {c: {r[0]: r[1:3] for r in from_api(live, c)} for c in CUSTOMERS}
     for email in sorted({e for rows in holders.values() for e in rows}):
         page.get_by_label("User").fill(email)
-        page.get_by_role("button", name="Show").click()
+        follow(page, page.get_by_role("button", name="Show"))
         shown = {r[0].rsplit("(", 1)[1].rstrip(")"): (r[2], r[3]) for r in table(page) if r[1] == "customer"}
         assert shown == {c: rows[email] for c, rows in holders.items() if email in rows}, email
     page.goto("/console/access/user?email=pat@acme.example")  # R4.9: the old link is not what pat acts with
     assert ("Hooli (hooli)", "customer", "admin", "partner admin") in table(page)
-    page.get_by_role("link", name="Hooli (hooli)").click()
+    follow(page, page.get_by_role("link", name="Hooli (hooli)"))
     assert "customer=hooli" in page.url and table(page) == from_api(live, "hooli")
 
 
