@@ -20,6 +20,12 @@ INITECH = [("ada@acme.example", "admin", "partner admin", "no end"), ("ian@inite
            ("sam@acme.example", "support", "link", "no end")]
 
 
+def signed_in(page) -> None:
+    """Sign in, and wait for the console's first page."""
+    sign_in(page)
+    page.get_by_role("navigation", name="Console").wait_for()
+
+
 def follow(page, locator) -> None:
     """Click something that loads a page, and wait for that page."""
     with page.expect_navigation():
@@ -50,8 +56,7 @@ def recorded(live) -> int:
 def test_per_customer_rows_are_the_apis(page, live):
     """From the navigation; each customer chosen in the form shows every holder, the group, how and
     until when, as GET /v1/customers/{id}/access does; an action narrows it to those it allows."""
-    sign_in(page)
-    page.get_by_role("navigation", name="Console").wait_for()  # signed in: the console's first page
+    signed_in(page)
     follow(page, page.get_by_role("navigation", name="Console").get_by_role("link", name="Who has access"))
     assert page.get_by_role("heading", name="Who has access").is_visible()
     for customer in CUSTOMERS:
@@ -72,7 +77,7 @@ def test_per_customer_rows_are_the_apis(page, live):
 def test_per_user_rows_and_the_two_pages_agree(page, live):
     """A user's page (reached from a customer's row) lists every account they act on, the kind,
     group and how; each customer there lists the user with the same group and how, and back."""
-    sign_in(page)
+    signed_in(page)
     page.goto("/console/access?customer=initech")
     follow(page, page.get_by_role("link", name="rita@acme.example"))
     assert page.get_by_role("heading", name="Where a user acts").is_visible()
@@ -93,7 +98,7 @@ def test_per_user_rows_and_the_two_pages_agree(page, live):
 
 def test_an_unknown_user_acts_nowhere_and_reading_records_nothing(page, live):
     """An unknown user gets the empty row, not an error; previews are nobody's activity (R7.5)."""
-    sign_in(page)
+    signed_in(page)
     before = recorded(live)
     page.goto("/console/access/user?email=nobody@acme.example")
     assert table(page) == [("no account: unknown user, or one who acts nowhere",)]
