@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from authz_service import store
+from authz_service.log import chain
 from authz_service.store import sessions
 from authz_service.store.fixtures import read
 from authz_service.store.models import Decision, utcnow
@@ -83,6 +84,8 @@ def session_for(user: str, how) -> str | None:
 
 
 def entries() -> int:
+    """How many decisions are stored, once every one recorded so far is (the spool, R7.4)."""
+    chain.sync()
     with store.connection():
         return Decision.select().count()
 
