@@ -67,8 +67,14 @@ def _v4_service_ids_per_customer(db: pw.Database) -> None:
                    f'ADD PRIMARY KEY ("customer_id", "id")')
 
 
+def _v6_users_by_group(db: pw.Database) -> None:
+    """Users by (home account, group): who can act on a customer reads a partner's admins (R4.1,
+    R10.3) without reading its every user (docs/performance.md "Who can act")."""
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "user_account_id_grp" ON "user" ("account_id", "grp")')
+
+
 MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered),
-              (4, _v4_service_ids_per_customer), (5, _v5_console_sessions)]
+              (4, _v4_service_ids_per_customer), (5, _v5_console_sessions), (6, _v6_users_by_group)]
 
 
 def current_version(db: pw.Database) -> int:

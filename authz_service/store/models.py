@@ -41,6 +41,9 @@ class User(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     account_id: str
 
+    class Meta:
+        indexes = ((("account", "group"), False),)  # a partner's admins (R4.1), for who can act (R10.3)
+
 
 class Link(BaseModel):
     """One partner user, one group, one customer (R4.2)."""

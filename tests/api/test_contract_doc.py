@@ -56,3 +56,35 @@ def test_endpoints_served_outside_the_document_answer(client):
     for method, path in OUTSIDE_SPEC:
         assert client.open(path, method=method).status_code == 200, path
         assert f"`{method} {path}`" in DOC.read_text(encoding="utf-8")
+
+
+GUIDE = DOC.with_name("integrating.md")
+CALLED = re.compile(r"(?:http://authz:8080|https://authz\.example\.com)(/[^\s'\"`)]*)")
+
+
+def test_every_endpoint_the_integration_guide_calls_is_served(client):
+    """docs/integrating.md calls only endpoints /openapi.json serves (paths with `{x}` match any
+    one segment, such as `$S`)."""
+    templates = [re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$")
+                 for path in client.get("/openapi.json").json["paths"]]
+    called = set(CALLED.findall(GUIDE.read_text(encoding="utf-8")))
+    assert "/access/v1/evaluation" in called and "/.well-known/authzen-configuration" in called
+    assert sorted(p for p in called if not any(t.match(p) for t in templates)) == []
+
+
+def test_the_guides_discovery_document_is_the_services(database_url):
+    """The discovery document shown in docs/integrating.md is what the service answers with
+    AUTHZ_PUBLIC_URL=https://authz.example.com, member for member."""
+    import json
+
+    from authz_service import store
+    from authz_service.app import create_app
+
+    text = GUIDE.read_text(encoding="utf-8")
+    shown = json.loads(text.split("/.well-known/authzen-configuration\n```\n```json\n", 1)[1].split("```", 1)[0])
+    app = create_app({"database_url": database_url, "policy_poll_seconds": 0,
+                      "public_url": "https://authz.example.com"}, migrate=True)
+    try:
+        assert app.test_client().get("/.well-known/authzen-configuration").json == shown
+    finally:
+        store.close()
