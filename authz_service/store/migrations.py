@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import peewee as pw
 
-from authz_service.store import facts_cache, summary_schema
+from authz_service.store import facts_cache, log_tree, summary_schema
 from authz_service.store import models as m
 
 
@@ -67,8 +67,21 @@ def _v4_service_ids_per_customer(db: pw.Database) -> None:
                    f'ADD PRIMARY KEY ("customer_id", "id")')
 
 
+def _v6_log_tree(db: pw.Database) -> None:
+    """The Merkle tree over the log (R7.6; docs/decisions/030-signed-checkpoints.md): each entry's
+    leaf index and hash, computed here for stored entries in chain order, and the tree's edge
+    (left empty: the first append rebuilds it from the stored leaves)."""
+    if not any(c.name == "leaf_hash" for c in db.get_columns("decision")):
+        db.execute_sql('ALTER TABLE "decision" ADD COLUMN "leaf_index" BIGINT')
+        db.execute_sql('ALTER TABLE "decision" ADD COLUMN "leaf_hash" VARCHAR(64)')
+    db.create_tables([m.LogTree], safe=True)
+    base, _, _ = log_tree.state()  # entries archived before the tree existed precede leaf 0
+    log_tree.backfill(base)
+
+
 MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered),
-              (4, _v4_service_ids_per_customer), (5, _v5_console_sessions)]
+              (4, _v4_service_ids_per_customer), (5, _v5_console_sessions),
+              (6, _v6_log_tree)]
 
 
 def current_version(db: pw.Database) -> int:
