@@ -3,12 +3,20 @@ written in the chain's lock by every append, and migration 6's leaves for older 
 
 import threading
 
+import pytest
+
 from authz_service import store
 from authz_service.log import merkle, tree
 from authz_service.store import log_tree, migrations
 from authz_service.store.entry_form import content
 from authz_service.store.models import Decision, LogTree, database
-from tests.unit.test_log_chain import append, entry, log  # noqa: F401 (the fixture)
+from tests.unit.test_log_chain import append, entry
+
+
+@pytest.fixture
+def log(app, database_url, monkeypatch):
+    """A fresh database for the log."""
+    monkeypatch.setenv("AUTHZ_DATABASE_URL", database_url)
 
 
 def stored() -> list[dict]:
