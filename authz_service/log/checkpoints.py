@@ -106,7 +106,8 @@ def kept(path: str) -> list[str]:
 
 def newest(settings) -> tuple[int, str] | None:
     """(size, signed note) of the newest kept checkpoint, None when none is kept."""
-    files = kept(witness_dir(settings))
+    folder = witness_dir(settings)
+    files = kept(folder) if os.path.isdir(folder) else []
     if not files:
         return None
     with open(files[-1], encoding="utf-8") as note:

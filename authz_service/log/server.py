@@ -6,9 +6,8 @@ Single-threaded, it:
   file of this database whose writer is gone, skipping entries already stored;
 - every few milliseconds moves the new records of its own spool into the database,
   up to MAX_BATCH per transaction, numbered and chained as any append (R7.4);
-- answers "sync" on its socket once every record appended before it is stored; signs a
-  checkpoint of the log's Merkle tree at least every 10 s while entries arrive (R7.6);
-- empties the spool file when everything in it is stored and it has grown large;
+- answers "sync" once every record appended before it is stored; empties a large spool once
+  stored; signs a checkpoint of the Merkle tree at least every 10 s while entries arrive (R7.6);
 - when the database refuses a batch for a value in it, stores it record by record and sets
   the refused records aside in `<spool>.rejected` (docs/decisions/013-log-values.md);
 - on its standard input closing (the server is gone), stores the rest and exits.

@@ -50,7 +50,7 @@ class Signer:
     @classmethod
     def parse(cls, text: str) -> "Signer":
         """A key as `encode` writes it."""
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 4)  # base64 may hold "+": the key is the rest
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise NoteError("not a signing key (PRIVATE+KEY+<name>+<hash>+<key>)")
         raw = base64.b64decode(parts[4], validate=True)
@@ -82,7 +82,7 @@ class Verifier:
     """A named Ed25519 public key, read from its verifier key."""
 
     def __init__(self, text: str):
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)
         try:
             raw = base64.b64decode(parts[2], validate=True) if len(parts) == 3 else b""
         except ValueError:
