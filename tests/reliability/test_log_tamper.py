@@ -115,8 +115,8 @@ def test_a_flipped_deny_with_every_hash_and_the_head_recomputed_is_found(signed_
             leaf = merkle.leaf_hash(body)
             edge.append(leaf)
             database.execute_sql(
-                'UPDATE "decision" SET "allowed" = {p}, "prev_hash" = {p}, "hash" = {p}, "leaf_hash" = {p} '
-                'WHERE "seq" = {p}'.format(p=database.param),
+                'UPDATE "decision" SET "allowed" = ?, "prev_hash" = ?, "hash" = ?, "leaf_hash" = ? '
+                'WHERE "seq" = ?'.replace("?", database.param),
                 (row["allowed"], row["prev_hash"], row["hash"], leaf.hex(), row["seq"]))
             prev = row["hash"]
         tree.save(edge)
