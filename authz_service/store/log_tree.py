@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 from authz_service.store.entry_form import CONTENT, content, leaf_hex
 from authz_service.store.models import Decision, LogHead, LogTree, database
+from authz_service.store.rows import dicts, tuples
 
 HASH_HEX = 64
 
@@ -35,7 +36,7 @@ def leaves(base: int, lo: int, hi: int, chunk: int = 5000) -> Iterator[str]:
     while seq < last:
         query = (Decision.select(Decision.seq, Decision.leaf_hash)
                  .where((Decision.seq > seq) & (Decision.seq <= last)).order_by(Decision.seq).limit(chunk))
-        rows = list(query.tuples())
+        rows = tuples(query)
         for found, leaf in rows:
             if found != seq + 1 or leaf is None:
                 raise MissingLeaves(f"entry {seq + 1} is not stored with its leaf")
@@ -57,8 +58,7 @@ def backfill(base: int, chunk: int = 2000) -> int:
     sql = f'UPDATE "decision" SET "leaf_index" = {database.param}, "leaf_hash" = {database.param} ' \
           f'WHERE "seq" = {database.param}'
     while True:
-        rows = list(Decision.select(*fields).where(Decision.seq > after).order_by(Decision.seq)
-                    .limit(chunk).dicts())
+        rows = dicts(Decision.select(*fields).where(Decision.seq > after).order_by(Decision.seq).limit(chunk))
         if not rows:
             return done
         database.cursor().executemany(
