@@ -14,16 +14,30 @@ __all__ = ["MissingLeaves", "consistency", "edge_at", "inclusion", "root_at", "s
 def edge_at(seq: int) -> tuple[merkle.Frontier, int]:
     """(the tree's right edge after entry `seq`, base); inside the chain's lock. An edge that
     does not end at `seq` (entries deleted behind the writer's back, or just migrated) is
-    rebuilt from the stored leaves: signed checkpoints, not this state, are the evidence."""
+    rebuilt from the stored leaves; when they are not all there, storing goes on from the
+    stored edge (R7.4: nothing stops the log): signed checkpoints, not this state, are the
+    evidence, and `authz log verify --checkpoint` names the damage."""
     base, size, edge = log_tree.state()
-    if base + size == seq:
-        return merkle.Frontier(size, [bytes.fromhex(h) for h in edge]), base
+    stored = _edge(size, edge)
+    if stored is not None and base + size == seq:
+        return stored, base
     if size:
         log.error("the log's tree holds %d leaves but the chain ends at entry %d: rebuilding it", size, seq)
     rebuilt = merkle.Frontier()
-    for leaf in log_tree.leaves(base, 0, seq - base):
-        rebuilt.append(bytes.fromhex(leaf))
+    try:
+        for leaf in log_tree.leaves(base, 0, seq - base):
+            rebuilt.append(bytes.fromhex(leaf))
+    except (MissingLeaves, ValueError) as exc:
+        log.error("the log's tree cannot be rebuilt (%s): going on from its stored edge", exc)
+        return stored or merkle.Frontier(), base
     return rebuilt, base
+
+
+def _edge(size: int, edge: list[str]) -> merkle.Frontier | None:
+    try:
+        return merkle.Frontier(size, [bytes.fromhex(h) for h in edge])
+    except ValueError:  # not an edge of that size: edited by hand
+        return None
 
 
 def save(edge: merkle.Frontier) -> None:

@@ -2,12 +2,16 @@
 verify against the signed checkpoint with the served key, and bad input is 422/404, never 500."""
 
 import base64
+import dataclasses
 
 import pytest
+from authz_client import LogProofError, open_checkpoint
+from authz_client.log_proofs import LogProofs
 
-from authz_service.log import merkle
+from authz_service import store
+from authz_service.log import checkpoints, merkle
 from authz_service.log.checkpoints import parse
-from authz_service.log.signing import Verifier
+from authz_service.log.signing import Signer, Verifier
 from tests.conftest import bearer
 
 
@@ -73,3 +77,44 @@ def test_bad_or_out_of_range_parameters_are_refused_in_the_contract_shape(client
 def test_the_integrity_endpoints_need_the_audit_scope(client, witness):
     for path in ("/v1/log/checkpoint", "/v1/log/key", "/v1/log/proofs/consistency?from=0&to=0"):
         assert client.get(path).status_code == 401
+
+
+class FlaskCalls(LogProofs):
+    """The client's proof calls, sent to the test app (the transport is tested elsewhere)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def call(self, method, path, body=None, query=None):
+        answer = self.client.open(path, method=method, query_string=query, headers=bearer())
+        if answer.status_code >= 300:
+            raise AssertionError(answer.json)
+        return answer.status_code, answer.json
+
+
+def test_the_client_checks_the_signed_checkpoint_and_both_proofs_offline(client, api, witness):
+    for n in range(3):
+        api.authorize("alice@acme.example", "port.view", "initech", resource={"type": "port", "id": f"p{n}"})
+    key = get(client, "/v1/log/key").json["verifier_key"]
+    older = open_checkpoint(get(client, "/v1/log/checkpoint").get_data(as_text=True), key)
+    for n in range(4):
+        api.authorize("alice@acme.example", "port.view", "initech", resource={"type": "port", "id": f"q{n}"})
+    with store.connection():
+        newer_note = checkpoints.make(client.application.config["AUTHZ"])
+    newer = open_checkpoint(newer_note, key)
+    calls = FlaskCalls(client)
+    assert newer.size > older.size
+    for entry in range(1, newer.size + 1):
+        calls.prove_inclusion(str(entry), newer)
+    calls.prove_consistency(older, newer)
+    with pytest.raises(LogProofError):  # a root that is not the signed one
+        calls.prove_inclusion("1", dataclasses.replace(newer, root=bytes(32)))
+    with pytest.raises(LogProofError):
+        calls.prove_consistency(dataclasses.replace(older, root=bytes(32)), newer)
+    lines = newer_note.split("\n")
+    lines[1] = str(newer.size + 1)  # a size the signature does not cover
+    with pytest.raises(LogProofError):
+        open_checkpoint("\n".join(lines), key)
+    other = Signer.generate(newer.origin)
+    with pytest.raises(LogProofError):
+        open_checkpoint(other.sign(checkpoints.body(newer.origin, newer.size, newer.root)), key)

@@ -70,3 +70,14 @@ def test_an_edge_that_does_not_end_at_the_chain_is_rebuilt(log):
         log_tree.save(2, [])  # a wrong edge: the next batch must not build on it
     append([entry(6)])
     assert_tree_matches_entries()
+
+
+def test_a_damaged_tree_never_stops_the_log(log):
+    """Leaves deleted behind the writer's back and an edge edited by hand: entries are still
+    stored (R7.4); the checkpoints, not this state, show the damage (tests/reliability/test_log_tamper.py)."""
+    append([entry(i) for i in range(5)])
+    with store.connection():
+        database.execute_sql('DELETE FROM "decision" WHERE "seq" = 2')
+        LogTree.update(frontier="zz").execute()
+    append([entry(7)])
+    assert len(stored()) == 5
