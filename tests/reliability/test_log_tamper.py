@@ -136,3 +136,18 @@ def test_a_checkpoint_replaced_by_one_signed_with_another_key_is_named(signed_lo
     code, out = verify(signed_log)
     assert code == 1
     assert f"checkpoint {victim}: no valid signature by {origin}+" in out
+
+
+def test_the_log_still_verifies_after_archiving_with_its_archive(signed_log, tmp_path):
+    archive = tmp_path / "old.jsonl"
+    done = CliRunner().invoke(main, ["log", "archive", "--before", "2026-03-01T12:00:15", "--out", str(archive)])
+    assert done.exit_code == 0 and "archived 15 entries" in done.output, done.output
+    code, out = verify(signed_log)  # without the archive, the oldest entries are not there
+    assert code == 1 and "entries 1..15 are archived" in out
+    result = CliRunner().invoke(main, ["log", "verify", "--checkpoint", str(signed_log), "--archive", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert "30 entries extend 3 checkpoints" in result.output
+    lines = archive.read_text().splitlines()
+    archive.write_text("\n".join(lines[:3] + lines[4:]) + "\n")  # an archived entry removed
+    result = CliRunner().invoke(main, ["log", "verify", "--checkpoint", str(signed_log), "--archive", str(archive)])
+    assert result.exit_code == 1 and "entry 5" in result.output

@@ -8,7 +8,7 @@ from tests.conftest import bearer
 SCOPES = ("decide", "manage", "audit")
 DOCUMENTED = {"decisions": "decide", "sessions": "decide", "customers_page": "decide",
               "directory": "manage", "contacts": "manage", "links": "manage", "invites": "manage",
-              "services": "manage", "logs": "audit", "notifications": "audit"}
+              "services": "manage", "logs": "audit", "notifications": "audit", "log_integrity": "audit"}
 
 
 def _endpoints(app) -> list[tuple[str, str, str]]:
