@@ -10,6 +10,7 @@ from flask.views import MethodView
 from authz_service.api.base import Blueprint, invalid
 from authz_service.api.errors import ApiError
 from authz_service.log import chain, checkpoints, tree
+from authz_service.log.signing import NoteError
 from authz_service.store import NotFound
 
 F = ma.fields
@@ -58,14 +59,23 @@ def _settings():
     return current_app.config["AUTHZ"]
 
 
+def _no_key(exc: Exception) -> ApiError:
+    """The key or the witness folder cannot be read or written: 503, never a 500 (fail closed)."""
+    current_app.logger.error("the log's checkpoint key or witness folder: %s", exc)
+    return ApiError(503, "unavailable", "the log's checkpoints cannot be read now")
+
+
 @blp.route("/checkpoint")
 class Checkpoint(MethodView):
     @blp.response(200, content_type="text/plain")
     def get(self):
         """The newest signed checkpoint (C2SP signed note: origin, size, base64 root hash, signature)."""
         chain.sync()
-        found = checkpoints.newest(_settings())
-        note = found[1] if found is not None else checkpoints.make(_settings())  # none kept yet: sign one
+        try:
+            found = checkpoints.newest(_settings())
+            note = found[1] if found is not None else checkpoints.make(_settings())  # none kept yet: sign one
+        except (OSError, NoteError) as exc:
+            raise _no_key(exc) from exc
         return Response(note, mimetype="text/plain")
 
 
@@ -74,7 +84,10 @@ class Key(MethodView):
     @blp.response(200)
     def get(self):
         """The key checkpoints are signed with: its verifier key (C2SP signed-note) and raw public key."""
-        signer = checkpoints.signer(_settings())
+        try:
+            signer = checkpoints.signer(_settings())
+        except (OSError, NoteError) as exc:
+            raise _no_key(exc) from exc
         return {"origin": signer.name, "algorithm": "Ed25519", "verifier_key": signer.verifier(),
                 "public_key": base64.b64encode(signer.public).decode()}
 

@@ -125,7 +125,8 @@ class Scheduler:
         if self.every <= 0 or time.monotonic() < self.due:
             return False
         size, _ = tree.size_and_root()
-        if size == self.size:
+        if size == self.size:  # idle: look again in a second, not every tick
+            self.due = time.monotonic() + min(self.every, 1.0)
             return False
         make(self.settings)
         self.size, self.due = size, time.monotonic() + self.every

@@ -118,3 +118,11 @@ def test_the_client_checks_the_signed_checkpoint_and_both_proofs_offline(client,
     other = Signer.generate(newer.origin)
     with pytest.raises(LogProofError):
         open_checkpoint(other.sign(checkpoints.body(newer.origin, newer.size, newer.root)), key)
+
+
+def test_a_key_file_others_can_read_is_503_not_500(client, witness, tmp_path):
+    assert get(client, "/v1/log/key").status_code == 200
+    (tmp_path / "log-key").chmod(0o644)
+    for path in ("/v1/log/key", "/v1/log/checkpoint"):
+        answer = get(client, path)
+        assert answer.status_code == 503 and answer.json["error"]["code"] == "unavailable", answer.json
