@@ -3,12 +3,14 @@ at least every AUTHZ_LOG_CHECKPOINT_SECONDS, into the witness folder, never rewr
 log extends every one of them (R7.6; docs/decisions/030-signed-checkpoints.md)."""
 
 import os
+import signal
 import threading
 import time
 
 from authz_service.log.checkpoints import kept
-from tests.reliability.test_log_crash import hammer
+from tests.reliability.test_log_crash import hammer, logged_ids
 from tests.system.server import Server
+from tests.system.test_log_spool import _writer_pid
 
 
 def test_the_writer_signs_checkpoints_while_entries_arrive(tmp_path):
@@ -44,3 +46,31 @@ def test_the_writer_signs_checkpoints_while_entries_arrive(tmp_path):
     assert key.startswith("authz-service/") and len(key.split("+")) >= 3
     sizes = sorted(int(os.path.basename(name).split("-")[0]) for name in kept(witness))
     assert sizes[-1] >= len(received)  # the last one, signed as the writer left, covers every answer
+
+
+def test_a_writer_killed_under_load_leaves_the_tree_and_its_checkpoints_consistent(tmp_path):
+    """kill -9 of the writer while decisions arrive: the master starts a new one, nothing
+    answered is lost, and the stored log still extends every checkpoint signed before,
+    during and after (the tree's edge moves in the same transaction as its entries)."""
+    witness = tmp_path / "witness"
+    server = Server(tmp_path, workers=2, env={"AUTHZ_LOG_WITNESS_DIR": str(witness),
+                                              "AUTHZ_LOG_CHECKPOINT_SECONDS": "0.5"})
+    server.load_demo()
+    server.start()
+    try:
+        received, stop = [], threading.Event()
+        clients = [threading.Thread(target=hammer, args=(server.port, received, stop)) for _ in range(3)]
+        for c in clients:
+            c.start()
+        time.sleep(1.5)
+        os.kill(_writer_pid(server), signal.SIGKILL)
+        time.sleep(3)
+        stop.set()
+        for c in clients:
+            c.join(timeout=15)
+        assert set(received) <= logged_ids(server)
+    finally:
+        server.stop()
+    assert len(kept(str(witness))) >= 2
+    checked = server.run_cli("log", "verify", "--checkpoint", str(witness))
+    assert checked.returncode == 0, checked.stderr
