@@ -20,6 +20,9 @@ from authz_service.store import decisions, log_tree
 from authz_service.store.entry_form import content
 
 
+SHOWN = 20  # entries named; a deletion shifts every later leaf, so the rest are counted
+
+
 @dataclass
 class Report:
     """What the walk found: entries read, checkpoints matched, and every break, named."""
@@ -27,6 +30,14 @@ class Report:
     entries: int = 0
     matched: list[str] = field(default_factory=list)
     breaks: list[str] = field(default_factory=list)
+    more: int = 0  # entry breaks past the first SHOWN
+
+    def entry_break(self, problem: str) -> None:
+        """Name a broken entry (the first SHOWN), count the rest."""
+        if sum(b.startswith("entry ") for b in self.breaks) < SHOWN:
+            self.breaks.append(problem)
+        else:
+            self.more += 1
 
 
 def _load(paths: Iterable[str], verifier: Verifier, report: Report) -> list[tuple[Checkpoint, str]]:
@@ -57,13 +68,13 @@ def _check_entry(entry: dict, verdict: audit.Verdict, edge: merkle.Frontier, rep
     leaf = merkle.leaf_hash(content(entry))
     who = f"entry {entry['seq']} (decision {entry['id']})"
     if not verdict.follow([entry]):
-        report.breaks.append(f"{who}: {verdict.problem}")
+        report.entry_break(f"{who}: {verdict.problem}")
         verdict.problem, verdict.last_seq, verdict.last_hash = None, entry["seq"], entry["hash"]
     stored = entry.get("leaf_hash")
     if stored is not None and stored != leaf.hex():
-        report.breaks.append(f"{who}: its content does not match its leaf hash (changed after it was recorded)")
+        report.entry_break(f"{who}: its content does not match its leaf hash (changed after it was recorded)")
     if entry.get("leaf_index") is not None and entry["leaf_index"] != edge.size:
-        report.breaks.append(f"{who}: stored as leaf {entry['leaf_index']}, found at leaf {edge.size}")
+        report.entry_break(f"{who}: stored as leaf {entry['leaf_index']}, found at leaf {edge.size}")
     return leaf
 
 
@@ -77,16 +88,18 @@ def verify(path: str, verifier: Verifier, archives: Iterable[Path] = ()) -> Repo
     base = 0 if archives else log_tree.state()[0]
     edge, last_good = merkle.Frontier(), 0
     verdict = audit.Verdict(0, *((0, decisions.GENESIS) if archives else decisions.anchor()))
+    while pending and pending[0][0].size == 0:  # signed while the log was empty
+        last_good = _compare(pending.pop(0), edge, base, last_good, report)
     for entry in _entries(archives, report):
         edge.append(_check_entry(entry, verdict, edge, report))
         report.entries += 1
         while pending and pending[0][0].size == edge.size:
             last_good = _compare(pending.pop(0), edge, base, last_good, report)
-    while pending and pending[0][0].size == 0:
-        last_good = _compare(pending.pop(0), edge, base, last_good, report)
     for checkpoint, where in pending:
         report.breaks.append(f"checkpoint {where} (size {checkpoint.size}): the log holds only {edge.size} "
                              f"entries: entries after entry {base + edge.size} were removed")
+    if report.more:
+        report.breaks.append(f"... and {report.more} more entries that do not match")
     return report
 
 

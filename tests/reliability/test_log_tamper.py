@@ -151,3 +151,21 @@ def test_the_log_still_verifies_after_archiving_with_its_archive(signed_log, tmp
     archive.write_text("\n".join(lines[:3] + lines[4:]) + "\n")  # an archived entry removed
     result = CliRunner().invoke(main, ["log", "verify", "--checkpoint", str(signed_log), "--archive", str(archive)])
     assert result.exit_code == 1 and "entry 5" in result.output
+
+
+def test_a_checkpoint_of_the_empty_log_is_extended_by_every_log(app, database_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("AUTHZ_DATABASE_URL", database_url)
+    monkeypatch.setenv("AUTHZ_LOG_KEY_FILE", str(tmp_path / "log-key"))
+    monkeypatch.setenv("AUTHZ_LOG_WITNESS_DIR", str(tmp_path / "witness"))
+    with store.connection():
+        checkpoints.make(Settings.from_env())
+    append([entry(i) for i in range(3)])
+    code, out = verify(tmp_path / "witness")
+    assert code == 0, out
+
+
+def test_a_deletion_names_the_first_entries_and_counts_the_rest(signed_log):
+    sql('DELETE FROM "decision" WHERE "seq" = 2')
+    code, out = verify(signed_log)
+    assert code == 1
+    assert out.count("FAILED: entry") <= 20 and "more entries that do not match" in out
