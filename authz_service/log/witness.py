@@ -19,7 +19,6 @@ from authz_service.log.signing import NoteError, Verifier
 from authz_service.store import decisions, log_tree
 from authz_service.store.entry_form import content
 
-
 SHOWN = 20  # entries named; a deletion shifts every later leaf, so the rest are counted
 
 
