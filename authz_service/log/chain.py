@@ -66,7 +66,7 @@ def _prepare(entry: dict) -> tuple[dict, bytes, tuple]:
     return entry, content(entry), decisions.row_start(entry)
 
 
-def _chain(seq: int, prev_hash: str, prepared: list[tuple], edge: merkle.Frontier) -> list[tuple]:
+def _chain(seq: int, prev_hash: str, prepared: list[tuple], edge: merkle.Frontier, done: list) -> list[tuple]:
     """Number and hash prepared entries after (seq, prev_hash), appending each to the tree's
     edge as a leaf (R7.6); their full rows, in order."""
     rows = []
@@ -75,7 +75,7 @@ def _chain(seq: int, prev_hash: str, prepared: list[tuple], edge: merkle.Frontie
         this = chain_hash(seq, prev_hash, body)
         entry["seq"], entry["prev_hash"], entry["hash"] = seq, prev_hash, this
         leaf, index = merkle.leaf_hash(body), edge.size
-        edge.append(leaf)
+        edge.append(leaf, done)
         rows.append((*start, seq, prev_hash, this, index, leaf.hex()))
         prev_hash = this
     return rows
@@ -110,9 +110,9 @@ def write(tickets: list[Ticket]) -> None:
                     ticket.error, ticket.also_failed = exc, True
         prepared = [p for t in tickets if t.error is None for p in t.prepared]
         if prepared:
-            edge, _ = tree.edge_at(seq)
-            decisions.insert(_chain(seq, last_hash, prepared, edge))
-            tree.save(edge)
+            (edge, _), done = tree.edge_at(seq), list[tuple[int, int, bytes]]()
+            decisions.insert(_chain(seq, last_hash, prepared, edge, done))
+            tree.save(edge, done)
     metrics.LOG_BATCH.observe(len(prepared))
 
 

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+STRIDE = 8  # subtrees of 2**8, 2**16, ... leaves are kept whole (log_node), as C2SP tlog-tiles does
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -32,12 +33,16 @@ class Frontier:
             raise ValueError(f"a tree of {size} leaves has {bin(size).count('1')} edge roots, not {len(hashes)}")
         self.size, self.hashes = size, list(hashes)
 
-    def append(self, leaf: bytes) -> None:
-        """Add one leaf hash: merge equal-sized subtrees, as a binary counter carries."""
-        node, size = leaf, self.size
+    def append(self, leaf: bytes, done: list[tuple[int, int, bytes]] | None = None) -> None:
+        """Add one leaf hash: merge equal-sized subtrees, as a binary counter carries. Each
+        subtree completed at a height that is a multiple of STRIDE is added to `done` as
+        (height, index from the left, root)."""
+        node, size, height = leaf, self.size, 0
         while size & 1:
             node = node_hash(self.hashes.pop(), node)
-            size >>= 1
+            size, height = size >> 1, height + 1
+            if done is not None and height % STRIDE == 0:
+                done.append((height, ((self.size + 1) >> height) - 1, node))
         self.hashes.append(node)
         self.size += 1
 
@@ -57,6 +62,25 @@ def root(leaves: Iterable[bytes]) -> bytes:
     for leaf in leaves:
         edge.append(leaf)
     return edge.root()
+
+
+def range_root(lo: int, hi: int, leaves: Callable[[int, int], Iterable[bytes]],
+               nodes: Callable[[int, int, int], list[bytes | None]]) -> bytes:
+    """MTH(D[lo:hi]). A complete aligned subtree of 2**h leaves (h >= STRIDE) is the root of
+    its kept subtrees `nodes(height, first, end)` (height the multiple of STRIDE below h) when
+    all are kept; anything else is split as RFC 6962 splits it, down to `leaves` of small ranges."""
+    n = hi - lo
+    if n & (n - 1) == 0 and lo % n == 0 and n >= 1 << STRIDE:
+        height = n.bit_length() - 1
+        kept = height - height % STRIDE
+        parts = nodes(kept, lo >> kept, hi >> kept)
+        found = [p for p in parts if p is not None]
+        if len(found) == len(parts) == n >> kept:
+            return root(found)
+    if n <= 1 << STRIDE:
+        return root(leaves(lo, hi))
+    k = _split(n)
+    return node_hash(range_root(lo, lo + k, leaves, nodes), range_root(lo + k, hi, leaves, nodes))
 
 
 def _split(n: int) -> int:

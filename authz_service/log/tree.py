@@ -23,14 +23,22 @@ def edge_at(seq: int) -> tuple[merkle.Frontier, int]:
         return stored, base
     if size:
         log.error("the log's tree holds %d leaves but the chain ends at entry %d: rebuilding it", size, seq)
-    rebuilt = merkle.Frontier()
+    rebuilt, done = merkle.Frontier(), list[tuple[int, int, bytes]]()
     try:
         for leaf in log_tree.leaves(base, 0, seq - base):
-            rebuilt.append(bytes.fromhex(leaf))
+            rebuilt.append(bytes.fromhex(leaf), done)
+            if len(done) >= 1000:
+                done = _save_nodes(done)
     except (MissingLeaves, ValueError) as exc:
         log.error("the log's tree cannot be rebuilt (%s): going on from its stored edge", exc)
         return stored or merkle.Frontier(), base
+    _save_nodes(done)
     return rebuilt, base
+
+
+def _save_nodes(done: list[tuple[int, int, bytes]]) -> list[tuple[int, int, bytes]]:
+    log_tree.save_nodes([(height, index, node.hex()) for height, index, node in done])
+    return []
 
 
 def _edge(size: int, edge: list[str]) -> merkle.Frontier | None:
@@ -40,9 +48,10 @@ def _edge(size: int, edge: list[str]) -> merkle.Frontier | None:
         return None
 
 
-def save(edge: merkle.Frontier) -> None:
-    """Store the tree's edge after a batch (same transaction as its entries)."""
+def save(edge: merkle.Frontier, done: list[tuple[int, int, bytes]] | None = None) -> None:
+    """Store the tree's edge and the subtrees the batch completed (same transaction as its entries)."""
     log_tree.save(edge.size, [h.hex() for h in edge.hashes])
+    _save_nodes(done or [])
 
 
 def size_and_root() -> tuple[int, bytes]:
@@ -52,7 +61,16 @@ def size_and_root() -> tuple[int, bytes]:
 
 
 def _range_root(base: int):
-    return lambda lo, hi: merkle.root(bytes.fromhex(h) for h in log_tree.leaves(base, lo, hi))
+    """MTH of a range of leaves, from the kept subtree roots where it can (R7.6)."""
+
+    def leaves(lo: int, hi: int):
+        return (bytes.fromhex(h) for h in log_tree.leaves(base, lo, hi))
+
+    def nodes(height: int, first: int, end: int) -> list[bytes | None]:
+        found = log_tree.nodes(height, first, end)
+        return [bytes.fromhex(found[i]) if i in found else None for i in range(first, end)]
+
+    return lambda lo, hi: merkle.range_root(lo, hi, leaves, nodes)
 
 
 def root_at(size: int) -> bytes:

@@ -1,10 +1,11 @@
 """The decision log's Merkle tree in the database (R7.6; docs/decisions/030-signed-checkpoints.md):
-its right edge (`log_tree`), each entry's leaf, and migration 6's leaves for older entries."""
+its right edge (`log_tree`), each entry's leaf, the roots of complete subtrees (`log_node`), and
+migration 6's leaves for older entries."""
 
 from collections.abc import Iterator
 
 from authz_service.store.entry_form import CONTENT, content, leaf_hex
-from authz_service.store.models import Decision, LogHead, LogTree, database
+from authz_service.store.models import Decision, LogHead, LogNode, LogTree, database
 from authz_service.store.rows import dicts, tuples
 
 HASH_HEX = 64
@@ -44,6 +45,20 @@ def leaves(base: int, lo: int, hi: int, chunk: int = 5000) -> Iterator[str]:
             seq = found
         if not rows:
             raise MissingLeaves(f"entry {seq + 1} is not stored")
+
+
+def save_nodes(nodes: list[tuple[int, int, str]]) -> None:
+    """Keep completed subtree roots (height, index, hex); a rebuilt tree's replace the old."""
+    if nodes:
+        (LogNode.insert_many(nodes, fields=[LogNode.height, LogNode.position, LogNode.hash])
+         .on_conflict(conflict_target=[LogNode.height, LogNode.position], preserve=[LogNode.hash]).execute())
+
+
+def nodes(height: int, first: int, end: int) -> dict[int, str]:
+    """The kept subtree roots of this height with index first..end-1, by index."""
+    query = (LogNode.select(LogNode.position, LogNode.hash)
+             .where((LogNode.height == height) & (LogNode.position >= first) & (LogNode.position < end)))
+    return dict(tuples(query))
 
 
 def leaf_of(seq: int) -> str | None:

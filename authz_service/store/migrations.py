@@ -70,11 +70,11 @@ def _v4_service_ids_per_customer(db: pw.Database) -> None:
 def _v6_log_tree(db: pw.Database) -> None:
     """The Merkle tree over the log (R7.6; docs/decisions/030-signed-checkpoints.md): each entry's
     leaf index and hash, computed here for stored entries in chain order, and the tree's edge
-    (left empty: the first append rebuilds it from the stored leaves)."""
+    and stored subtree roots (left empty: the first append rebuilds them from the stored leaves)."""
     if not any(c.name == "leaf_hash" for c in db.get_columns("decision")):
         db.execute_sql('ALTER TABLE "decision" ADD COLUMN "leaf_index" BIGINT')
         db.execute_sql('ALTER TABLE "decision" ADD COLUMN "leaf_hash" VARCHAR(64)')
-    db.create_tables([m.LogTree], safe=True)
+    db.create_tables([m.LogTree, m.LogNode], safe=True)
     base, _, _ = log_tree.state()  # entries archived before the tree existed precede leaf 0
     log_tree.backfill(base)
 

@@ -170,6 +170,18 @@ class LogTree(BaseModel):
     frontier = pw.TextField(default="")
 
 
+class LogNode(BaseModel):
+    """Roots of the tree's complete aligned subtrees of 256, 65,536, ... leaves (height 8, 16,
+    ...): `position` counts them from the left. Proofs read these instead of every leaf (R7.6)."""
+
+    height = pw.SmallIntegerField()
+    position = pw.BigIntegerField()
+    hash = pw.CharField(max_length=64)
+
+    class Meta:
+        primary_key = pw.CompositeKey("height", "position")
+
+
 class Setting(BaseModel):
     """Service-wide values shared by every replica (e.g. the cursor signing secret)."""
 

@@ -130,3 +130,41 @@ def test_out_of_range_positions_are_refused_not_proven():
         except ValueError:
             continue
         raise AssertionError("an out-of-range proof was built")
+
+
+def test_appends_report_every_completed_subtree_of_256_and_65536_leaves():
+    leaves = leaves_of(70_000)
+    edge, done = merkle.Frontier(), []
+    for leaf in leaves:
+        edge.append(leaf, done)
+    assert [(h, i) for h, i, _ in done if h == 8] == [(8, i) for i in range(70_000 // 256)]
+    assert [(h, i) for h, i, _ in done if h == 16] == [(16, 0)]
+    for height, index, node in done[::37] + [d for d in done if d[0] == 16]:
+        size = 1 << height
+        assert node == merkle.root(leaves[index * size:(index + 1) * size]), (height, index)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 3000), st.data())
+def test_proofs_from_kept_subtrees_are_the_proofs_from_leaves(n, data):
+    leaves = leaves_of(n)
+    edge, done = merkle.Frontier(), []
+    for leaf in leaves:
+        edge.append(leaf, done)
+    kept = {(h, i): node for h, i, node in done}
+    missing = data.draw(st.sets(st.sampled_from(sorted(kept)), max_size=2) if kept else st.just(set()))
+    reads = []
+
+    def read_leaves(lo, hi):
+        reads.append(hi - lo)
+        return leaves[lo:hi]
+
+    def nodes(height, first, end):
+        return [None if (height, i) in missing else kept.get((height, i)) for i in range(first, end)]
+
+    m, old = data.draw(st.integers(0, n - 1)), data.draw(st.integers(1, n))
+    for ranges in (merkle.inclusion_ranges(m, n), merkle.consistency_ranges(old, n)):
+        assert merkle.prove(ranges, lambda lo, hi: merkle.range_root(lo, hi, read_leaves, nodes)) == \
+            from_ranges(ranges, leaves)
+    if not missing:
+        assert sum(reads) <= 2 * 256 * 12  # small ranges only: never every leaf

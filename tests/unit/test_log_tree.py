@@ -9,7 +9,7 @@ from authz_service import store
 from authz_service.log import merkle, tree
 from authz_service.store import log_tree, migrations
 from authz_service.store.entry_form import content
-from authz_service.store.models import Decision, LogTree, database
+from authz_service.store.models import Decision, LogNode, LogTree, database
 from tests.unit.test_log_chain import append, entry
 
 
@@ -81,3 +81,21 @@ def test_a_damaged_tree_never_stops_the_log(log):
         LogTree.update(frontier="zz").execute()
     append([entry(7)])
     assert len(stored()) == 5
+
+
+def test_complete_subtrees_are_kept_and_proofs_use_them(log):
+    for start in range(0, 600, 150):
+        append([entry(start + i) for i in range(150)])
+    leaves = [merkle.leaf_hash(content(r)) for r in stored()]
+    with store.connection():
+        kept = list(LogNode.select().order_by(LogNode.position).tuples())
+        assert [(h, p) for h, p, _ in kept] == [(8, 0), (8, 1)]
+        assert [bytes.fromhex(node) for _, _, node in kept] == [merkle.root(leaves[:256]), merkle.root(leaves[256:512])]
+        size, root = tree.size_and_root()
+        for seq in (1, 256, 300, 600):
+            index, leaf, proof = tree.inclusion(seq, size)
+            assert merkle.verify_inclusion(index, size, leaf, proof, root)
+        assert merkle.verify_consistency(512, size, merkle.root(leaves[:512]), root, tree.consistency(512, size))
+        LogNode.update(hash="00" * 32).execute()  # kept roots edited: proofs stop verifying
+        index, leaf, proof = tree.inclusion(600, size)
+        assert not merkle.verify_inclusion(index, size, leaf, proof, root)
