@@ -68,6 +68,9 @@ def test_a_writer_killed_under_load_leaves_the_tree_and_its_checkpoints_consiste
         stop.set()
         for c in clients:
             c.join(timeout=15)
+        deadline = time.monotonic() + 30  # the restarted writer answers reads again
+        while server.call("GET", "/v1/decisions?limit=1")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert set(received) <= logged_ids(server)
     finally:
         server.stop()
