@@ -25,11 +25,12 @@ log = logging.getLogger("authz.log_writer")
 
 
 def _beside_database(settings, name: str) -> str:
+    """`<sqlite file>.<name>`, else var/log-<name> (PostgreSQL, or an in-memory database)."""
     if urlparse(settings.database_url).scheme == "sqlite":
         path = settings.database_url[len("sqlite:///"):]
         if path and path != ":memory:":
             return os.path.abspath(path) + "." + name
-    return os.path.abspath(os.path.join("var", name))
+    return os.path.abspath(os.path.join("var", "log-" + name.removeprefix("log-")))
 
 
 def key_path(settings) -> str:
