@@ -4,7 +4,8 @@ docs/decisions/030-signed-checkpoints.md).
 A checkpoint is C2SP tlog-checkpoint text (origin, tree size, base64 root hash, one line
 each) signed as a C2SP signed note by the log's Ed25519 key. The key lives in a file
 (AUTHZ_LOG_KEY_FILE, made 0600 on first use); its name is the origin. Each checkpoint is
-written to a new file in the witness folder (AUTHZ_LOG_WITNESS_DIR), never rewritten.
+written to a new file in the witness folder (AUTHZ_LOG_WITNESS_DIR), never rewritten, and to
+each folder of AUTHZ_LOG_WITNESS_COPIES (another replica's, a share kept elsewhere).
 """
 
 import base64
@@ -93,8 +94,15 @@ def make(settings) -> str:
         return found[1]
     note = key.sign(body(key.name, size, root))
     folder = witness_dir(settings)
-    while not publish_once(os.path.join(folder, f"{size:015d}-{time.time_ns()}{SUFFIX}"), note):
+    name = f"{size:015d}-{time.time_ns()}{SUFFIX}"
+    while not publish_once(os.path.join(folder, name), note):
         time.sleep(0.001)  # the same size and nanosecond from another process: a new name
+        name = f"{size:015d}-{time.time_ns()}{SUFFIX}"
+    for copy in filter(None, (settings.log_witness_copies or "").split(os.pathsep)):
+        try:  # another replica's folder, a mounted share: the local one is the record
+            publish_once(os.path.join(copy, name), note)
+        except OSError as exc:
+            log.warning("checkpoint %s not copied to %s: %s", name, copy, exc)
     return note
 
 

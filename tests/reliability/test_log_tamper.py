@@ -169,3 +169,20 @@ def test_a_deletion_names_the_first_entries_and_counts_the_rest(signed_log):
     code, out = verify(signed_log)
     assert code == 1
     assert out.count("FAILED: entry") <= 20 and "more entries that do not match" in out
+
+
+def test_each_checkpoint_is_copied_and_the_copy_verifies_alone(app, database_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("AUTHZ_DATABASE_URL", database_url)
+    monkeypatch.setenv("AUTHZ_LOG_KEY_FILE", str(tmp_path / "log-key"))
+    monkeypatch.setenv("AUTHZ_LOG_WITNESS_DIR", str(tmp_path / "witness"))
+    monkeypatch.setenv("AUTHZ_LOG_WITNESS_COPIES", os.pathsep.join([str(tmp_path / "elsewhere"),
+                                                                   "/proc/cannot-write-here"]))
+    for batch in range(2):
+        append([entry(batch * 5 + i) for i in range(5)])
+        with store.connection():
+            checkpoints.make(Settings.from_env())  # a copy that fails never fails the checkpoint
+    assert sorted(os.listdir(tmp_path / "elsewhere")) == sorted(os.listdir(tmp_path / "witness"))
+    assert len(os.listdir(tmp_path / "elsewhere")) == 2
+    sql('DELETE FROM "decision" WHERE "seq" > 7')
+    code, out = verify(tmp_path / "elsewhere")
+    assert code == 1 and "(size 10): the log holds only 7 entries" in out
