@@ -60,7 +60,7 @@ def _settings():
 
 
 def _no_key(exc: Exception) -> ApiError:
-    """The key or the witness folder cannot be read or written: 503, never a 500 (fail closed)."""
+    """The key, the witness folder or the tree's state cannot be used: 503, never a 500 (fail closed)."""
     current_app.logger.error("the log's checkpoint key or witness folder: %s", exc)
     return ApiError(503, "unavailable", "the log's checkpoints cannot be read now")
 
@@ -74,7 +74,7 @@ class Checkpoint(MethodView):
         try:
             found = checkpoints.newest(_settings())
             note = found[1] if found is not None else checkpoints.make(_settings())  # none kept yet: sign one
-        except (OSError, NoteError) as exc:
+        except (OSError, NoteError, ValueError) as exc:  # ValueError: a tree state edited by hand
             raise _no_key(exc) from exc
         return Response(note, mimetype="text/plain")
 
