@@ -31,6 +31,11 @@ class Settings:
     log_writer: bool = True  # `authz serve`: workers append to a spool, one process stores it
     facts_cache: bool = True  # `authz serve` on PostgreSQL: workers keep facts in memory, coherently
     log_spool_dir: str | None = None  # default: the SQLite file's folder; var/ for PostgreSQL
+    log_key_file: str | None = None  # the log's Ed25519 checkpoint key; default beside the SQLite file, var/ for PostgreSQL
+    log_witness_dir: str | None = None  # where signed checkpoints are kept (append-only); default as the key
+    log_witness_copies: str | None = None  # more folders each checkpoint is also written to (os.pathsep between)
+    log_origin: str | None = None  # a new key's name, the checkpoints' origin; default authz-service/<random>
+    log_checkpoint_seconds: float = 10.0  # `authz serve`'s log writer signs a checkpoint this often while entries arrive
     public_url: str | None = None  # the service's base URL for AuthZEN discovery; default the request's
 
     @classmethod

@@ -69,3 +69,22 @@ def read_secret(path: str) -> str | None:
             return src.read()
     except FileNotFoundError:
         return None
+
+
+def publish_once(path: str, data: str | bytes) -> bool:
+    """Write `data` whole as a new 0600 file at `path`, never replacing one: False (and nothing
+    written) when `path` exists already. For keys and the log's witness files (append-only)."""
+    folder = private_dir(os.path.dirname(os.path.abspath(path)))
+    raw = data.encode() if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))  # 0600
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(raw)
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(tmp, path)  # fails when the name is taken: nothing is ever rewritten
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+    return True

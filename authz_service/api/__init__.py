@@ -20,6 +20,7 @@ from authz_service.api import (
     errors,
     invites,
     links,
+    log_integrity,
     logs,
     notifications,
     ops,
@@ -32,8 +33,8 @@ from authz_service.decide import in_force
 from authz_service.secret_file import console_secret
 
 BLUEPRINTS = [ops.blp, directory.blp, decide.blp, links.blp, invites.blp, sessions.blp, contacts.blp,
-              notifications.blp, services.blp, customers.blp, logs.blp, access_list.blp, authzen.blp,
-              authzen.discovery, authzen_search.blp]
+              notifications.blp, services.blp, customers.blp, logs.blp, log_integrity.blp, access_list.blp,
+              authzen.blp, authzen.discovery, authzen_search.blp]
 
 
 class Api(flask_smorest.Api):

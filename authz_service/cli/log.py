@@ -1,4 +1,5 @@
-"""`authz log verify|archive`: the decision log's hash chain and its archives (R7.4)."""
+"""`authz log verify|archive|key|checkpoint`: the decision log's hash chain, archives (R7.4), its
+Merkle tree's signed checkpoints (R7.6)."""
 
 import sqlite3
 import sys
@@ -47,11 +48,17 @@ def _readable_log():
 @log_group.command("verify")
 @click.option("--archive", "archives", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="archive files (JSON lines), oldest first: verify from entry 1 through them")
-def log_verify(archives):
-    """Walk the chain; exit 1 naming the first entry that does not match, 2 when the
-    database cannot be read."""
+@click.option("--checkpoint", "checkpoint", type=click.Path(exists=True),
+              help="a signed checkpoint, or the witness folder: the log must extend every one (R7.6)")
+@click.option("--key", "verifier", help="the verifier key checkpoints must be signed by "
+              "(default: the log key's, AUTHZ_LOG_KEY_FILE)")
+def log_verify(archives, checkpoint, verifier):
+    """Walk the chain (and with --checkpoint the Merkle tree); exit 1 naming what does not
+    match, 2 when the database cannot be read."""
     from authz_service.log import audit  # here: see _store_left_spools
 
+    if checkpoint:
+        return _verify_checkpoints(checkpoint, verifier, archives)
     with _readable_log():
         connect()
         with store.connection():
@@ -83,3 +90,46 @@ def log_archive(before, out):
     except (FileExistsError, ValueError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"archived {count} entries to {out}" if count else "nothing to archive")
+
+
+def _verify_checkpoints(path: str, verifier: str | None, archives) -> None:
+    """`verify --checkpoint`: the stored log against every signed checkpoint in PATH (R7.6)."""
+    from authz_service.log import chain, checkpoints, signing, witness  # here: _store_left_spools
+
+    try:
+        key = signing.Verifier(verifier) if verifier else signing.Verifier(
+            checkpoints.signer(current_settings()).verifier())
+    except signing.NoteError as exc:
+        raise click.ClickException(str(exc)) from None
+    with _readable_log():
+        connect()
+        with store.connection():
+            _store_left_spools()
+            chain.sync()
+            report = witness.verify(path, key, [Path(a) for a in archives])
+    for problem in report.breaks:
+        click.echo(f"FAILED: {problem}", err=True)
+    if report.breaks:
+        sys.exit(1)
+    click.echo(f"ok: {report.entries} entries extend {len(report.matched)} checkpoints signed by {key.name}")
+
+
+@log_group.command("key")
+def log_key():
+    """Print the verifier key of the log's checkpoints (made on first use, R7.6)."""
+    from authz_service.log import checkpoints  # here: see _store_left_spools
+
+    click.echo(checkpoints.signer(current_settings()).verifier())
+
+
+@log_group.command("checkpoint")
+def log_checkpoint():
+    """Sign a checkpoint of the log now, keep it in the witness folder and print it (R7.6)."""
+    from authz_service.log import chain, checkpoints  # here: see _store_left_spools
+
+    with _readable_log():
+        connect()
+        with store.connection():
+            _store_left_spools()
+            chain.sync()
+            click.echo(checkpoints.make(current_settings()), nl=False)

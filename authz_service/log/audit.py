@@ -10,8 +10,9 @@ from pathlib import Path
 
 from authz_service import cursors
 from authz_service.log import chain
-from authz_service.log.chain import GENESIS, canonical_at, chain_hash, content
+from authz_service.log.chain import GENESIS, chain_hash, content
 from authz_service.store import decisions
+from authz_service.store.entry_form import canonical_at
 
 
 def item(row: dict) -> dict:

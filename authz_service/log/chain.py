@@ -12,20 +12,19 @@ the others wait for that commit (docs/decisions/003-decision-log.md, 007).
 
 import hashlib
 import itertools
-import json
 import os
 import threading
 import time
 from datetime import UTC, datetime
 
 from authz_service import metrics
-from authz_service.log import spool, values
+from authz_service.log import merkle, spool, tree, values
 from authz_service.store import decisions, summary
+from authz_service.store.entry_form import content
 from authz_service.store.models import utcnow
 
 GENESIS = decisions.GENESIS
 CONTENT = decisions.CONTENT
-_ALLOWED = CONTENT.index("allowed")
 
 
 def new_id() -> str:
@@ -48,21 +47,6 @@ _entry_ids = _EntryIds()
 os.register_at_fork(after_in_child=lambda: globals().update(_entry_ids=_EntryIds()))
 
 
-def canonical_at(value) -> str:
-    """A time as the chain hashes it: naive UTC, ISO 8601 with microseconds."""
-    return value if isinstance(value, str) else value.isoformat(timespec="microseconds")
-
-
-def content(entry: dict) -> bytes:
-    """The entry's R7.1 fields as the chain hashes them: a JSON array in CONTENT order, then
-    `true` when a value was altered to be storable (log/values.py; absent otherwise)."""
-    fields = [canonical_at(entry["at"]) if k == "at" else entry[k] for k in CONTENT]
-    fields[_ALLOWED] = bool(fields[_ALLOWED])
-    if entry.get("altered"):
-        fields.append(True)
-    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 def chain_hash(seq: int, prev_hash: str, body: bytes) -> str:
     """SHA-256 over the entry's place, the previous entry's hash and its content (R7.4)."""
     return hashlib.sha256(b"%d:%s:" % (seq, prev_hash.encode()) + body).hexdigest()
@@ -82,14 +66,17 @@ def _prepare(entry: dict) -> tuple[dict, bytes, tuple]:
     return entry, content(entry), decisions.row_start(entry)
 
 
-def _chain(seq: int, prev_hash: str, prepared: list[tuple]) -> list[tuple]:
-    """Number and hash prepared entries after (seq, prev_hash); their full rows, in order."""
+def _chain(seq: int, prev_hash: str, prepared: list[tuple], edge: merkle.Frontier, done: list) -> list[tuple]:
+    """Number and hash prepared entries after (seq, prev_hash), appending each to the tree's
+    edge as a leaf (R7.6); their full rows, in order."""
     rows = []
     for entry, body, start in prepared:
         seq += 1
         this = chain_hash(seq, prev_hash, body)
         entry["seq"], entry["prev_hash"], entry["hash"] = seq, prev_hash, this
-        rows.append((*start, seq, prev_hash, this))
+        leaf, index = merkle.leaf_hash(body), edge.size
+        edge.append(leaf, done)
+        rows.append((*start, seq, prev_hash, this, index, leaf.hex()))
         prev_hash = this
     return rows
 
@@ -122,7 +109,10 @@ def write(tickets: list[Ticket]) -> None:
                 except Exception as exc:  # that ticket alone fails, nothing of it is kept
                     ticket.error, ticket.also_failed = exc, True
         prepared = [p for t in tickets if t.error is None for p in t.prepared]
-        decisions.insert(_chain(seq, last_hash, prepared))
+        if prepared:
+            (edge, _), done = tree.edge_at(seq), list[tuple[int, int, bytes]]()
+            decisions.insert(_chain(seq, last_hash, prepared, edge, done))
+            tree.save(edge, done)
     metrics.LOG_BATCH.observe(len(prepared))
 
 

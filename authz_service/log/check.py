@@ -9,9 +9,9 @@ from itertools import islice
 
 from authz_service.log import spool
 from authz_service.log.audit import Verdict
-from authz_service.log.chain import canonical_at
 from authz_service.private_files import write_secret
 from authz_service.store import decisions
+from authz_service.store.entry_form import canonical_at
 from authz_service.store.models import utcnow
 
 SLICE = 1000  # entries per tick: storing new entries never waits longer than one slice

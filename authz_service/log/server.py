@@ -6,8 +6,8 @@ Single-threaded, it:
   file of this database whose writer is gone, skipping entries already stored;
 - every few milliseconds moves the new records of its own spool into the database,
   up to MAX_BATCH per transaction, numbered and chained as any append (R7.4);
-- answers "sync" on its socket once every record appended before it is stored;
-- empties the spool file when everything in it is stored and it has grown large;
+- answers "sync" once every record appended before it is stored; empties a large spool once
+  stored; signs a checkpoint of the Merkle tree at least every 10 s while entries arrive (R7.6);
 - when the database refuses a batch for a value in it, stores it record by record and sets
   the refused records aside in `<spool>.rejected` (docs/decisions/013-log-values.md);
 - on its standard input closing (the server is gone), stores the rest and exits.
@@ -26,7 +26,7 @@ import time
 
 from authz_service import store
 from authz_service.config import Settings
-from authz_service.log import check
+from authz_service.log import check, checkpoints
 from authz_service.log.ingest import Ingester, store_files
 from authz_service.log.spool import hold, lock_path, name_moved, spool_family, spool_of
 
@@ -99,6 +99,7 @@ class Server:
         self.buffers: dict[socket.socket, bytearray] = {}
         checked = check.result_path(settings)  # the chain verified here, not in requests
         self.checker = check.Checker(checked, settings.log_verify_seconds) if checked else None
+        self.checkpoints = checkpoints.Scheduler(settings)  # R7.6: signed here, never in a request
 
     def run(self) -> None:
         """Until stdin closes: store what arrived, answer syncs; then store the rest and exit."""
@@ -115,6 +116,7 @@ class Server:
                 elif isinstance(key.fileobj, socket.socket) and self._asks(key.fileobj):
                     asking.append(key.fileobj)  # every other registered object is a connection
             self._ingest()
+            self.checkpoints.tick(self.failing)
             self._check()
             for conn in asking:
                 self._answer(conn, b"ok\n" if not self.failing else f"error: {self.failing}\n".encode())
@@ -172,6 +174,7 @@ class Server:
         for old in self.retired:
             old.moved_at = 0.0  # the workers are gone: nothing more can arrive
         self._ingest()
+        self.checkpoints.tick(self.failing, now=True)  # the last entries are covered before leaving
         for old in self.retired:
             old.close(remove=not self.failing)
         self.ingester.close(remove=not self.failing)

@@ -19,7 +19,7 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 # Each text field of an entry's content and the most characters its column takes.
 LIMITS = {name: field.max_length for name, field in Decision._meta.fields.items()
-          if getattr(field, "max_length", None) and name not in ("id", "prev_hash", "hash")}
+          if getattr(field, "max_length", None) and name not in ("id", "prev_hash", "hash", "leaf_hash")}
 LIMITS["reason"] = REASON_LIMIT
 
 

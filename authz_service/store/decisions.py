@@ -12,16 +12,15 @@ from datetime import datetime
 
 import peewee as pw
 
+from authz_service.store.entry_form import CONTENT
 from authz_service.store.models import Decision, LogHead, database
 from authz_service.store.rows import tuples
 
 GENESIS = "0" * 64
 # The chain's own columns come last: a row is built before the chain is locked, then completed.
-CONTENT = ("id", "at", "user_email", "account_id", "log_account", "action", "resource_type",
-           "resource_id", "allowed", "group", "rule", "reason", "session_id", "caller",
-           "on_behalf_of_partner")
 # `altered` (docs/decisions/013-log-values.md) is hashed only when set, so older entries verify.
-COLUMNS = (*CONTENT, "altered", "seq", "prev_hash", "hash")
+# The tree's columns (migration 7, docs/decisions/030-signed-checkpoints.md) follow the chain's.
+COLUMNS = (*CONTENT, "altered", "seq", "prev_hash", "hash", "leaf_index", "leaf_hash")
 FIELDS = [Decision._meta.fields[name] for name in COLUMNS]
 _INSERT: dict[str, str] = {}
 # The longest text each decision field can be recorded with (R7.1): a decision about a

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import peewee as pw
 
-from authz_service.store import facts_cache, summary_schema
+from authz_service.store import facts_cache, log_tree, summary_schema
 from authz_service.store import models as m
 
 
@@ -73,8 +73,21 @@ def _v6_users_by_group(db: pw.Database) -> None:
     db.execute_sql('CREATE INDEX IF NOT EXISTS "user_account_id_grp" ON "user" ("account_id", "grp")')
 
 
+def _v7_log_tree(db: pw.Database) -> None:
+    """The Merkle tree over the log (R7.6; docs/decisions/030-signed-checkpoints.md): each entry's
+    leaf index and hash, computed here for stored entries in chain order, and the tree's edge
+    and stored subtree roots (left empty: the first append rebuilds them from the stored leaves)."""
+    if not any(c.name == "leaf_hash" for c in db.get_columns("decision")):
+        db.execute_sql('ALTER TABLE "decision" ADD COLUMN "leaf_index" BIGINT')
+        db.execute_sql('ALTER TABLE "decision" ADD COLUMN "leaf_hash" VARCHAR(64)')
+    db.create_tables([m.LogTree, m.LogNode], safe=True)
+    base, _, _ = log_tree.state()  # entries archived before the tree existed precede leaf 0
+    log_tree.backfill(base)
+
+
 MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered),
-              (4, _v4_service_ids_per_customer), (5, _v5_console_sessions), (6, _v6_users_by_group)]
+              (4, _v4_service_ids_per_customer), (5, _v5_console_sessions), (6, _v6_users_by_group),
+              (7, _v7_log_tree)]
 
 
 def current_version(db: pw.Database) -> int:

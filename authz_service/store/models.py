@@ -123,6 +123,10 @@ class Decision(BaseModel):
     on_behalf_of_partner = pw.CharField(max_length=64, null=True)
     # A value was cleaned or cut to be storable (authz_service/log/values.py; migration 3).
     altered = pw.BooleanField(default=False)
+    # The entry's place in the Merkle tree and its RFC 6962 leaf hash (R7.6; migration 7,
+    # docs/decisions/030-signed-checkpoints.md): leaf_index = seq - 1 - LogTree.base.
+    leaf_index = pw.BigIntegerField(null=True)
+    leaf_hash = pw.CharField(max_length=64, null=True)
 
     class Meta:
         # Newest first is (at, seq) descending. Every index costs each commit a page write, so
@@ -156,6 +160,29 @@ class LogHead(BaseModel):
     id = pw.IntegerField(primary_key=True)  # always 1: one global chain
     archived_seq = pw.BigIntegerField(default=0)
     archived_hash = pw.CharField(max_length=64)
+
+
+class LogTree(BaseModel):
+    """The Merkle tree's right edge (R7.6): its size and the roots of its perfect subtrees, in
+    hex, largest first, so an append is O(log n); `base` entries (archived before the tree
+    existed) precede leaf 0. Written in the chain's lock, with each batch."""
+
+    id = pw.IntegerField(primary_key=True)  # always 1: one tree over the one chain
+    base = pw.BigIntegerField(default=0)
+    size = pw.BigIntegerField(default=0)
+    frontier = pw.TextField(default="")
+
+
+class LogNode(BaseModel):
+    """Roots of the tree's complete aligned subtrees of 256, 65,536, ... leaves (height 8, 16,
+    ...): `position` counts them from the left. Proofs read these instead of every leaf (R7.6)."""
+
+    height = pw.SmallIntegerField()
+    position = pw.BigIntegerField()
+    hash = pw.CharField(max_length=64)
+
+    class Meta:
+        primary_key = pw.CompositeKey("height", "position")
 
 
 class Setting(BaseModel):

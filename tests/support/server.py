@@ -119,3 +119,11 @@ def post(port: int, path: str, body: dict, key: str) -> tuple[int, dict]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+def writer_pid(server: Server) -> int:
+    """The pid of the log writer process `authz serve` started."""
+    for pid in Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split():
+        if b"authz_service.log.server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return int(pid)
+    raise AssertionError("no log writer process")

@@ -23,7 +23,7 @@ from authz_service.log import ingest as log_ingest
 from authz_service.log import server as log_server
 from authz_service.log import spool as log_spool
 from tests.support.load import hammer, logged_ids
-from tests.support.server import Server
+from tests.support.server import Server, writer_pid
 
 BASE = {"user": "rita@acme.example", "action": "port.create", "account": "initech"}
 
@@ -150,13 +150,6 @@ def test_without_a_writer_decisions_still_answer_but_reads_fail_closed(client, t
         decision_log.sync()
 
 
-def _writer_pid(server: Server) -> int:
-    for pid in Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split():
-        if b"authz_service.log.server" in Path(f"/proc/{pid}/cmdline").read_bytes():
-            return int(pid)
-    raise AssertionError("no log writer process")
-
-
 def test_served_decisions_are_read_back_at_once_and_batched(tmp_path):
     """Under `authz serve`: every answered decision_id is listed right after (sync), the chain
     verifies, and the writer stored them in batches of more than one (authz_log_commit_batch_size)."""
@@ -196,7 +189,7 @@ def test_a_killed_writer_is_restarted_and_nothing_is_lost(tmp_path):
     server.start()
     try:
         ids = [server.call("POST", "/v1/authorize", BASE)[1]["decision_id"] for _ in range(5)]
-        os.kill(_writer_pid(server), signal.SIGKILL)
+        os.kill(writer_pid(server), signal.SIGKILL)
         ids += [server.call("POST", "/v1/authorize", BASE)[1]["decision_id"] for _ in range(5)]
         deadline = time.monotonic() + 20
         while server.call("GET", "/v1/decisions?limit=1")[0] != 200 and time.monotonic() < deadline:

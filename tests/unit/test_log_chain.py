@@ -12,15 +12,7 @@ from authz_service.cli import main
 from authz_service.log import chain
 from authz_service.store import summary
 from authz_service.store.models import Decision, database, utcnow
-
-
-def entry(n: int = 0, **changes) -> dict:
-    """A log entry as decisions.authorize_many builds one."""
-    return {"at": datetime(2026, 3, 1, 12, 0, n % 60), "user_email": f"u{n}@acme.example",
-            "account_id": "initech", "log_account": "initech", "action": "port.view",
-            "resource_type": "port", "resource_id": f"p{n}", "allowed": n % 2 == 0,
-            "group": "regular", "rule": "policies/services.csv:1", "reason": "test",
-            "session_id": None, "caller": "test", "on_behalf_of_partner": "acme", **changes}
+from tests.support.log_entries import append, entry
 
 
 @pytest.fixture
@@ -32,11 +24,6 @@ def log(app, database_url, monkeypatch):
 def authz(*args: str):
     """`authz ARGS...` in this process, on the test's database."""
     return CliRunner().invoke(main, list(args))
-
-
-def append(entries: list[dict], activity=None) -> list[str]:
-    with store.connection():
-        return chain.append(entries, activity)
 
 
 def sql(statement: str) -> None:

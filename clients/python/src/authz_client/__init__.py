@@ -14,8 +14,9 @@ Needs urllib3 only. Flask views: `authz_client.flask.requires` (the `flask` extr
 from authz_client.client import AuthzClient
 from authz_client.decision import FAIL_CLOSED_RULE, Decision, Forbidden
 from authz_client.errors import AuthzClientError, AuthzError, Unavailable
+from authz_client.tlog import Checkpoint, LogProofError, open_checkpoint
 from authz_client.transport import is_repeatable
 
 __version__ = "0.1.0"
-__all__ = ["FAIL_CLOSED_RULE", "AuthzClient", "AuthzClientError", "AuthzError", "Decision",
-           "Forbidden", "Unavailable", "is_repeatable"]
+__all__ = ["FAIL_CLOSED_RULE", "AuthzClient", "AuthzClientError", "AuthzError", "Checkpoint", "Decision",
+           "Forbidden", "LogProofError", "Unavailable", "is_repeatable", "open_checkpoint"]

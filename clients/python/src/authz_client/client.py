@@ -6,12 +6,13 @@ from typing import Any
 from authz_client.authzen import AuthZEN
 from authz_client.decision import Decision, Forbidden
 from authz_client.errors import Unavailable
+from authz_client.log_proofs import LogProofs
 from authz_client.transport import Transport
 
 JSON = dict[str, Any]
 
 
-class AuthzClient(AuthZEN):
+class AuthzClient(AuthZEN, LogProofs):
     """Calls authz-service over HTTP: one pool of kept-alive connections, a timeout per attempt,
     retries (exponential backoff) only for calls that are safe to repeat (see transport.py).
 

@@ -1,0 +1,100 @@
+"""The log's Merkle tree kept by whoever stores entries (R7.6; docs/decisions/030-signed-checkpoints.md):
+the right edge read and saved in the chain's lock, roots and proofs read from the stored leaves."""
+
+import logging
+
+from authz_service.log import merkle
+from authz_service.store import log_tree
+from authz_service.store.log_tree import MissingLeaves
+
+log = logging.getLogger("authz.log_tree")
+__all__ = ["MissingLeaves", "consistency", "edge_at", "inclusion", "root_at", "save", "size_and_root"]
+
+
+def edge_at(seq: int) -> tuple[merkle.Frontier, int]:
+    """(the tree's right edge after entry `seq`, base); inside the chain's lock. An edge that
+    does not end at `seq` (entries deleted behind the writer's back, or just migrated) is
+    rebuilt from the stored leaves; when they are not all there, storing goes on from the
+    stored edge (R7.4: nothing stops the log): signed checkpoints, not this state, are the
+    evidence, and `authz log verify --checkpoint` names the damage."""
+    base, size, edge = log_tree.state()
+    stored = _edge(size, edge)
+    if stored is not None and base + size == seq:
+        return stored, base
+    if size:
+        log.error("the log's tree holds %d leaves but the chain ends at entry %d: rebuilding it", size, seq)
+    rebuilt, done = merkle.Frontier(), list[tuple[int, int, bytes]]()
+    try:
+        for leaf in log_tree.leaves(base, 0, seq - base):
+            rebuilt.append(bytes.fromhex(leaf), done)
+            if len(done) >= 1000:
+                done = _save_nodes(done)
+    except (MissingLeaves, ValueError) as exc:
+        log.error("the log's tree cannot be rebuilt (%s): going on from its stored edge", exc)
+        return stored or merkle.Frontier(), base
+    _save_nodes(done)
+    return rebuilt, base
+
+
+def _save_nodes(done: list[tuple[int, int, bytes]]) -> list[tuple[int, int, bytes]]:
+    log_tree.save_nodes([(height, index, node.hex()) for height, index, node in done])
+    return []
+
+
+def _edge(size: int, edge: list[str]) -> merkle.Frontier | None:
+    try:
+        return merkle.Frontier(size, [bytes.fromhex(h) for h in edge])
+    except ValueError:  # not an edge of that size: edited by hand
+        return None
+
+
+def save(edge: merkle.Frontier, done: list[tuple[int, int, bytes]] | None = None) -> None:
+    """Store the tree's edge and the subtrees the batch completed (same transaction as its entries)."""
+    log_tree.save(edge.size, [h.hex() for h in edge.hashes])
+    _save_nodes(done or [])
+
+
+def size_and_root() -> tuple[int, bytes]:
+    """The stored tree's size and root (read at once: the edge is one row)."""
+    _, size, edge = log_tree.state()
+    return size, merkle.Frontier(size, [bytes.fromhex(h) for h in edge]).root()
+
+
+def _range_root(base: int):
+    """MTH of a range of leaves, from the kept subtree roots where it can (R7.6)."""
+
+    def leaves(lo: int, hi: int):
+        return (bytes.fromhex(h) for h in log_tree.leaves(base, lo, hi))
+
+    def nodes(height: int, first: int, end: int) -> list[bytes | None]:
+        found = log_tree.nodes(height, first, end)
+        return [bytes.fromhex(found[i]) if i in found else None for i in range(first, end)]
+
+    return lambda lo, hi: merkle.range_root(lo, hi, leaves, nodes)
+
+
+def root_at(size: int) -> bytes:
+    """The root of the tree of the first `size` leaves, from the stored leaves."""
+    base, _, _ = log_tree.state()
+    return _range_root(base)(0, size)
+
+
+def inclusion(seq: int, size: int) -> tuple[int, bytes, list[bytes]]:
+    """(leaf index, leaf hash, proof) of entry `seq` in the tree of `size` leaves; ValueError
+    when the entry or the size is not in the tree, MissingLeaves when a leaf is gone."""
+    base, current, _ = log_tree.state()
+    index = seq - 1 - base
+    if not 0 <= index < size <= current:
+        raise ValueError(f"entry {seq} is not in a tree of {size} leaves (the log has {current})")
+    leaf = log_tree.leaf_of(seq)
+    if leaf is None:
+        raise MissingLeaves(f"entry {seq} is not stored")
+    return index, bytes.fromhex(leaf), merkle.prove(merkle.inclusion_ranges(index, size), _range_root(base))
+
+
+def consistency(old: int, new: int) -> list[bytes]:
+    """The proof that the tree of `new` leaves extends the tree of `old`; ValueError out of range."""
+    base, current, _ = log_tree.state()
+    if not 0 <= old <= new <= current:
+        raise ValueError(f"no proof from {old} to {new} leaves (the log has {current})")
+    return merkle.prove(merkle.consistency_ranges(old, new), _range_root(base))

@@ -1,0 +1,35 @@
+"""A decision log entry's canonical bytes: what the hash chain and the Merkle tree hash (R7.4,
+R7.6; docs/decisions/003-decision-log.md, 030-signed-checkpoints.md).
+
+Here, beside the table, because migration 7 computes the leaves of entries stored before
+the tree existed; log/chain.py and log/merkle.py use the same bytes.
+"""
+
+import hashlib
+import json
+
+# The R7.1 fields in the order they are hashed (the table's own column order starts the same).
+CONTENT = ("id", "at", "user_email", "account_id", "log_account", "action", "resource_type",
+           "resource_id", "allowed", "group", "rule", "reason", "session_id", "caller",
+           "on_behalf_of_partner")
+_ALLOWED = CONTENT.index("allowed")
+
+
+def canonical_at(value) -> str:
+    """A time as the log hashes it: naive UTC, ISO 8601 with microseconds."""
+    return value if isinstance(value, str) else value.isoformat(timespec="microseconds")
+
+
+def content(entry: dict) -> bytes:
+    """The entry's R7.1 fields: a JSON array in CONTENT order, then `true` when a value was
+    altered to be storable (log/values.py; absent otherwise)."""
+    fields = [canonical_at(entry["at"]) if k == "at" else entry[k] for k in CONTENT]
+    fields[_ALLOWED] = bool(fields[_ALLOWED])
+    if entry.get("altered"):
+        fields.append(True)
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def leaf_hex(body: bytes) -> str:
+    """RFC 6962's leaf hash of an entry's bytes, SHA-256(0x00 || bytes), in hex (log/merkle.py's leaf_hash)."""
+    return hashlib.sha256(b"\x00" + body).hexdigest()

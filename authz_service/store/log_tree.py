@@ -1,0 +1,81 @@
+"""The decision log's Merkle tree in the database (R7.6; docs/decisions/030-signed-checkpoints.md):
+its right edge (`log_tree`), each entry's leaf, the roots of complete subtrees (`log_node`), and
+migration 7's leaves for older entries."""
+
+from collections.abc import Iterator
+
+from authz_service.store.entry_form import CONTENT, content, leaf_hex
+from authz_service.store.models import Decision, LogHead, LogNode, LogTree, database
+from authz_service.store.rows import dicts, tuples
+
+HASH_HEX = 64
+
+
+class MissingLeaves(Exception):
+    """A leaf the tree needs is not stored (deleted, or archived)."""
+
+
+def state() -> tuple[int, int, list[str]]:
+    """(base, size, edge roots in hex, largest first); made (empty, after the archived entries) if absent."""
+    row = LogTree.select(LogTree.base, LogTree.size, LogTree.frontier).where(LogTree.id == 1).tuples().first()
+    if row is None:
+        archived = LogHead.select(LogHead.archived_seq).where(LogHead.id == 1).scalar() or 0
+        LogTree.insert(id=1, base=archived, size=0, frontier="").on_conflict_ignore().execute()
+        return state()
+    base, size, joined = row
+    return base, size, [joined[i:i + HASH_HEX] for i in range(0, len(joined), HASH_HEX)]
+
+
+def save(size: int, edge: list[str]) -> None:
+    """The tree's new size and right edge; inside the chain's lock (decisions.chain_end)."""
+    LogTree.update(size=size, frontier="".join(edge)).where(LogTree.id == 1).execute()
+
+
+def leaves(base: int, lo: int, hi: int, chunk: int = 5000) -> Iterator[str]:
+    """The stored leaf hashes (hex) of leaves lo..hi-1, in order; MissingLeaves at a gap."""
+    seq, last = base + lo, base + hi
+    while seq < last:
+        query = (Decision.select(Decision.seq, Decision.leaf_hash)
+                 .where((Decision.seq > seq) & (Decision.seq <= last)).order_by(Decision.seq).limit(chunk))
+        rows = tuples(query)
+        for found, leaf in rows:
+            if found != seq + 1 or leaf is None:
+                raise MissingLeaves(f"entry {seq + 1} is not stored with its leaf")
+            yield leaf
+            seq = found
+        if not rows:
+            raise MissingLeaves(f"entry {seq + 1} is not stored")
+
+
+def save_nodes(nodes: list[tuple[int, int, str]]) -> None:
+    """Keep completed subtree roots (height, index, hex); a rebuilt tree's replace the old."""
+    if nodes:
+        (LogNode.insert_many(nodes, fields=[LogNode.height, LogNode.position, LogNode.hash])
+         .on_conflict(conflict_target=[LogNode.height, LogNode.position], preserve=[LogNode.hash]).execute())
+
+
+def nodes(height: int, first: int, end: int) -> dict[int, str]:
+    """The kept subtree roots of this height with index first..end-1, by index."""
+    query = (LogNode.select(LogNode.position, LogNode.hash)
+             .where((LogNode.height == height) & (LogNode.position >= first) & (LogNode.position < end)))
+    return dict(tuples(query))
+
+
+def leaf_of(seq: int) -> str | None:
+    """The stored leaf hash (hex) of entry `seq`, None when it is not stored."""
+    return Decision.select(Decision.leaf_hash).where(Decision.seq == seq).scalar()
+
+
+def backfill(base: int, chunk: int = 2000) -> int:
+    """Migration 7: the leaf index and hash of every stored entry, in chain order; how many."""
+    fields = [Decision._meta.fields[name] for name in (*CONTENT, "altered", "seq")]
+    after, done = base, 0
+    sql = f'UPDATE "decision" SET "leaf_index" = {database.param}, "leaf_hash" = {database.param} ' \
+          f'WHERE "seq" = {database.param}'
+    while True:
+        rows = dicts(Decision.select(*fields).where(Decision.seq > after).order_by(Decision.seq).limit(chunk))
+        if not rows:
+            return done
+        database.cursor().executemany(
+            sql, [(r["seq"] - 1 - base, leaf_hex(content(r)), r["seq"]) for r in rows])
+        after, done = rows[-1]["seq"], done + len(rows)
