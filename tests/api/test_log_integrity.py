@@ -8,11 +8,11 @@ import pytest
 from authz_client import LogProofError, open_checkpoint
 from authz_client.log_proofs import LogProofs
 
-from authz_service import store
 from authz_service.log import checkpoints, merkle
 from authz_service.log.checkpoints import parse
 from authz_service.log.signing import Signer, Verifier
 from tests.support.auth import bearer
+from tests.support.reads import synced_store
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_the_client_checks_the_signed_checkpoint_and_both_proofs_offline(client,
     older = open_checkpoint(get(client, "/v1/log/checkpoint").get_data(as_text=True), key)
     for n in range(4):
         api.authorize("alice@acme.example", "port.view", "initech", resource={"type": "port", "id": f"q{n}"})
-    with store.connection():
+    with synced_store():  # the writer has stored the four (R7.4)
         newer_note = checkpoints.make(client.application.config["AUTHZ"])
     newer = open_checkpoint(newer_note, key)
     calls = FlaskCalls(client)

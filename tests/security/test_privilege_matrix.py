@@ -18,7 +18,7 @@ CALLERS = ["ada@acme.example", "reggie@acme.example", "rita@acme.example", "sam@
            "iris@initech.example", "ike@initech.example", "uma@umbrella.example",
            "gina@globex.example", "gus@globex.example", "nobody@nowhere.example"]
 # Written by every refusal on purpose: the log (R7.1) and a customer user's last activity (R5.6).
-UNCOMPARED = {"decision", "log_head", "schema_version", "setting"}
+UNCOMPARED = {"decision", "log_head", "log_tree", "log_node", "schema_version", "setting"}  # the log and its tree
 
 
 def dump() -> dict:
