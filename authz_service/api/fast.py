@@ -31,9 +31,12 @@ OPTIONAL_STR = ("account", "session")
 RESOURCE_LIMITS = {"type": 64, "id": 200}  # schemas.ResourceRef
 
 
+_SORTED = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode  # one encoder, not one a call
+
+
 def _json(payload: dict) -> bytes:
     """As Flask's jsonify writes it: sorted keys, compact, a final newline."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    return _SORTED(payload).encode() + b"\n"
 
 
 def _authorize(policy, body, caller: str) -> dict | None:
