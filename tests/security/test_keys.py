@@ -5,8 +5,8 @@ import threading
 from click.testing import CliRunner
 
 from authz_service import store
-from authz_service.store import keys as store_keys
 from authz_service.cli import main
+from authz_service.store import keys as store_keys
 from authz_service.store.models import ApiKey, utcnow
 from tests.conftest import bearer
 
