@@ -148,16 +148,32 @@ def targets(tmp: Path, ours: int, key: str, cerbos: int, checks: list[dict], has
     return got
 
 
-def measure(runs: dict, seconds: int, rounds: int) -> dict:
-    """Each target at 32 connections, then `rounds` turns at 4 connections (p99: their median)."""
+def measure(runs: dict, seconds: int, rounds: int, settle=lambda: None) -> dict:
+    """Each target at 32 connections, then `rounds` turns at 4 connections (p99: their median).
+    `settle()` runs before each run: our log writer stores what the previous run spooled (a
+    100-item run leaves ~100k entries), so that no run pays for the one before it."""
     for port, script, _ in runs.values():
         wrk(port, script, 8, min(2, seconds))
-    got = {name: {"c32": wrk(port, script, 32, seconds), "c4": [], "per": per}
-           for name, (port, script, per) in runs.items()}
+    got = {}
+    for name, (port, script, per) in runs.items():
+        settle()
+        got[name] = {"c32": wrk(port, script, 32, seconds), "c4": [], "per": per}
     for _ in range(rounds):
         for name, (port, script, _) in runs.items():
+            settle()
             got[name]["c4"].append(wrk(port, script, 4, max(1, seconds // 2)))
     return got
+
+
+def settled(port: int, key: str):
+    """A settle() for measure: GET /v1/decisions answers once the log writer has stored every
+    entry spooled so far (log/chain.py sync)."""
+    def settle() -> None:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/decisions?limit=1",
+                                         headers={"Authorization": f"Bearer {key}"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            response.read()
+    return settle
 
 
 def report(got: dict) -> bool:
@@ -221,7 +237,7 @@ def main() -> int:
             wrong = agreement(server.port, key, cerbos_port, checks)
             has_authzen = post(server.port, "/access/v1/evaluation", authzen_body(checks[0]), key)[0] == 200
             got = measure(targets(tmp, server.port, key, cerbos_port, checks, has_authzen), args.seconds,
-                          args.rounds)
+                          args.rounds, settled(server.port, decide_key(server, "audit")))
         finally:
             server.stop()
             cerbos.terminate()
