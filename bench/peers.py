@@ -148,16 +148,32 @@ def targets(tmp: Path, ours: int, key: str, cerbos: int, checks: list[dict], has
     return got
 
 
-def measure(runs: dict, seconds: int, rounds: int) -> dict:
-    """Each target at 32 connections, then `rounds` turns at 4 connections (p99: their median)."""
+def measure(runs: dict, seconds: int, rounds: int, settle=lambda: None) -> dict:
+    """Each target at 32 connections, then `rounds` turns at 4 connections (p99: their median).
+    `settle()` runs before each run: our log writer stores what the previous run spooled (a
+    100-item run leaves ~100k entries), so that no run pays for the one before it."""
     for port, script, _ in runs.values():
         wrk(port, script, 8, min(2, seconds))
-    got = {name: {"c32": wrk(port, script, 32, seconds), "c4": [], "per": per}
-           for name, (port, script, per) in runs.items()}
+    got = {}
+    for name, (port, script, per) in runs.items():
+        settle()
+        got[name] = {"c32": wrk(port, script, 32, seconds), "c4": [], "per": per}
     for _ in range(rounds):
         for name, (port, script, _) in runs.items():
+            settle()
             got[name]["c4"].append(wrk(port, script, 4, max(1, seconds // 2)))
     return got
+
+
+def settled(port: int, key: str):
+    """A settle() for measure: GET /v1/decisions answers once the log writer has stored every
+    entry spooled so far (log/chain.py sync)."""
+    def settle() -> None:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/decisions?limit=1",
+                                         headers={"Authorization": f"Bearer {key}"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            response.read()
+    return settle
 
 
 def report(got: dict) -> bool:
@@ -190,6 +206,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 s runs, one round, no target")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="ours: gunicorn workers (`authz serve`'s default)")
+    parser.add_argument("--threads", type=int, default=1, help="ours: threads per worker (`authz serve`'s default)")
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.rounds = 1, 1
@@ -200,13 +218,13 @@ def main() -> int:
     if binary is None:
         print("bench/peers.py: skipped, npm is not installed (Cerbos comes from the npm registry)")
         return 0
-    print(f"bench/peers.py: ours (gunicorn {WORKERS} workers, SQLite, decision log on) against Cerbos "
+    print(f"bench/peers.py: ours (gunicorn {args.workers} workers x {args.threads} threads, SQLite, decision log on) against Cerbos "
           f"{CERBOS_VERSION} (file audit log on), wrk {args.seconds}s per run, loopback")
     reference = machine_reference()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         (tmp / "ours").mkdir()
-        server = Server(tmp / "ours", workers=WORKERS, threads=1)
+        server = Server(tmp / "ours", workers=args.workers, threads=args.threads)
         server.load_demo()
         key = decide_key(server)
         checks = checks_of_demo(server.env["AUTHZ_DATABASE_URL"])
@@ -219,7 +237,7 @@ def main() -> int:
             wrong = agreement(server.port, key, cerbos_port, checks)
             has_authzen = post(server.port, "/access/v1/evaluation", authzen_body(checks[0]), key)[0] == 200
             got = measure(targets(tmp, server.port, key, cerbos_port, checks, has_authzen), args.seconds,
-                          args.rounds)
+                          args.rounds, settled(server.port, decide_key(server, "audit")))
         finally:
             server.stop()
             cerbos.terminate()

@@ -50,9 +50,9 @@ def lua_script(directory: Path, key: str = KEY) -> Path:
     return path
 
 
-def decide_key(server: Server) -> str:
-    """A new stored key with the `decide` scope on this server's database."""
-    made = subprocess.run([str(AUTHZ), "keys", "create", "bench", "--scope", "decide"], cwd=ROOT, env=server.env,
+def decide_key(server: Server, scope: str = "decide") -> str:
+    """A new stored key with the `decide` scope (or another) on this server's database."""
+    made = subprocess.run([str(AUTHZ), "keys", "create", f"bench-{scope}", "--scope", scope], cwd=ROOT, env=server.env,
                           check=True, capture_output=True, text=True, timeout=60)
     return made.stdout.strip()
 

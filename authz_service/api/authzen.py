@@ -45,7 +45,7 @@ class Refused:
                 "context": {"error": {k: v for k, v in error.items() if v is not None}}}
 
 
-def _request(policy, body: dict) -> dict | Refused:
+def request_for(policy, body: dict) -> dict | Refused:
     """The authorize request an evaluation maps onto, or why it has none."""
     subject, action, resource = body["subject"], body["action"]["name"], body["resource"]
     if subject["type"] != "user":
@@ -77,22 +77,27 @@ def _answer(outcome) -> dict:
 def evaluate_one(body: dict) -> dict:
     """One evaluation: decided and recorded as POST /v1/authorize (a value too long to record
     is 422 there and here), or a deny with context.error."""
-    policy = state().policy  # one policy for the whole request, even across a reload (R9.6)
-    asked = _request(policy, body)
+    # one policy for the whole request, even across a reload (R9.6)
+    return evaluate(state().policy, body, g.caller)
+
+
+def evaluate(policy, body: dict, caller: str) -> dict:
+    """`evaluate_one` with its policy and caller given (the fast path's way in, api/fast.py)."""
+    asked = request_for(policy, body)
     if isinstance(asked, Refused):
         return asked.answer()
-    # _request checked the action against this same policy: authorize raises no UnknownAction here
+    # request_for checked the action against this same policy: authorize raises no UnknownAction here
     return _answer(authorize.authorize(policy, asked["user"], asked["action"], asked["account"],
-                                       asked["resource"], asked["session"], g.caller))
+                                       asked["resource"], asked["session"], caller))
 
 
-def _item(policy, defaults: dict, raw) -> dict | Refused:
+def item(policy, defaults: dict, raw) -> dict | Refused:
     """One evaluation with the top-level defaults: each entity present replaces its default whole."""
     if not isinstance(raw, dict):
         return Refused("malformed", "an evaluation must be a JSON object", 400)
     merged = {k: raw[k] if k in raw else defaults[k] for k in ENTITIES if k in raw or k in defaults}
     try:
-        return _request(policy, ONE.load(merged))
+        return request_for(policy, ONE.load(merged))
     except ma.ValidationError as exc:
         error = from_validation(exc.messages)
         return Refused(error.code, error.message, error.status, error.details["fields"])
@@ -131,9 +136,13 @@ class Evaluations(MethodView):
                 raise from_validation(exc.messages) from None
         semantic = (body.get("options") or {}).get("evaluations_semantic", "execute_all")
         policy = state().policy
-        requests = [_item(policy, body, raw) for raw in items]
-        outcomes = authorize.decide_each(policy, requests, g.caller, _stop(semantic))
-        return {"evaluations": [_answer(outcome) for outcome in outcomes]}
+        return evaluate_each(policy, [item(policy, body, raw) for raw in items], g.caller, semantic)
+
+
+def evaluate_each(policy, requests: list, caller: str, semantic: str) -> dict:
+    """The answer to evaluations already read (each a request for `decide_each` or Refused)."""
+    outcomes = authorize.decide_each(policy, requests, caller, _stop(semantic))
+    return {"evaluations": [_answer(outcome) for outcome in outcomes]}
 
 
 def _base_url() -> str:

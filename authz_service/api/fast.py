@@ -1,8 +1,10 @@
-"""POST /v1/authorize without the framework's per-request work (docs/decisions/008-authorize-fast-path.md).
+"""POST /v1/authorize and AuthZEN's evaluation and evaluations without the framework's
+per-request work (docs/decisions/008-authorize-fast-path.md, 029-peer-throughput.md).
 
-The decision endpoint is the service's hot path. A plainly well-formed request (JSON
+The decision endpoints are the service's hot path. A plainly well-formed request (JSON
 object of known fields and types, a live key with the `decide` scope, a known action)
-is answered here, by the same `authorize.authorize`, recorded the same way (R7.1).
+is answered here, by the same `authorize.authorize` (AuthZEN: api/authzen_fast.py, the
+same functions as its routes), recorded the same way (R7.1).
 Anything else (no key, a bad body, an unknown action, a query string, a chunked body)
 goes to the Flask route untouched, whose answer is the reference:
 tests/api/test_fast_path.py compares the two on generated requests.
@@ -17,7 +19,7 @@ from typing import TypeGuard
 from werkzeug.http import HTTP_STATUS_CODES
 
 from authz_service import metrics, store
-from authz_service.api import errors, request_input
+from authz_service.api import authzen, authzen_fast, errors, request_input
 from authz_service.api.keys import caller_for
 from authz_service.decide import authorize
 
@@ -29,9 +31,24 @@ OPTIONAL_STR = ("account", "session")
 RESOURCE_LIMITS = {"type": 64, "id": 200}  # schemas.ResourceRef
 
 
+_SORTED = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode  # one encoder, not one a call
+
+
 def _json(payload: dict) -> bytes:
     """As Flask's jsonify writes it: sorted keys, compact, a final newline."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    return _SORTED(payload).encode() + b"\n"
+
+
+def _authorize(policy, body, caller: str) -> dict | None:
+    """POST /v1/authorize, or None for the Flask route."""
+    if not well_formed(body) or not policy.is_action(body["action"]):
+        return None
+    return authorize.authorize(policy, body["user"], body["action"], body.get("account"),
+                               body.get("resource"), body.get("session"), caller)
+
+
+ROUTES = {PATH: _authorize, "/access/v1/evaluation": authzen_fast.evaluation,
+          "/access/v1/evaluations": authzen_fast.evaluations}
 
 
 def well_formed(body: object) -> TypeGuard[dict]:
@@ -60,8 +77,9 @@ class FastAuthorize:
         self.limit = state.settings.max_body_bytes
 
     def __call__(self, environ, start_response):
-        if (environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST"
-                or environ.get("QUERY_STRING")):
+        path = environ.get("PATH_INFO")
+        answer = ROUTES.get(path)
+        if answer is None or environ.get("REQUEST_METHOD") != "POST" or environ.get("QUERY_STRING"):
             return self.flask_app(environ, start_response)
         started = time.perf_counter()
         body = self._read(environ)
@@ -71,15 +89,18 @@ class FastAuthorize:
             caller = caller_for(environ.get("HTTP_AUTHORIZATION", ""), self.state.settings.bootstrap_key)
         except Exception:  # no key, or the database cannot say: Flask answers (401, 503)
             return self.flask_app(environ, start_response)
-        policy = self.state.policy
-        if ("decide" not in caller["scopes"] or not well_formed(body)
-                or not policy.is_action(body["action"])):
+        if "decide" not in caller["scopes"]:
             return self.flask_app(environ, start_response)
-        status, payload, extra = self._decide(policy, body, caller["name"])
+        decided = self._decide(answer, body, caller["name"])
+        if decided is None:  # not plainly well-formed: Flask answers, and its error is the reference
+            return self.flask_app(environ, start_response)
+        status, payload, extra = decided
+        given = environ.get("HTTP_X_REQUEST_ID")
+        request_id = authzen.echoed_request_id(path, given) or self.request_id(given or "")
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
-                   *extra, ("X-Request-Id", self.request_id(environ.get("HTTP_X_REQUEST_ID", "")))]
+                   *extra, ("X-Request-Id", request_id)]
         start_response(status, headers)
-        metrics.LATENCY.labels(endpoint=PATH).observe(time.perf_counter() - started)
+        metrics.LATENCY.labels(endpoint=path).observe(time.perf_counter() - started)
         return [payload]
 
     def _read(self, environ) -> object | None:
@@ -98,12 +119,13 @@ class FastAuthorize:
         except errors.ApiError:
             return None
 
-    def _decide(self, policy, body: dict, caller: str) -> tuple[str, bytes, list]:
+    def _decide(self, answer, body, caller: str) -> tuple[str, bytes, list] | None:
+        """(status line, body, headers), or None when the request is not this path's to answer."""
+        policy = self.state.policy  # one policy for the whole request, even across a reload (R9.6)
         try:  # a connection is taken from the pool only if a query runs (peewee's autoconnect):
             # on PostgreSQL a decision answered from the facts cache needs none
-            result = authorize.authorize(policy, body["user"], body["action"], body.get("account"),
-                                         body.get("resource"), body.get("session"), caller)
-            return "200 OK", _json(result), []
+            result = answer(policy, body, caller)
+            return None if result is None else ("200 OK", _json(result), [])
         except Exception as exc:  # the same answer the Flask route's handlers give
             return _error(exc)
         finally:

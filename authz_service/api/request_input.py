@@ -23,6 +23,10 @@ from authz_service.log import values
 MAX_DEPTH = 32
 MAX_DIGITS = 64
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# Text decoded from UTF-8 holds no lone surrogate, and JSON refuses a raw NUL (a control
+# character) anywhere: in a parsed body, either can only come from one of these escapes. A body
+# without any is not walked (the walk cost ~30 µs a request, 1 ms for 100 evaluations).
+_ESCAPED_UNSTORABLE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 def malformed(reason: str) -> ApiError:
@@ -32,6 +36,7 @@ def malformed(reason: str) -> ApiError:
 
 def loads(raw: bytes | str) -> object:
     """The parsed body, or the ApiError that answers it."""
+    was_utf8 = isinstance(raw, bytes)
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
@@ -43,7 +48,8 @@ def loads(raw: bytes | str) -> object:
         value = json.loads(raw, parse_int=_integer, parse_float=_float, parse_constant=_constant)
     except (ValueError, RecursionError):
         raise malformed("syntax error") from None
-    refuse_unstorable(value)
+    if not was_utf8 or _ESCAPED_UNSTORABLE.search(raw):
+        refuse_unstorable(value)
     return value
 
 

@@ -93,6 +93,7 @@ def decide_each(policy: Policy, requests: list, caller: str | None = None, stop=
     true ends the run after that outcome (AuthZEN's short-circuit semantics).
     """
     outcomes, decided, entries, active, now = [], [], [], [], utcnow()
+    read: dict = {}  # one read of the facts per user, account and session in the run
     for request in requests:
         outcome = request
         if isinstance(request, dict):
@@ -100,7 +101,7 @@ def decide_each(policy: Policy, requests: list, caller: str | None = None, stop=
                      "resource": request.get("resource")}
             try:
                 results, new, more, now = _decide(policy, request["user"], [check],
-                                                  request.get("session"), caller)
+                                                  request.get("session"), caller, read)
             except (UnknownAction, TooLong) as exc:
                 outcome = exc
             else:
@@ -178,20 +179,24 @@ def record_operator(operator: str, scope: str, action: str, account: str, resour
     return _record([entry], [], now)[0]
 
 
-def _decide(policy: Policy, user: str, checks: list[dict], session: str | None, caller: str | None):
-    """(results, entries to record, accounts active per R5.6, now) for the checks."""
+def _decide(policy: Policy, user: str, checks: list[dict], session: str | None, caller: str | None,
+            read: dict | None = None):
+    """(results, entries to record, accounts active per R5.6, now) for the checks; `read` keeps
+    the facts gathered for a run of requests (decide_each), each read once."""
     for check in checks:
         if not policy.is_action(check["action"]):
             raise UnknownAction(check["action"])
     _recordable(user, [check.get("account") for check in checks], session)
-    bound = load_session(session)
+    read = {} if read is None else read
+    bound = read.get(("session", session)) or read.setdefault(("session", session), load_session(session))
     now = utcnow()
     results, entries, active = [], [], []
     for check in checks:
         account = check.get("account")
         if account is None and bound is not None:
             account = bound["customer_id"]  # R6.2: the session's customer by default
-        got = gather(user, account, bound, session is not None, now)
+        key = (user.lower(), account, session)
+        got = read.get(key) or read.setdefault(key, gather(user, account, bound, session is not None, now))
         if got.home_kind == "customer" and got.home_account == got.account_id:
             active.append(got.account_id)  # R5.6: a customer's own user, in its own account
         verdict = policy.decide(got.facts, check["action"])

@@ -85,9 +85,13 @@ class SpoolError(Exception):
     """The entry could not be appended, or the writer could not confirm a sync."""
 
 
+# json.dumps(value, separators=(",", ":"), ensure_ascii=False), without a new encoder each call
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def line(rows: list[list], activity: list | None) -> bytes:
     """One spool record."""
-    record = json.dumps({"rows": rows, "activity": activity}, separators=(",", ":"), ensure_ascii=False)
+    record = _COMPACT({"rows": rows, "activity": activity})
     return b"\n" + record.encode() + b"\n"
 
 

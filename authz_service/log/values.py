@@ -41,7 +41,10 @@ def fit(entry: dict) -> bool:
         value = entry.get(name)
         if value is None:
             continue
-        value = value if isinstance(value, str) else str(value)  # stored as text, hashed as read back
+        if not isinstance(value, str):
+            value = entry[name] = str(value)  # stored as text, hashed as read back
+        if len(value) <= limit and value.isascii() and "\x00" not in value:
+            continue  # the common case, without the regex: ASCII holds no surrogate
         stored = storable(value, limit)
         altered = altered or stored != value
         entry[name] = stored

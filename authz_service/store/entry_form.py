@@ -20,6 +20,10 @@ def canonical_at(value) -> str:
     return value if isinstance(value, str) else value.isoformat(timespec="microseconds")
 
 
+# json.dumps(value, separators=(",", ":"), ensure_ascii=False), without a new encoder each call
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def content(entry: dict) -> bytes:
     """The entry's R7.1 fields: a JSON array in CONTENT order, then `true` when a value was
     altered to be storable (log/values.py; absent otherwise)."""
@@ -27,7 +31,7 @@ def content(entry: dict) -> bytes:
     fields[_ALLOWED] = bool(fields[_ALLOWED])
     if entry.get("altered"):
         fields.append(True)
-    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
+    return _COMPACT(fields).encode()
 
 
 def leaf_hex(body: bytes) -> str:

@@ -5,6 +5,7 @@ the same status, body (but for the new decision_id), and headers (R7.1: both rec
 """
 
 import json
+from itertools import count
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -147,3 +148,140 @@ def test_nul_in_any_text_is_422_and_records_nothing(client):
     assert response.status_code == 422 and response.json["error"]["code"] == "invalid"
     assert client.get("/v1/decisions?limit=200&user=x%00", headers=headers).status_code == 422
     assert client.get("/v1/decisions?limit=200", headers=headers).json["items"] == before
+
+
+# AuthZEN evaluation and evaluations (api/authzen_fast.py): the same comparison, the Flask
+# routes of api/authzen.py being the reference; X-Request-ID echoed alike (docs/api.md).
+def _text_near(limit: int):
+    return st.one_of(st.text(max_size=3), st.text(min_size=limit - 1, max_size=limit + 1))
+
+
+PROPERTIES = st.one_of(st.none(), JUNK, st.dictionaries(st.sampled_from(["roles", "kind", "x"]), JUNK, max_size=2))
+TARGETS = st.one_of(st.none(), JUNK, st.fixed_dictionaries({"type": _text_near(64), "id": _text_near(200)}),
+                    st.fixed_dictionaries({"type": st.text(max_size=3)}, optional={"id": JUNK, "x": st.integers()}))
+SUBJECTS = st.one_of(JUNK, st.fixed_dictionaries(
+    {"type": st.sampled_from(["user", "user", "user", "group"]), "id": st.one_of(st.sampled_from(USERS), JUNK)},
+    optional={"properties": PROPERTIES, "x": st.integers()}))
+AUTHZEN_ACTIONS = st.one_of(JUNK, st.fixed_dictionaries(
+    {"name": st.one_of(st.sampled_from(ACTIONS), JUNK)}, optional={"properties": PROPERTIES}))
+RESOURCES = st.one_of(JUNK, st.fixed_dictionaries(
+    {"type": st.sampled_from(["account", "account", "account", "document"]),
+     "id": st.one_of(st.sampled_from(ACCOUNTS), JUNK)},
+    optional={"properties": st.one_of(PROPERTIES, st.fixed_dictionaries({"target": TARGETS}))}))
+CONTEXTS = st.one_of(st.none(), JUNK, st.fixed_dictionaries({}, optional={"session": st.one_of(
+    st.none(), st.text(max_size=4), JUNK), "x": JUNK}))
+ENTITIES = {"subject": SUBJECTS, "action": AUTHZEN_ACTIONS, "resource": RESOURCES}
+PLAIN_TARGET = st.fixed_dictionaries({"type": _text_near(64), "id": _text_near(200)})
+PLAIN = st.fixed_dictionaries(  # mostly well-formed: the fast path's own
+    {"subject": st.fixed_dictionaries({"type": st.just("user"), "id": st.sampled_from(USERS)}),
+     "action": st.fixed_dictionaries({"name": st.sampled_from(ACTIONS)}),
+     "resource": st.fixed_dictionaries({"type": st.just("account"), "id": st.sampled_from(ACCOUNTS)}, optional={
+         "properties": st.fixed_dictionaries({}, optional={"target": st.one_of(PLAIN_TARGET, TARGETS)})})},
+    optional={"context": st.fixed_dictionaries({}, optional={"session": st.one_of(st.none(), st.text(max_size=4))})})
+EVALUATION = st.one_of(
+    PLAIN, PLAIN, PLAIN, PLAIN, st.fixed_dictionaries(ENTITIES, optional={"context": CONTEXTS, "x": JUNK}),
+    st.fixed_dictionaries({}, optional={**ENTITIES, "context": CONTEXTS}), JUNK)
+OPTIONS = st.one_of(st.none(), JUNK, st.fixed_dictionaries({}, optional={"evaluations_semantic": st.one_of(
+    st.sampled_from(["execute_all", "deny_on_first_deny", "permit_on_first_permit", "all"]), JUNK)}))
+EVALUATIONS = st.fixed_dictionaries({}, optional={
+    **ENTITIES, "context": CONTEXTS, "options": OPTIONS,
+    "evaluations": st.one_of(st.none(), JUNK, st.lists(EVALUATION, max_size=4))})
+
+
+def _decision_ids_as_new(value):
+    if isinstance(value, dict):
+        return {k: "new" if k == "decision_id" else _decision_ids_as_new(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decision_ids_as_new(v) for v in value]
+    return value
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(["evaluation", "evaluations"]), data=st.data(),
+       key=st.sampled_from(["bootstrap"] + ["decide"] * 5 + ["audit", "wrong", None]),
+       request_id=st.sampled_from([None, None, "r-1", "with space", "x" * 200]),
+       query=st.sampled_from([""] * 8 + ["?x=1"]))
+def test_authzen_fast_path_answers_as_the_flask_routes(both, keys, path, data, key, request_id, query):
+    """R7.1: the same status, body, headers and echoed X-Request-ID for any AuthZEN request."""
+    body = data.draw(EVALUATION if path == "evaluation" else st.one_of(EVALUATIONS, EVALUATIONS, EVALUATION))
+    headers = {"Content-Type": "application/json"}
+    if key is not None:
+        headers["Authorization"] = f"Bearer {keys.get(key, BOOTSTRAP) if key != 'wrong' else 'wrong-key'}"
+    if request_id is not None:
+        headers["X-Request-ID"] = request_id
+    answers = []
+    for client in both:
+        response = client.post(f"/access/v1/{path}{query}", data=json.dumps(body), headers=headers)
+        status, answer, rest = _answer(response)
+        echoed = response.headers["X-Request-Id"]
+        answers.append((status, _decision_ids_as_new(answer), rest, echoed if echoed == request_id else "new"))
+    assert answers[0] == answers[1]
+
+
+def test_plain_authzen_requests_never_reach_the_framework(app, keys):
+    """The fast path really answers well-formed evaluation and evaluations requests."""
+    def refuse(environ, start_response):
+        raise AssertionError("the Flask route was used")
+
+    app.wsgi_app.flask_app = refuse
+    client, headers = app.test_client(), {"Authorization": f"Bearer {keys['decide']}", "X-Request-ID": "r 1"}
+    one = {"subject": {"type": "user", "id": "rita@acme.example"}, "action": {"name": "port.create"},
+           "resource": {"type": "account", "id": "initech"}}
+    response = client.post("/access/v1/evaluation", headers=headers, json=one)
+    assert response.status_code == 200 and response.json["decision"] is True
+    assert response.headers["X-Request-Id"] == "r 1"
+    many = {"subject": one["subject"], "evaluations": [{k: one[k] for k in ("action", "resource")}, "junk"]}
+    response = client.post("/access/v1/evaluations", headers=headers, json=many)
+    assert response.status_code == 200
+    assert [e["decision"] for e in response.json["evaluations"]] == [True, False]
+
+
+ONE = {"subject": {"type": "user", "id": "rita@acme.example"}, "action": {"name": "port.create"},
+       "resource": {"type": "account", "id": "initech"}}
+
+
+def _with(key: str, **changes) -> dict:
+    return {**ONE, key: {**ONE[key], **changes}}
+
+
+def _target(target) -> dict:
+    return _with("resource", properties={"target": target})
+
+
+AUTHZEN_EDGES = [
+    ONE, _target({"type": "p" * 64, "id": "i" * 200}), _target({"type": "p" * 65, "id": "i"}),
+    _target({"type": "p", "id": "i" * 201}), _target({"type": "p"}), _target({"type": "p", "id": "i", "x": 1}),
+    _target(None), _target("port"), _with("resource", properties=None), _with("resource", properties=[]),
+    _with("resource", properties={"kind": "customer"}), _with("subject", properties=None),
+    _with("subject", properties=[1]), _with("action", properties=None), _with("action", properties="x"),
+    _with("subject", type="group"), _with("resource", type="document"), _with("action", name="no.such"),
+    _with("subject", id=7), _with("resource", id=None), {**ONE, "context": None}, {**ONE, "context": {}},
+    {**ONE, "context": {"session": None}}, {**ONE, "context": {"session": 7}}, {**ONE, "context": []},
+    {**ONE, "context": {"session": "s-1"}}, {**ONE, "subject": None}, {k: ONE[k] for k in ("action", "resource")},
+    {**ONE, "x": 1}, _with("subject", id="r" * 300), _with("subject", id="rita\x00@acme.example"), [ONE], None,
+]
+MANY = [
+    {"evaluations": [ONE]}, {"evaluations": []}, {"evaluations": None}, {**ONE, "evaluations": []},
+    {**ONE, "evaluations": None}, {"subject": ONE["subject"], "evaluations": []}, {"evaluations": {}},
+    {"evaluations": [ONE, None, 1, {}, _target({"type": "p" * 65, "id": "i"}), {"subject": None}]},
+    {"subject": ONE["subject"], "context": None, "evaluations": [{k: ONE[k] for k in ("action", "resource")}]},
+    {**ONE, "evaluations": [{"action": {"name": "port.view"}}, {"context": {"session": 7}}]},
+    {"subject": None, "evaluations": [ONE]}, {"context": [], "evaluations": [ONE]},
+    *({"options": options, "evaluations": [ONE, _with("action", name="grant.manage"), ONE]} for options in (
+        None, {}, [], *({"evaluations_semantic": s} for s in ("deny_on_first_deny", "permit_on_first_permit",
+                                                                "execute_all", "all", None, 1)))),
+    {"evaluations": [ONE] * 1001}, {"evaluations": [ONE] * 3, "options": {"x": 1}},
+]
+
+
+@pytest.mark.parametrize("path,body", [("evaluation", b) for b in AUTHZEN_EDGES] + [("evaluations", b) for b in MANY]
+                         + [("evaluations", b) for b in AUTHZEN_EDGES], ids=count())
+def test_authzen_edge_bodies_answer_as_the_flask_routes(both, path, body):
+    """Boundaries of the AuthZEN shapes (api/authzen_schemas.py): the same answer on both paths."""
+    headers = {"Authorization": f"Bearer {BOOTSTRAP}", "Content-Type": "application/json", "X-Request-ID": "e 1"}
+    answers = []
+    for client in both:
+        response = client.post(f"/access/v1/{path}", data=json.dumps(body), headers=headers)
+        status, answer, rest = _answer(response)
+        answers.append((status, _decision_ids_as_new(answer), rest, response.headers["X-Request-Id"]))
+    assert answers[0] == answers[1]

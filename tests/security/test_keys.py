@@ -1,9 +1,12 @@
 """API keys: only a digest is stored, revocable, optionally expiring (docs/api.md conventions)."""
 
+import threading
+
 from click.testing import CliRunner
 
 from authz_service import store
 from authz_service.cli import main
+from authz_service.store import keys as store_keys
 from authz_service.store.models import ApiKey, utcnow
 from tests.support.auth import bearer
 
@@ -46,3 +49,41 @@ def test_no_stack_trace_in_any_error(client):
                      client.post("/v1/authorize", json={"user": 1}, headers=bearer())):
         text = response.get_data(as_text=True)
         assert "Traceback" not in text and ".py" not in text
+
+
+def _seen_twice(monkeypatch, key: str) -> list:
+    """Find the key twice in this thread; the rows read from the database (SQLite keeps the first)."""
+    read, row = [], store_keys._row
+    monkeypatch.setattr(store_keys, "_row", lambda key_hash: read.append(key_hash) or row(key_hash))
+    assert store_keys.find(key) is not None and store_keys.find(key) is not None
+    return read
+
+
+def test_a_key_revoked_on_another_connection_is_refused_at_once(app, database_url, monkeypatch):
+    """A key a thread has seen is refused as soon as another connection's revoke commits
+    (SQLite: each thread keeps key rows while PRAGMA data_version is unchanged; docs/decisions/029)."""
+    with store.connection():
+        key = store_keys.create("svc", ["decide"])
+    with store.connection():
+        read = _seen_twice(monkeypatch, key)
+        assert len(read) == (1 if database_url.startswith("sqlite") else 2)
+
+        def revoke_elsewhere():
+            with store.connection():
+                store_keys.revoke("svc")
+
+        other = threading.Thread(target=revoke_elsewhere)
+        other.start()
+        other.join()
+        assert store_keys.find(key) is None
+
+
+def test_a_key_revoked_on_the_same_connection_is_refused_at_once(app, monkeypatch):
+    """The same, when the revoke runs on the connection that read the key (SQLite's data_version
+    does not move for a connection's own commits: its total_changes does)."""
+    with store.connection():
+        key = store_keys.create("svc", ["decide"])
+    with store.connection():
+        _seen_twice(monkeypatch, key)
+        store_keys.revoke("svc")
+        assert store_keys.find(key) is None
