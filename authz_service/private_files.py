@@ -43,9 +43,9 @@ def narrow(fd: int) -> None:
         os.fchmod(fd, FILE_MODE)
 
 
-def write_secret(path: str, data: str | bytes) -> str:
-    """Write `data` to `path` as a 0600 file, atomically (a reader sees the old or the new
-    content, never a part); its folder is made 0700 if missing. Returns the path."""
+def _staged(path: str, data: str | bytes) -> str:
+    """`data` whole in a new 0600 file beside `path` (its folder made 0700 if missing), on disk
+    (fsync); the temporary file's path, for the caller to move into place."""
     folder = private_dir(os.path.dirname(os.path.abspath(path)))
     raw = data.encode() if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))  # 0600
@@ -54,6 +54,18 @@ def write_secret(path: str, data: str | bytes) -> str:
             out.write(raw)
             out.flush()
             os.fsync(out.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def write_secret(path: str, data: str | bytes) -> str:
+    """Write `data` to `path` as a 0600 file, atomically (a reader sees the old or the new
+    content, never a part); its folder is made 0700 if missing. Returns the path."""
+    tmp = _staged(path, data)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -74,14 +86,8 @@ def read_secret(path: str) -> str | None:
 def publish_once(path: str, data: str | bytes) -> bool:
     """Write `data` whole as a new 0600 file at `path`, never replacing one: False (and nothing
     written) when `path` exists already. For keys and the log's witness files (append-only)."""
-    folder = private_dir(os.path.dirname(os.path.abspath(path)))
-    raw = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))  # 0600
+    tmp = _staged(path, data)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(raw)
-            out.flush()
-            os.fsync(out.fileno())
         os.link(tmp, path)  # fails when the name is taken: nothing is ever rewritten
     except FileExistsError:
         return False
