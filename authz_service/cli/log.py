@@ -1,6 +1,7 @@
 """`authz log verify|archive|key|checkpoint`: the decision log's hash chain, archives (R7.4), its
 Merkle tree's signed checkpoints (R7.6)."""
 
+import os
 import sqlite3
 import sys
 from contextlib import contextmanager, suppress
@@ -133,3 +134,43 @@ def log_checkpoint():
             _store_left_spools()
             chain.sync()
             click.echo(checkpoints.make(current_settings()), nl=False)
+
+
+@log_group.command("export")
+@click.option("--account", required=True, help="the account whose activity log is exported (R7.2)")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="UTC date (or date and time): only the entries recorded at or after it")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="a new file")
+def log_export(account, since, out):
+    """Write ACCOUNT's entries, each with its inclusion proof, and a signed checkpoint they are
+    proven against, to a file a customer checks offline (R7.6; docs/operating.md)."""
+    from authz_service.log import chain, export, signing, tree  # here: see _store_left_spools
+
+    try:
+        with _readable_log():
+            connect()
+            with store.connection():
+                _store_left_spools()
+                chain.sync()
+                with open(out, "x", encoding="utf-8") as file:
+                    count = export.write(current_settings(), account, since, file)
+    except FileExistsError:
+        raise click.ClickException(f"{out} exists; exports are never overwritten") from None
+    except (OSError, ValueError, signing.NoteError, tree.MissingLeaves) as exc:
+        with suppress(OSError):
+            os.unlink(out)
+        raise click.ClickException(f"nothing exported: {exc}") from None
+    click.echo(f"exported {count} entries of account {account} to {out}")
+
+
+@log_group.command("check-export")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--key", "verifier", required=True, help="the log's verifier key (`authz log key`), or a file holding it")
+def log_check_export(file, verifier):
+    """Check an exported file without the service or its database: exit 1 naming what does not hold."""
+    try:
+        from authz_client import export_check  # the client package's checker, the one customers run
+    except ImportError:
+        raise click.ClickException("checking an export needs the client package: "
+                                   "pip install 'authz-client[verify]' (clients/python)") from None
+    sys.exit(export_check.main([file, "--key", verifier]))

@@ -11,7 +11,7 @@ from pathlib import Path
 from authz_service import cursors
 from authz_service.log import chain
 from authz_service.log.chain import GENESIS, chain_hash, content
-from authz_service.store import decisions
+from authz_service.store import decisions, log_tree
 from authz_service.store.entry_form import canonical_at
 
 
@@ -156,5 +156,6 @@ def archive(before: datetime, out: Path) -> int:
         partial.unlink()
         return 0
     os.replace(partial, out)
+    log_tree.keep_leaves(seq)  # R7.6: the archived entries' leaf hashes stay, so proofs still build
     decisions.drop_through(anchor, seq, prev)
     return count

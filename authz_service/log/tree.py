@@ -86,7 +86,7 @@ def inclusion(seq: int, size: int) -> tuple[int, bytes, list[bytes]]:
     index = seq - 1 - base
     if not 0 <= index < size <= current:
         raise ValueError(f"entry {seq} is not in a tree of {size} leaves (the log has {current})")
-    leaf = log_tree.leaf_of(seq)
+    leaf = log_tree.leaf_of(seq, base)
     if leaf is None:
         raise MissingLeaves(f"entry {seq} is not stored")
     return index, bytes.fromhex(leaf), merkle.prove(merkle.inclusion_ranges(index, size), _range_root(base))

@@ -32,19 +32,40 @@ def save(size: int, edge: list[str]) -> None:
 
 
 def leaves(base: int, lo: int, hi: int, chunk: int = 5000) -> Iterator[str]:
-    """The stored leaf hashes (hex) of leaves lo..hi-1, in order; MissingLeaves at a gap."""
+    """The stored leaf hashes (hex) of leaves lo..hi-1, in order; MissingLeaves at a gap. The
+    leaves of archived entries are read from what archiving left behind (`keep_leaves`)."""
     seq, last = base + lo, base + hi
     while seq < last:
         query = (Decision.select(Decision.seq, Decision.leaf_hash)
                  .where((Decision.seq > seq) & (Decision.seq <= last)).order_by(Decision.seq).limit(chunk))
         rows = tuples(query)
+        if not rows or rows[0][0] != seq + 1:  # archived entries: their kept leaves up to the gap's end
+            end = rows[0][0] - 1 if rows else last
+            yield from _kept_leaves(seq - base, end - base)
+            seq = end
         for found, leaf in rows:
             if found != seq + 1 or leaf is None:
                 raise MissingLeaves(f"entry {seq + 1} is not stored with its leaf")
             yield leaf
             seq = found
-        if not rows:
-            raise MissingLeaves(f"entry {seq + 1} is not stored")
+
+
+def _kept_leaves(lo: int, hi: int) -> list[str]:
+    """Leaves lo..hi-1 kept when their entries were archived; MissingLeaves when one is not."""
+    kept = nodes(0, lo, hi)
+    if len(kept) != hi - lo:
+        gone = next(i for i in range(lo, hi) if i not in kept)
+        raise MissingLeaves(f"leaf {gone} is not stored (its entry is neither in the log nor archived with its leaf)")
+    return [kept[i] for i in range(lo, hi)]
+
+
+def keep_leaves(through_seq: int) -> None:
+    """Archiving (R7.6): the leaf hashes of entries up to `through_seq` stay behind as height-0
+    rows of log_node, so the proofs of the entries after them still build."""
+    database.execute_sql(
+        'INSERT INTO "log_node" ("height", "position", "hash") SELECT 0, "leaf_index", "leaf_hash" '
+        f'FROM "decision" WHERE "seq" <= {database.param} AND "leaf_index" IS NOT NULL '
+        'AND "leaf_hash" IS NOT NULL ON CONFLICT DO NOTHING', (through_seq,))
 
 
 def save_nodes(nodes: list[tuple[int, int, str]]) -> None:
@@ -61,9 +82,10 @@ def nodes(height: int, first: int, end: int) -> dict[int, str]:
     return dict(tuples(query))
 
 
-def leaf_of(seq: int) -> str | None:
-    """The stored leaf hash (hex) of entry `seq`, None when it is not stored."""
-    return Decision.select(Decision.leaf_hash).where(Decision.seq == seq).scalar()
+def leaf_of(seq: int, base: int = 0) -> str | None:
+    """The stored leaf hash (hex) of entry `seq` (or the one its archiving left), None when neither is."""
+    found = Decision.select(Decision.leaf_hash).where(Decision.seq == seq).scalar()
+    return found or nodes(0, seq - 1 - base, seq - base).get(seq - 1 - base)
 
 
 def backfill(base: int, chunk: int = 2000) -> int:

@@ -20,6 +20,13 @@ LOADED_OTHERWISE = {
     "gunicorn-h1c": "gunicorn's C request parser, which gunicorn loads for http_parser='fast' "
                     "(serving/serve.py, docs/decisions/009-http-parser.md)",
 }
+# first-party packages of this repository the service may import where they are installed,
+# never as a dependency of its wheel or image, and why
+SIBLINGS = {
+    "authz_client": "clients/python: `authz log check-export` runs the client's export checker, the one "
+                    "customers run (docs/decisions/034-log-export-and-stream.md), and says how to install "
+                    "it when it is absent",
+}
 
 
 def canonical(name: str) -> str:
@@ -46,7 +53,7 @@ def imported() -> dict[str, set[str]]:
                 continue
             for name in names:
                 top = name.partition(".")[0]
-                if top not in sys.stdlib_module_names and top != "authz_service":
+                if top not in sys.stdlib_module_names and top != "authz_service" and top not in SIBLINGS:
                     found.setdefault(top, set()).add(str(path.relative_to(ROOT)))
     return found
 

@@ -109,26 +109,42 @@ def _signed_by(text: bytes, signature: bytes, public: bytes) -> bool:
     return True
 
 
-def open_checkpoint(note: str, verifier_key: str) -> Checkpoint:
-    """The checkpoint a signed note states, once signed by `verifier_key`; LogProofError otherwise."""
+def open_note(note: str, verifier_key: str) -> str:
+    """The text of a C2SP signed note (ending in a newline) once one of its signatures is
+    `verifier_key`'s; LogProofError otherwise."""
     name, key_hash, public = _verifier(verifier_key)
     text, sep, signatures = note.rpartition("\n\n")
     body = (text + "\n").encode()
     good = False
-    for line in signatures.splitlines() if sep else []:
+    if not sep or not signatures.endswith("\n"):
+        raise LogProofError("not a signed note (text, a blank line, signature lines)")
+    for line in signatures[:-1].split("\n"):
         dash, signer, blob = (line.split(" ") + ["", ""])[:3]
         try:
             raw = base64.b64decode(blob, validate=True)
         except ValueError:
             continue
-        if dash == DASH and signer == name and raw[:4] == key_hash and len(raw) == 68:
+        canonical = base64.b64encode(raw).decode() == blob  # one spelling of a signature only
+        if dash == DASH and signer == name and raw[:4] == key_hash and len(raw) == 68 and canonical:
             good = good or _signed_by(body, raw[4:], public)
-    lines = text.split("\n")
     if not good:
-        raise LogProofError(f"the checkpoint is not signed by {name}")
-    if len(lines) < 3 or lines[0] != name or not (lines[1].isascii() and lines[1].isdigit()):
+        raise LogProofError(f"the note is not signed by {name}")
+    return text + "\n"
+
+
+def open_checkpoint(note: str, verifier_key: str) -> Checkpoint:
+    """The checkpoint a signed note states, once signed by `verifier_key`; LogProofError otherwise."""
+    name = _verifier(verifier_key)[0]
+    try:
+        lines = open_note(note, verifier_key).split("\n")
+    except LogProofError:
+        raise LogProofError(f"the checkpoint is not signed by {name}") from None
+    if len(lines) < 4 or lines[0] != name or not (lines[1].isascii() and lines[1].isdigit()):
         raise LogProofError("not a checkpoint of this log")
-    root = base64.b64decode(lines[2], validate=True)
+    try:
+        root = base64.b64decode(lines[2], validate=True)
+    except ValueError:
+        root = b""
     if len(root) != 32:
         raise LogProofError("the checkpoint's root is not 32 bytes")
     return Checkpoint(name, int(lines[1]), root)
