@@ -6,6 +6,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -22,6 +23,13 @@ LOG_REJECTED = Counter("authz_log_rejected_records_total", "Decision log spool r
 _FACTS = Counter("authz_facts_reads_total", "Facts read for a decision: from a worker's cache (hit), "
                  "from the database and kept (miss), or with no cache (off)", ["source"])
 FACTS_READ = {source: _FACTS.labels(source=source) for source in ("hit", "miss", "off")}
+# docs/decisions/034-log-export-and-stream.md: the newest stream read's distance to the log's end,
+# and checkpoints a push to AUTHZ_LOG_WITNESS_PUSH failed to deliver (each retried)
+LOG_STREAM_LAG = Gauge("authz_log_stream_lag_entries", "Entries stored after the last one the newest "
+                       "GET /v1/decisions/stream answered gave, as that read saw the log",
+                       multiprocess_mode="mostrecent")
+WITNESS_PUSH_FAILED = Counter("authz_log_witness_push_failures_total", "Pushes of a signed checkpoint to "
+                              "AUTHZ_LOG_WITNESS_PUSH that failed (each is retried)")
 
 _gauges: dict = {}
 

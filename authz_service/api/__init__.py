@@ -16,6 +16,7 @@ from authz_service.api import (
     contacts,
     customers,
     decide,
+    decision_entries,
     directory,
     errors,
     invites,
@@ -33,7 +34,7 @@ from authz_service.decide import in_force
 from authz_service.secret_file import console_secret
 
 BLUEPRINTS = [ops.blp, directory.blp, decide.blp, links.blp, invites.blp, sessions.blp, contacts.blp,
-              notifications.blp, services.blp, customers.blp, logs.blp, log_integrity.blp, access_list.blp,
+              notifications.blp, services.blp, customers.blp, logs.blp, decision_entries.blp, log_integrity.blp, access_list.blp,
               authzen.blp, authzen.discovery, authzen_search.blp]
 
 

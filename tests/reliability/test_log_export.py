@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
-
 from authz_client.export_check import check_export
 from authz_client.tlog import LogProofError
+from click.testing import CliRunner
+
 from authz_service.cli import main
 from tests.support.log_entries import append, entry
 

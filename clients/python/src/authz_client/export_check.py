@@ -23,7 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from authz_client.tlog import Checkpoint, LogProofError, open_checkpoint, open_note, verify_inclusion
+from authz_client.tlog import (
+    Checkpoint,
+    LogProofError,
+    open_checkpoint,
+    open_note,
+    verify_inclusion,
+)
 
 FORMAT = "authz-log-export/1"
 
@@ -84,7 +90,7 @@ def _entry(n: int, raw: Any, checkpoint: Checkpoint, fields: list[str]) -> tuple
                             f"{checkpoint.size} entries: its content or its proof was changed")
     if not isinstance(values, list) or len(values) < len(fields):
         raise LogProofError(f"entry {n} (leaf {index}) does not hold the file's fields")
-    return index, leaf, {**dict(zip(fields, values)), "leaf_index": index}
+    return index, leaf, {**dict(zip(fields, values, strict=False)), "leaf_index": index}
 
 
 def check_export(text: str | bytes, verifier_key: str) -> Export:
