@@ -127,7 +127,10 @@ class Scheduler:
     """The log writer's clock: a checkpoint at least every `every` seconds while entries arrive."""
 
     def __init__(self, settings):
+        from authz_service.log import witness_push  # here: it imports this module
+
         self.settings, self.every, self.size, self.due = settings, settings.log_checkpoint_seconds, -1, 0.0
+        self.pusher = witness_push.start(settings)  # AUTHZ_LOG_WITNESS_PUSH: a thread, never this loop
 
     def step(self) -> bool:
         """Sign one when due and the tree has grown; True when one was made."""
@@ -139,6 +142,8 @@ class Scheduler:
             return False
         make(self.settings)
         self.size, self.due = size, time.monotonic() + self.every
+        if self.pusher is not None:
+            self.pusher.wake.set()
         return True
 
     def tick(self, failing: str, now: bool = False) -> None:
