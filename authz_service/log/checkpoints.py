@@ -127,10 +127,13 @@ class Scheduler:
     """The log writer's clock: a checkpoint at least every `every` seconds while entries arrive."""
 
     def __init__(self, settings):
-        from authz_service.log import witness_push  # here: it imports this module
+        from authz_service.log import witness_push  # here: they import this module
 
         self.settings, self.every, self.size, self.due = settings, settings.log_checkpoint_seconds, -1, 0.0
+        from authz_service.log.checkpoint_audit import Audit
+
         self.pusher = witness_push.start(settings)  # AUTHZ_LOG_WITNESS_PUSH: a thread, never this loop
+        self.audit = Audit(settings, witness_dir(settings), key_path(settings))  # a child process, polled
 
     def step(self) -> bool:
         """Sign one when due and the tree has grown; True when one was made."""
@@ -150,10 +153,12 @@ class Scheduler:
         """`step` for the writer's loop: never while storing fails, never raising (entries come first)."""
         if failing:
             return
-        if now:
+        if now:  # the writer is leaving: sign what it stored; a background verification is ended
             self.due = 0.0
+            self.audit.stop()
         try:
             self.step()
+            self.audit.step()
         except Exception as exc:  # the entries are stored; the checkpoint waits for the next try
             log.warning("cannot sign a checkpoint of the decision log now: %s", exc)
             self.due = time.monotonic() + 1.0
