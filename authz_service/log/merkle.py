@@ -83,6 +83,22 @@ def range_root(lo: int, hi: int, leaves: Callable[[int, int], Iterable[bytes]],
     return node_hash(range_root(lo, lo + k, leaves, nodes), range_root(lo + k, hi, leaves, nodes))
 
 
+def range_plan(lo: int, hi: int, out: list[tuple[int, int, int]]) -> None:
+    """What `range_root(lo, hi)` reads when every kept subtree is there, appended to `out`:
+    (height, first, end) for kept roots, (-1, lo, hi) for leaves; so a caller reads them at once."""
+    n = hi - lo
+    if n & (n - 1) == 0 and lo % n == 0 and n >= 1 << STRIDE:
+        height = n.bit_length() - 1
+        kept = height - height % STRIDE
+        out.append((kept, lo >> kept, hi >> kept))
+    elif n <= 1 << STRIDE:
+        out.append((-1, lo, hi))
+    else:
+        k = _split(n)
+        range_plan(lo, lo + k, out)
+        range_plan(lo + k, hi, out)
+
+
 def _split(n: int) -> int:
     """The largest power of two smaller than n (n > 1)."""
     return 1 << ((n - 1).bit_length() - 1)

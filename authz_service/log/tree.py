@@ -2,6 +2,7 @@
 the right edge read and saved in the chain's lock, roots and proofs read from the stored leaves."""
 
 import logging
+from collections.abc import Sequence
 
 from authz_service.log import merkle
 from authz_service.store import log_tree
@@ -60,13 +61,27 @@ def size_and_root() -> tuple[int, bytes]:
     return size, merkle.Frontier(size, [bytes.fromhex(h) for h in edge]).root()
 
 
-def _range_root(base: int):
-    """MTH of a range of leaves, from the kept subtree roots where it can (R7.6)."""
+def _range_root(base: int, ranges: Sequence[tuple[int, int]] = (), stored: dict[int, str] | None = None):
+    """MTH of a range of leaves, from the kept subtree roots where it can (R7.6). What the
+    `ranges` of a proof read is fetched first in two queries (one for kept roots, one for
+    leaves, into `stored`, with the leaves already there); anything missing from that is read
+    on its own, as before."""
+    plan: list[tuple[int, int, int]] = []
+    for lo, hi in ranges:
+        merkle.range_plan(lo, hi, plan)
+    stored = {} if stored is None else stored
+    kept, found = log_tree.proof_reads(base, [p for p in plan if p[0] >= 0],
+                                       [(lo, hi) for h, lo, hi in plan if h < 0] + [(i, i + 1) for i in stored])
+    stored.update(found)
 
     def leaves(lo: int, hi: int):
+        if all(i in stored for i in range(lo, hi)):
+            return (bytes.fromhex(stored[i]) for i in range(lo, hi))
         return (bytes.fromhex(h) for h in log_tree.leaves(base, lo, hi))
 
     def nodes(height: int, first: int, end: int) -> list[bytes | None]:
+        if all((height, i) in kept for i in range(first, end)):
+            return [bytes.fromhex(kept[height, i]) for i in range(first, end)]
         found = log_tree.nodes(height, first, end)
         return [bytes.fromhex(found[i]) if i in found else None for i in range(first, end)]
 
@@ -86,10 +101,12 @@ def inclusion(seq: int, size: int) -> tuple[int, bytes, list[bytes]]:
     index = seq - 1 - base
     if not 0 <= index < size <= current:
         raise ValueError(f"entry {seq} is not in a tree of {size} leaves (the log has {current})")
-    leaf = log_tree.leaf_of(seq, base)
-    if leaf is None:
+    ranges, stored = merkle.inclusion_ranges(index, size), {index: ""}  # its own leaf read with the rest
+    range_root = _range_root(base, ranges, stored)
+    leaf = stored[index] or log_tree.leaf_of(seq, base)
+    if not leaf:
         raise MissingLeaves(f"entry {seq} is not stored")
-    return index, bytes.fromhex(leaf), merkle.prove(merkle.inclusion_ranges(index, size), _range_root(base))
+    return index, bytes.fromhex(leaf), merkle.prove(ranges, range_root)
 
 
 def consistency(old: int, new: int) -> list[bytes]:
@@ -97,4 +114,5 @@ def consistency(old: int, new: int) -> list[bytes]:
     base, current, _ = log_tree.state()
     if not 0 <= old <= new <= current:
         raise ValueError(f"no proof from {old} to {new} leaves (the log has {current})")
-    return merkle.prove(merkle.consistency_ranges(old, new), _range_root(base))
+    ranges = merkle.consistency_ranges(old, new)
+    return merkle.prove(ranges, _range_root(base, ranges))

@@ -168,3 +168,24 @@ def test_proofs_from_kept_subtrees_are_the_proofs_from_leaves(n, data):
             from_ranges(ranges, leaves)
     if not missing:
         assert sum(reads) <= 2 * 256 * 12  # small ranges only: never every leaf
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=0, max_value=1 << 16), st.integers(min_value=1, max_value=1 << 16))
+def test_range_plan_names_exactly_what_range_root_reads(lo, n):
+    """R7.6: a proof's reads are fetched at once from range_plan; it must be what range_root reads
+    when every kept subtree is there (else a proof would fall back to a query per range)."""
+    read: list[tuple[int, int, int]] = []
+
+    def leaves(a, b):
+        read.append((-1, a, b))
+        return [bytes(32)] * (b - a)
+
+    def nodes(height, first, end):
+        read.append((height, first, end))
+        return [bytes(32)] * (end - first)
+
+    merkle.range_root(lo, lo + n, leaves, nodes)
+    plan: list[tuple[int, int, int]] = []
+    merkle.range_plan(lo, lo + n, plan)
+    assert plan == read
