@@ -112,3 +112,19 @@ def test_the_export_still_verifies_after_archiving(logged, tmp_path):
     checked = check_export(json.dumps(export(tmp_path, "--account", "initech")), logged)
     assert checked.checkpoint.size == 45  # R7.6: the archived leaves still give the root
     assert [e["leaf_index"] for e in checked.entries] == [i for i in range(13, 45) if i % 4 != 3 or i >= 40]
+
+
+def test_a_hostile_file_is_refused_with_a_reason_never_a_crash(logged, tmp_path):
+    data = export(tmp_path, "--account", "initech")
+    first = data["entries"][0]
+    hostile = [b"", b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000, b"[]", b'{"format": 1}',
+               json.dumps({**data, "entries": {"0": first}}).encode(),
+               json.dumps({**data, "entries": [{**first, "leaf_index": 10 ** 30}]}).encode(),
+               json.dumps({**data, "entries": [{**first, "leaf_index": True}]}).encode(),
+               json.dumps({**data, "entries": [{**first, "proof": "ab"}]}).encode(),
+               json.dumps({**data, "entries": [{**first, "content": "[" * 100_000}]}).encode(),
+               json.dumps({**data, "since": 5}).encode(), json.dumps({**data, "fields": [1]}).encode(),
+               json.dumps({**data, "checkpoint": data["statement"]}).encode()]  # a statement is no checkpoint
+    for text in hostile:
+        with pytest.raises(LogProofError):
+            check_export(text, logged)

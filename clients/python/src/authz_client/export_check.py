@@ -80,7 +80,7 @@ def _entry(n: int, raw: Any, checkpoint: Checkpoint, fields: list[str]) -> tuple
         hexes = _field(raw, "proof", list)
         proof = [bytes.fromhex(h) for h in hexes]
         values = json.loads(content)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise LogProofError(f"entry {n}: its proof or its content cannot be read") from exc
     if [p.hex() for p in proof] != hexes:  # one spelling of a hash only (lowercase hex)
         raise LogProofError(f"entry {n}: its proof is not lowercase hex")
@@ -97,7 +97,7 @@ def check_export(text: str | bytes, verifier_key: str) -> Export:
     """The export, once every check holds; LogProofError naming the first that does not."""
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
         raise LogProofError("not an export file: not JSON") from exc
     if _field(data, "format", str) != FORMAT:
         raise LogProofError(f"not an export file of format {FORMAT}")
