@@ -84,6 +84,12 @@ def test_installs_alone_in_a_clean_venv(tmp_path):
                          cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert str(venv) in ran.stdout
+    checker = str(venv / "bin" / "authz-check-export")  # R7.6: the export checker, installed alone
+    assert subprocess.run([checker, "--help"], capture_output=True, text=True).returncode == 0
+    (tmp_path / "export.json").write_text("{}")
+    refused = subprocess.run([checker, str(tmp_path / "export.json"), "--key", "k+00000000+AQ=="],
+                             capture_output=True, text=True)
+    assert refused.returncode == 1 and refused.stderr.startswith("FAILED: not an export file"), refused.stderr
 
 
 def _site_packages(python: str) -> str:
