@@ -17,6 +17,7 @@ from authz_service.api import (
     customers,
     decide,
     directory,
+    docs_page,
     errors,
     invites,
     links,
@@ -87,6 +88,7 @@ def init_app(app) -> flask_smorest.Api:
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     _init_console(app)
+    docs_page.init_app(app)
 
     @app.before_request
     def _limit_body():
