@@ -2,14 +2,12 @@
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
-from authz_service import cursors
 from authz_service.api import console_auth as auth
-from authz_service.api import error_table
+from authz_service.api import console_format, error_table
 from authz_service.api.base import state
 from authz_service.api.fields import rfc3339
 from authz_service.api.request_input import refuse_unstorable
 from authz_service.decide.gather import gather, load_session
-from authz_service.log import audit, check
 from authz_service.policy import cells
 from authz_service.portal import customers as page
 from authz_service.store import directory
@@ -22,8 +20,16 @@ HEADERS = {  # no framing (clickjacking), no caching, no sniffing, no referrer (
     "Referrer-Policy": "no-referrer",
 }
 bp.add_app_template_filter(lambda value: rfc3339(value) if value else "", "rfc3339")
-PAGES = [("console.matrix", "Policy"), ("console.why", "Why"), ("console.customers", "See as"),
-         ("console.links", "Manage users"), ("console.access", "Who has access"), ("console.activity", "Activity")]
+console_format.register(bp)
+# The navigation, in this order; a page shows once its module registered the endpoint on bp
+# (so pages added in their own modules, e.g. the change preview, log integrity and access
+# requests, need only a row here).
+PAGES = [("console.matrix", "Policy"), ("console.preview", "Preview a change"), ("console.why", "Why"),
+         ("console.customers", "See as"), ("console.links", "Manage users"),
+         ("console.access", "Who has access"), ("console.requests", "Access requests"),
+         ("console.keys", "Keys"), ("console.invites", "Invites"),
+         ("console.activity", "Activity"), ("console.log_integrity", "Log integrity"),
+         ("console.outbox", "Mail outbox")]
 
 
 @bp.app_context_processor
@@ -103,6 +109,12 @@ def why():
                            result=result, facts=facts, rule_text=rule_text)
 
 
+def _sort_names() -> dict[str, str]:
+    """Each sort's label: the seed's column name and the direction."""
+    names = {"name": "Name", **console_format.COLUMN_NAMES}
+    return {w + c: names.get(c, c) + (", descending" if w else "") for c in page.SORTS for w in ("", "-")}
+
+
 def _one_of(chosen: str, users: list[str], partner: str | None) -> tuple[str, str | None]:
     """The chosen user when they belong to this partner, re-checked on every page (a switch of
     partner never evaluates the previous partner's user); else none and why."""
@@ -138,30 +150,9 @@ def customers():
         row["masked"] = [c for c in actions if c not in seen]
     return render_template("console/customers.html", partners=partners, partner=partner,
                            viewers=viewers, viewer=viewer, sort=sort, hide_inactive=hide,
-                           sorts=[w + c for c in page.SORTS for w in ("", "-")],
+                           sorts=[w + c for c in page.SORTS for w in ("", "-")], sort_names=_sort_names(),
                            columns=list(actions), actions=actions, rows=rows,
                            next_cursor=next_cursor, error=error)
-
-
-@bp.get("/activity")
-@auth.signed_in
-def activity():
-    """An account's activity log with filters, newest first, and the chain's last verification
-    (run by the log writer, never in a request: must-hold 7)."""
-    accounts = directory.list_accounts()
-    account = request.args.get("account") or (accounts[0]["id"] if accounts else "")
-    allowed = {"true": True, "false": False}.get(request.args.get("allowed", ""))
-    filters = {"user": request.args.get("user", "").strip(), "allowed": allowed,
-               "action": request.args.get("action", "").strip()}
-    try:
-        items, next_cursor = audit.account_log(account, filters, 50, request.args.get("cursor") or None)
-    except cursors.InvalidCursor as exc:
-        items, next_cursor = [], None
-        flash(_explain(exc), "error")
-    return render_template("console/activity.html", accounts=accounts, account=account,
-                           filters=filters, items=items, next_cursor=next_cursor,
-                           verdict=check.last_result(state().settings),
-                           every=state().settings.log_verify_seconds)
 
 
 def _explain(exc: Exception) -> str:
@@ -179,5 +170,5 @@ def _explain(exc: Exception) -> str:
     return f"Refused: {refusal.message}"
 
 
-# Manage Users, its forms and Who has access register on bp too (imported last: they import bp).
-from authz_service.api import console_access, console_links  # noqa: E402, F401
+# Manage Users, its forms, Who has access and Activity register on bp too (imported last: they import bp).
+from authz_service.api import console_access, console_activity, console_links  # noqa: E402, F401

@@ -61,13 +61,18 @@ def account_log(account_id: str, filters: dict, limit: int, cursor: str | None):
     return _page(f"console:{account_id}", wanted, limit, cursor)
 
 
+def wanted(filters: dict) -> dict:
+    """GET /v1/decisions's query as the store's filter: by user, account, action, outcome, time
+    and free text (the console's activity search uses exactly this, decision 036)."""
+    return {"user_email": (filters.get("user") or "").lower() or None,
+            "account_id": filters.get("account"), "action": filters.get("action"),
+            "allowed": filters.get("allowed"), "since": filters.get("since"),
+            "until": filters.get("until"), "text": filters.get("q") or None}
+
+
 def decisions_page(filters: dict, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
-    """Every decision, for auditors: by user, account, action, outcome and time (docs/api.md)."""
-    wanted = {"user_email": (filters.get("user") or "").lower() or None,
-              "account_id": filters.get("account"), "action": filters.get("action"),
-              "allowed": filters.get("allowed"), "since": filters.get("since"),
-              "until": filters.get("until")}
-    return _page("decisions", wanted, limit, cursor)
+    """Every decision, for auditors: by user, account, action, outcome, time, text (docs/api.md)."""
+    return _page("decisions", wanted(filters), limit, cursor)
 
 
 @dataclass
