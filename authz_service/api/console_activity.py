@@ -76,8 +76,9 @@ def activity():
         except cursors.InvalidCursor as exc:
             flash(_explain(exc), "error")
         unit = activity_stats.unit_for(filters, form["unit"])
-        chart = console_chart.draw(activity_stats.chart(filters, unit))
-        ranking = activity_stats.most_denied(filters)
+        totals = activity_stats.tally(filters)
+        chart = console_chart.draw(activity_stats.chart(totals, unit))
+        ranking = activity_stats.most_denied(totals)
     return render_template("console/activity.html", accounts=directory.list_accounts(), form=form,
                            items=items, next_cursor=next_cursor, chart=chart, ranking=ranking,
                            api_query=query if filters is not None else None,
