@@ -7,8 +7,7 @@ from authz_service.api import console_format, error_table
 from authz_service.api.base import state
 from authz_service.api.fields import rfc3339
 from authz_service.api.request_input import refuse_unstorable
-from authz_service.decide.gather import gather, load_session
-from authz_service.policy import cells
+from authz_service.policy import cells, invariants
 from authz_service.portal import customers as page
 from authz_service.store import directory
 
@@ -85,28 +84,20 @@ def matrix():
     """The live permission matrix of the loaded policy."""
     policy = state().policy
     return render_template("console/matrix.html", version=policy.version, groups=policy.vocab.groups,
-                           kinds=cells.grid(policy), scoping=cells.scoping_grid(policy))
+                           kinds=cells.grid(policy), scoping=cells.scoping_grid(policy),
+                           invariants=policy.invariants, broken=_broken(policy))
 
 
-@bp.get("/why")
-@auth.signed_in
-def why():
-    """A decision explained: facts, group, rule (file and line) and reason; not recorded."""
-    policy = state().policy
-    form = {k: request.args.get(k, "").strip() for k in ("user", "action", "account", "session")}
-    result, facts, rule_text = None, [], None
-    if form["user"] and policy.is_action(form["action"]):
-        bound = load_session(form["session"]) if form["session"] else None
-        account = form["account"] or (bound or {}).get("customer_id")
-        got = gather(form["user"], account, bound, bool(form["session"]))
-        result = policy.decide(got.facts, form["action"])
-        facts = [("account kind", got.facts.kind), ("relation of user to account", got.facts.relation),
-                 ("home account", got.home_account or "-"), ("home group", got.facts.home_group),
-                 ("link group on this customer", got.facts.link_group),
-                 ("session", got.facts.session), ("casbin request", f"{got.facts.who}, {got.facts.kind}, {form['action']}")]
-        rule_text = next((", ".join((r.ptype, *r.fields)) for r in policy.rules if r.location == result.rule), None)
-    return render_template("console/why.html", form=form, actions=policy.vocab.actions,
-                           result=result, facts=facts, rule_text=rule_text)
+_proofs: dict[str, dict[str, str]] = {}
+
+
+def _broken(policy) -> dict[str, str]:
+    """{invariant name: counterexample} of the loaded policy, proven once per version and process
+    (a policy that breaks one is refused at load, R9.5: this shows the proof, it does not replace it)."""
+    if policy.version not in _proofs:
+        _proofs.clear()
+        _proofs[policy.version] = {v.invariant.name: v.describe() for v in invariants.check(policy)}
+    return _proofs[policy.version]
 
 
 def _sort_names() -> dict[str, str]:
@@ -171,4 +162,11 @@ def _explain(exc: Exception) -> str:
 
 
 # Manage Users, its forms, Who has access and Activity register on bp too (imported last: they import bp).
-from authz_service.api import console_access, console_activity, console_links  # noqa: E402, F401
+from authz_service.api import (  # noqa: E402, F401
+    console_access,
+    console_activity,
+    console_keys,
+    console_links,
+    console_mail,
+    console_why,
+)

@@ -11,7 +11,7 @@ from pathlib import Path
 from authz_service import cursors
 from authz_service.log import chain
 from authz_service.log.chain import GENESIS, chain_hash, content
-from authz_service.store import decisions
+from authz_service.store import decisions, log_stats
 from authz_service.store.entry_form import canonical_at
 
 
@@ -163,3 +163,10 @@ def archive(before: datetime, out: Path) -> int:
     os.replace(partial, out)
     decisions.drop_through(anchor, seq, prev)
     return count
+
+
+def entry(decision_id: str) -> dict | None:
+    """One recorded decision by its id, as the API shows entries; None when no entry has it."""
+    chain.sync()
+    row = log_stats.entry(decision_id)
+    return item(row) if row else None

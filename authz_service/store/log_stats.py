@@ -9,7 +9,7 @@ only (the entries appended since the last count: log/activity_stats.py keeps run
 import peewee as pw
 
 from authz_service.store.models import Decision, LogHead, database
-from authz_service.store.rows import tuples
+from authz_service.store.rows import dicts, tuples
 
 EQUAL = ("account_id", "log_account", "user_email", "action", "allowed")
 # What free text is looked for in: who, what, on what, why, which key asked, which decision.
@@ -81,3 +81,9 @@ def denials(filters: dict, column: str, seqs: Seqs = None) -> list[tuple[str, in
     field = getattr(Decision, column)
     query = narrow(Decision.select(field, pw.fn.COUNT(Decision.id)), {**filters, "allowed": False}, seqs)
     return [(value, int(n)) for value, n in tuples(query.group_by(field))]
+
+
+def entry(decision_id: str) -> dict | None:
+    """The stored entry with this decision id (its columns by name), None when there is none."""
+    rows = dicts(Decision.select().where(Decision.id == decision_id).limit(1))
+    return rows[0] if rows else None
