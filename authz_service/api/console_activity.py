@@ -67,7 +67,8 @@ def activity():
     verification (run in the background, never in a request)."""
     form = _form()
     filters, query = _filters(form)
-    items, next_cursor, chart, ranking = [], None, None, None
+    items: list[dict] = []
+    next_cursor, chart, ranking = None, None, None
     if filters is None:
         flash(query, "error")
     else:

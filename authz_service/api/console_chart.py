@@ -24,7 +24,7 @@ def draw(chart: Chart) -> dict:
     plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
     count, top = len(chart.buckets), max(chart.highest, 1)
     slot = plot_w / max(count, 1)
-    bars = []
+    bars: list[dict] = []
     for i, (at, allowed, denied) in enumerate(chart.buckets):
         h_allowed, h_denied = plot_h * allowed / top, plot_h * denied / top
         base = TOP + plot_h

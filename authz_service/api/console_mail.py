@@ -32,7 +32,8 @@ def _page(kind: str, fetch, key) -> tuple[list, str | None, str | None]:
 def invites_page():
     """A partner's invites, newest first, each pending, accepted, revoked or expired (R1.2)."""
     partners, partner = _partner()
-    items, next_cursor, error = [], None, None
+    items: list[dict] = []
+    next_cursor, error = None, None
     if auth.CHANGE_SCOPE not in g.console["scopes"]:
         error = "This key lacks the manage scope, which the invites API asks to list invites."
     elif partner:
@@ -52,7 +53,8 @@ def outbox_page():
     partners, partner = _partner()
     status = request.args.get("status", "")
     status = status if status in STATUSES else ""
-    items, next_cursor, error = [], None, None
+    items: list[dict] = []
+    next_cursor, error = None, None
     if partner:
         items, next_cursor, error = _page(f"console-outbox:{partner}:{status}",
                                           lambda after: outbox.list_for(partner, status or None, after, 50),

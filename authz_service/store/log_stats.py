@@ -6,6 +6,9 @@ chart and a page of the same filter never disagree. Counts can be taken over a r
 only (the entries appended since the last count: log/activity_stats.py keeps running totals).
 """
 
+import functools
+import operator
+
 import peewee as pw
 
 from authz_service.store.models import Decision, LogHead, database
@@ -29,7 +32,7 @@ def _column(name: str, by_seq: bool):
     return pw.NodeList((pw.SQL("+"), field), glue="") if by_seq and _is_sqlite() else field
 
 
-def narrow(query: pw.ModelSelect, filters: dict, seqs: Seqs = None) -> pw.ModelSelect:
+def narrow(query, filters: dict, seqs: Seqs = None):
     """The query with the filter's conditions: equal columns, [since, until), free text (a
     case-insensitive substring of any TEXT_COLUMNS; LIKE's wildcards in it are escaped)."""
     by_seq = seqs is not None
@@ -42,7 +45,7 @@ def narrow(query: pw.ModelSelect, filters: dict, seqs: Seqs = None) -> pw.ModelS
         query = query.where(_column("at", by_seq) < filters["until"])
     if filters.get("text"):
         text = filters["text"]
-        query = query.where(pw.reduce(lambda a, b: a | b, [c.contains(text) for c in TEXT_COLUMNS]))
+        query = query.where(functools.reduce(operator.or_, [c.contains(text) for c in TEXT_COLUMNS]))
     if seqs is not None:
         query = query.where(Decision.seq > seqs[0], Decision.seq <= seqs[1])
     return query

@@ -4,7 +4,7 @@ refused with a message; exports need a signed-in audit key."""
 
 import re
 
-from tests.conftest import BOOTSTRAP
+from tests.support.auth import BOOTSTRAP
 from tests.support.console import make_key, sign_in
 
 BAR = re.compile(r'<g class="bucket" data-at="([^"]+)" data-allowed="(\d+)" data-denied="(\d+)">')
