@@ -93,7 +93,6 @@ def test_activity_shows_link_changes_in_the_partners_log(page):
     assert "no entries" in page.locator("#entries tbody").inner_text()
     page.goto("/console/activity?account=acme")  # the log writer's last pass, not run by the request
     assert "intact" in page.locator("#verification").inner_text()
-    shot(page, "activity")
 
 
 def _cents(shown: str) -> int:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.browser import sign_in
+from tests.support.browser import shot, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -62,6 +62,7 @@ def test_the_chart_and_the_ranking_are_the_logs(page, mix):
     assert rows == [("port.create", "3"), ("billing.view", "2")]
     users = [tuple(c.inner_text() for c in r.locator("td").all()) for r in page.locator("#denied-users tbody tr").all()]
     assert users == [(MIX, "5")]
+    shot(page, "activity")
     page.goto(f"/console/activity?user={MIX}&unit=day")
     assert _buckets(page) == {f"{mix}T00:00:00Z": (3, 0), f"{now.date()}T00:00:00Z": (5, 5)}
 

@@ -67,6 +67,9 @@ def test_invites_and_outbox_show_each_status(page, live):
     page.get_by_label("Status").select_option("sent")
     page.get_by_role("button", name="Show").click()
     assert _rows(page, "outbox") == [["no mail"]]
+    page.get_by_label("Status").select_option("")
+    page.get_by_role("button", name="Show").click()
+    shot(page, "outbox")
 
 
 def test_policy_invariants_and_why_by_decision_id(page, live):
@@ -86,6 +89,7 @@ def test_policy_invariants_and_why_by_decision_id(page, live):
     assert recorded["user"] == "sam@acme.example" and recorded["action"] == "billing.view"
     assert recorded["group held"] == "support" and recorded["rule"].startswith(body["rule"])
     assert recorded["reason"] == body["reason"]
+    shot(page, "why-decision")
     page.goto("/console/why?decision_id=nope!")
     assert "is not a decision id" in page.get_by_role("alert").inner_text()
     page.goto("/console/why?decision_id=0123456789abcdef0123456789abcdef")

@@ -3,6 +3,8 @@ files this service serves (nothing from another host), without a key (decision 0
 
 import pytest
 
+from tests.support.browser import shot
+
 pytestmark = pytest.mark.slow
 
 
@@ -23,6 +25,7 @@ def test_docs_renders_the_authorize_schema_from_local_files(page, live):
         assert f'"{field}"' in text, field  # the example value built from the request schema
     assert "allowed" in text and "decision_id" in text  # the 200 response's example
     assert set(hosts) == {f"127.0.0.1:{live.port}"}
+    shot(page, "docs")
 
 
 def test_docs_assets_are_only_the_bundles(page):
