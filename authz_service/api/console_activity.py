@@ -33,10 +33,10 @@ def _form() -> dict[str, str]:
 def _day(text: str, name: str, after: int = 0) -> str:
     """A YYYY-MM-DD field as the API's RFC 3339 bound (`to` includes its whole day)."""
     try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise ma.ValidationError({name: [f"{text!r} is not a date (YYYY-MM-DD)"]}) from None
-    return f"{day + timedelta(days=after)}T00:00:00Z"
+        day = date.fromisoformat(text) + timedelta(days=after)
+    except (ValueError, OverflowError):  # 9999-12-31 has no next day
+        raise ma.ValidationError({name: [f"{text[:40]!r} is not a date (YYYY-MM-DD) in range"]}) from None
+    return f"{day}T00:00:00Z"
 
 
 def api_query(form: dict[str, str]) -> dict[str, str]:

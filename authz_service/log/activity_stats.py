@@ -92,6 +92,7 @@ def chart(totals: Tally, unit: str) -> Chart:
     zeros (as long as that stays under MOST_BUCKETS)."""
     counts: dict[datetime, list[int]] = {}
     for (hour, allowed), n in totals.hours.items():
+        hour = hour.replace("T", " ")  # however the database wrote the time
         at = datetime.strptime(hour if unit == "hour" else hour[:10], "%Y-%m-%d %H" if unit == "hour" else "%Y-%m-%d")
         counts.setdefault(at, [0, 0])[0 if allowed else 1] += n
     found = sorted((at, a, d) for at, (a, d) in counts.items() if a or d)

@@ -53,14 +53,6 @@ def activity(account_id: str, limit: int, cursor: str | None) -> tuple[list[dict
     return _page(f"activity:{account_id}", filters, limit, cursor)
 
 
-def account_log(account_id: str, filters: dict, limit: int, cursor: str | None):
-    """An account's activity log for auditors (the console, audit key): by user, action, outcome."""
-    wanted = {"account_id": account_id, "log_account": account_id,
-              "user_email": (filters.get("user") or "").lower() or None,
-              "action": filters.get("action") or None, "allowed": filters.get("allowed")}
-    return _page(f"console:{account_id}", wanted, limit, cursor)
-
-
 def wanted(filters: dict) -> dict:
     """GET /v1/decisions's query as the store's filter: by user, account, action, outcome, time
     and free text (the console's activity search uses exactly this, decision 036)."""

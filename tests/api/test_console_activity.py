@@ -30,6 +30,7 @@ def test_bad_filters_are_refused_and_show_nothing(client):
     """A bad date, outcome or an over-long text: the API schema's refusal, said; no entries read."""
     sign_in(client, BOOTSTRAP)
     for query, said in (("from=yesterday", "is not a date"), ("allowed=maybe", "allowed:"),
+                        ("to=9999-12-31", "is not a date"), ("from=1969-12-31", "since:"),
                         ("q=" + "x" * 201, "q: length must be between 1 and 200")):
         page = client.get(f"/console/activity?{query}").get_data(as_text=True)
         assert said in page and 'id="chart"' not in page, query
