@@ -53,10 +53,10 @@ def tally(filters: dict) -> Tally:
         kept = Tally(start, start)
     if kept.last < last:
         seqs = (kept.last, last) if kept.last > start else None  # None: every entry, by the best index
-        for hour, allowed, denied in log_stats.per_hour(store_filter, seqs):
-            kept.hours[hour, True] += allowed
-            kept.hours[hour, False] += denied
-        kept.actions.update(dict(log_stats.denials(store_filter, "action", seqs)))
+        for hour, allowed, action, n in log_stats.per_hour(store_filter, seqs):
+            kept.hours[hour, allowed] += n
+            if not allowed:
+                kept.actions[action] += n
         kept.users.update(dict(log_stats.denials(store_filter, "user_email", seqs)))
         kept.last, kept.last_hash = last, log_stats.hash_at(last)
     with _lock:

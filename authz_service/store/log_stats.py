@@ -69,12 +69,13 @@ def _hour():
     return pw.fn.TO_CHAR(pw.fn.DATE_TRUNC("hour", Decision.at), "YYYY-MM-DD HH24").coerce(False)
 
 
-def per_hour(filters: dict, seqs: Seqs = None) -> list[tuple[str, int, int]]:
-    """("YYYY-MM-DD HH", allowed, denied) for every hour holding an entry."""
-    denied = pw.fn.SUM(pw.Case(None, [(Decision.allowed == False, 1)], 0))  # noqa: E712 (SQL)
-    query = narrow(Decision.select(_hour().alias("b"), pw.fn.COUNT(Decision.id), denied), filters, seqs)
-    return [(hour, int(total) - int(no or 0), int(no or 0))
-            for hour, total, no in tuples(query.group_by(pw.SQL("1")))]  # 1: the hour
+def per_hour(filters: dict, seqs: Seqs = None) -> list[tuple[str, bool, str, int]]:
+    """("YYYY-MM-DD HH", allowed, action, entries) for every hour, outcome and action found: the
+    chart and the denials per action from one pass over the entries."""
+    query = narrow(Decision.select(_hour().alias("b"), Decision.allowed, Decision.action,
+                                   pw.fn.COUNT(Decision.id)), filters, seqs)
+    grouped = query.group_by(pw.SQL("1"), Decision.allowed, Decision.action)  # 1: the hour
+    return [(hour, bool(allowed), action, int(n)) for hour, allowed, action, n in tuples(grouped)]
 
 
 def denials(filters: dict, column: str, seqs: Seqs = None) -> list[tuple[str, int]]:
