@@ -35,7 +35,9 @@ def test_customers_columns_money_times_and_masks(page):
 
 @pytest.mark.parametrize("path", ["/console/policy", "/console/customers?partner=acme&viewer=rita@acme.example",
                                   "/console/links?customer=initech", "/console/access?customer=initech",
-                                  "/console/activity", "/console/why?user=rita@acme.example&action=port.create&account=umbrella"])
+                                  "/console/activity", "/console/why?user=rita@acme.example&action=port.create&account=umbrella",
+                                  "/console/access/user?email=rita@acme.example", "/console/keys", "/console/invites",
+                                  "/console/outbox"])
 def test_no_horizontal_overflow_at_360_px(browser, live, path):
     """A phone-sized window: the page itself never scrolls sideways (wide tables scroll inside)."""
     context = browser.new_context(base_url=f"http://127.0.0.1:{live.port}", viewport={"width": 360, "height": 740})
