@@ -18,6 +18,7 @@ from authz_service.api import (
     decide,
     decision_entries,
     directory,
+    docs_page,
     errors,
     invites,
     links,
@@ -88,6 +89,7 @@ def init_app(app) -> flask_smorest.Api:
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     _init_console(app)
+    docs_page.init_app(app)
 
     @app.before_request
     def _limit_body():

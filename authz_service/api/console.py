@@ -2,15 +2,12 @@
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
-from authz_service import cursors
 from authz_service.api import console_auth as auth
-from authz_service.api import error_table
+from authz_service.api import console_format, error_table
 from authz_service.api.base import state
 from authz_service.api.fields import rfc3339
 from authz_service.api.request_input import refuse_unstorable
-from authz_service.decide.gather import gather, load_session
-from authz_service.log import audit, check
-from authz_service.policy import cells
+from authz_service.policy import cells, invariants
 from authz_service.portal import customers as page
 from authz_service.store import directory
 
@@ -22,9 +19,16 @@ HEADERS = {  # no framing (clickjacking), no caching, no sniffing, no referrer (
     "Referrer-Policy": "no-referrer",
 }
 bp.add_app_template_filter(lambda value: rfc3339(value) if value else "", "rfc3339")
-PAGES = [("console.matrix", "Policy"), ("console.why", "Why"), ("console.customers", "See as"),
-         ("console.links", "Manage users"), ("console.access", "Who has access"), ("console.activity", "Activity"),
-         ("console.log_integrity", "Log integrity")]
+console_format.register(bp)
+# The navigation, in this order; a page shows once its module registered the endpoint on bp
+# (so pages added in their own modules, e.g. the change preview, log integrity and access
+# requests, need only a row here).
+PAGES = [("console.matrix", "Policy"), ("console.preview", "Preview a change"), ("console.why", "Why"),
+         ("console.customers", "See as"), ("console.links", "Manage users"),
+         ("console.access", "Who has access"), ("console.requests", "Access requests"),
+         ("console.keys", "Keys"), ("console.invites", "Invites"),
+         ("console.activity", "Activity"), ("console.log_integrity", "Log integrity"),
+         ("console.outbox", "Mail outbox")]
 
 
 @bp.app_context_processor
@@ -80,28 +84,26 @@ def matrix():
     """The live permission matrix of the loaded policy."""
     policy = state().policy
     return render_template("console/matrix.html", version=policy.version, groups=policy.vocab.groups,
-                           kinds=cells.grid(policy), scoping=cells.scoping_grid(policy))
+                           kinds=cells.grid(policy), scoping=cells.scoping_grid(policy),
+                           invariants=policy.invariants, broken=_broken(policy))
 
 
-@bp.get("/why")
-@auth.signed_in
-def why():
-    """A decision explained: facts, group, rule (file and line) and reason; not recorded."""
-    policy = state().policy
-    form = {k: request.args.get(k, "").strip() for k in ("user", "action", "account", "session")}
-    result, facts, rule_text = None, [], None
-    if form["user"] and policy.is_action(form["action"]):
-        bound = load_session(form["session"]) if form["session"] else None
-        account = form["account"] or (bound or {}).get("customer_id")
-        got = gather(form["user"], account, bound, bool(form["session"]))
-        result = policy.decide(got.facts, form["action"])
-        facts = [("account kind", got.facts.kind), ("relation of user to account", got.facts.relation),
-                 ("home account", got.home_account or "-"), ("home group", got.facts.home_group),
-                 ("link group on this customer", got.facts.link_group),
-                 ("session", got.facts.session), ("casbin request", f"{got.facts.who}, {got.facts.kind}, {form['action']}")]
-        rule_text = next((", ".join((r.ptype, *r.fields)) for r in policy.rules if r.location == result.rule), None)
-    return render_template("console/why.html", form=form, actions=policy.vocab.actions,
-                           result=result, facts=facts, rule_text=rule_text)
+_proofs: dict[str, dict[str, str]] = {}
+
+
+def _broken(policy) -> dict[str, str]:
+    """{invariant name: counterexample} of the loaded policy, proven once per version and process
+    (a policy that breaks one is refused at load, R9.5: this shows the proof, it does not replace it)."""
+    if policy.version not in _proofs:
+        _proofs.clear()
+        _proofs[policy.version] = {v.invariant.name: v.describe() for v in invariants.check(policy)}
+    return _proofs[policy.version]
+
+
+def _sort_names() -> dict[str, str]:
+    """Each sort's label: the seed's column name and the direction."""
+    names = {"name": "Name", **console_format.COLUMN_NAMES}
+    return {w + c: names.get(c, c) + (", descending" if w else "") for c in page.SORTS for w in ("", "-")}
 
 
 def _one_of(chosen: str, users: list[str], partner: str | None) -> tuple[str, str | None]:
@@ -139,30 +141,9 @@ def customers():
         row["masked"] = [c for c in actions if c not in seen]
     return render_template("console/customers.html", partners=partners, partner=partner,
                            viewers=viewers, viewer=viewer, sort=sort, hide_inactive=hide,
-                           sorts=[w + c for c in page.SORTS for w in ("", "-")],
+                           sorts=[w + c for c in page.SORTS for w in ("", "-")], sort_names=_sort_names(),
                            columns=list(actions), actions=actions, rows=rows,
                            next_cursor=next_cursor, error=error)
-
-
-@bp.get("/activity")
-@auth.signed_in
-def activity():
-    """An account's activity log with filters, newest first, and the chain's last verification
-    (run by the log writer, never in a request: must-hold 7)."""
-    accounts = directory.list_accounts()
-    account = request.args.get("account") or (accounts[0]["id"] if accounts else "")
-    allowed = {"true": True, "false": False}.get(request.args.get("allowed", ""))
-    filters = {"user": request.args.get("user", "").strip(), "allowed": allowed,
-               "action": request.args.get("action", "").strip()}
-    try:
-        items, next_cursor = audit.account_log(account, filters, 50, request.args.get("cursor") or None)
-    except cursors.InvalidCursor as exc:
-        items, next_cursor = [], None
-        flash(_explain(exc), "error")
-    return render_template("console/activity.html", accounts=accounts, account=account,
-                           filters=filters, items=items, next_cursor=next_cursor,
-                           verdict=check.last_result(state().settings),
-                           every=state().settings.log_verify_seconds)
 
 
 def _explain(exc: Exception) -> str:
@@ -180,5 +161,13 @@ def _explain(exc: Exception) -> str:
     return f"Refused: {refusal.message}"
 
 
-# Manage Users, its forms and Who has access register on bp too (imported last: they import bp).
-from authz_service.api import console_access, console_links, console_log  # noqa: E402, F401
+# Manage Users, its forms, Who has access and Activity register on bp too (imported last: they import bp).
+from authz_service.api import (  # noqa: E402, F401
+    console_access,
+    console_activity,
+    console_keys,
+    console_links,
+    console_log,
+    console_mail,
+    console_why,
+)

@@ -2,6 +2,7 @@
 
 import marshmallow as ma
 
+from authz_service.api.base import length
 from authz_service.api.fields import UtcDateTime, parse_time
 from authz_service.api.pages import PageQuery, QueryBool, page_of
 
@@ -26,6 +27,9 @@ class DecisionsQuery(PageQuery):
     allowed = QueryBool()
     since = QueryTime(metadata={"description": "at or after (RFC 3339)"})
     until = QueryTime(metadata={"description": "before (RFC 3339)"})
+    q = F.String(validate=length(1, 200), metadata={
+        "description": "free text: a case-insensitive part of the user, action, target, reason, "
+                       "rule, caller, partner or decision id"})
 
 
 class ResourceOut(ma.Schema):

@@ -1,24 +1,15 @@
 """Operations endpoints, no key: /healthz, /readyz, /metrics, /docs (docs/api.md)."""
 
 import marshmallow as ma
-from flask import Response, current_app, render_template_string
+from flask import Response, current_app
 from flask.views import MethodView
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from authz_service import metrics, store
+from authz_service.api import docs_page
 from authz_service.api.base import Blueprint, state
 
 blp = Blueprint("operations", __name__, scope=None, description="Operations (no key)")
-
-DOCS = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{{ title }} {{ version }}</title></head><body>
-<h1>{{ title }} {{ version }}</h1>
-<p>The machine-readable contract is <a href="/openapi.json">/openapi.json</a>.</p>
-<table><thead><tr><th>Method</th><th>Path</th><th>Summary</th></tr></thead><tbody>
-{% for path, ops in paths %}{% for method, op in ops %}
-<tr><td>{{ method|upper }}</td><td><code>{{ path }}</code></td><td>{{ op.get('summary', '') }}</td></tr>
-{% endfor %}{% endfor %}</tbody></table></body></html>"""
-
 
 class HealthOut(ma.Schema):
     status = ma.fields.String(required=True)
@@ -76,12 +67,8 @@ class Metrics(MethodView):
 
 @blp.route("/docs")
 class Docs(MethodView):
-    @blp.doc(security=[], **_text("text/html", "a page listing every operation"))
+    @blp.doc(security=[], **_text("text/html", "the OpenAPI document rendered by Swagger UI"))
     def get(self):
-        """A page listing every endpoint of the OpenAPI document."""
+        """The OpenAPI document rendered: every operation's request and response schemas and examples."""
         spec = current_app.extensions["authz"].api.spec.to_dict()
-        paths = [(p, [(m, op) for m, op in ops.items() if isinstance(op, dict)])
-                 for p, ops in sorted(spec["paths"].items())]
-        html = render_template_string(DOCS, title=spec["info"]["title"],
-                                      version=spec["info"]["version"], paths=paths)
-        return Response(html, mimetype="text/html")
+        return docs_page.page(spec["info"]["title"], spec["info"]["version"])

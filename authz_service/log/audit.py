@@ -11,7 +11,7 @@ from pathlib import Path
 from authz_service import cursors
 from authz_service.log import chain
 from authz_service.log.chain import GENESIS, chain_hash, content
-from authz_service.store import decisions, log_tree
+from authz_service.store import decisions, log_stats, log_tree
 from authz_service.store.entry_form import canonical_at
 
 
@@ -53,21 +53,18 @@ def activity(account_id: str, limit: int, cursor: str | None) -> tuple[list[dict
     return _page(f"activity:{account_id}", filters, limit, cursor)
 
 
-def account_log(account_id: str, filters: dict, limit: int, cursor: str | None):
-    """An account's activity log for auditors (the console, audit key): by user, action, outcome."""
-    wanted = {"account_id": account_id, "log_account": account_id,
-              "user_email": (filters.get("user") or "").lower() or None,
-              "action": filters.get("action") or None, "allowed": filters.get("allowed")}
-    return _page(f"console:{account_id}", wanted, limit, cursor)
+def wanted(filters: dict) -> dict:
+    """GET /v1/decisions's query as the store's filter: by user, account, action, outcome, time
+    and free text (the console's activity search uses exactly this, decision 036)."""
+    return {"user_email": (filters.get("user") or "").lower() or None,
+            "account_id": filters.get("account"), "action": filters.get("action"),
+            "allowed": filters.get("allowed"), "since": filters.get("since"),
+            "until": filters.get("until"), "text": filters.get("q") or None}
 
 
 def decisions_page(filters: dict, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
-    """Every decision, for auditors: by user, account, action, outcome and time (docs/api.md)."""
-    wanted = {"user_email": (filters.get("user") or "").lower() or None,
-              "account_id": filters.get("account"), "action": filters.get("action"),
-              "allowed": filters.get("allowed"), "since": filters.get("since"),
-              "until": filters.get("until")}
-    return _page("decisions", wanted, limit, cursor)
+    """Every decision, for auditors: by user, account, action, outcome, time, text (docs/api.md)."""
+    return _page("decisions", wanted(filters), limit, cursor)
 
 
 @dataclass
@@ -159,3 +156,10 @@ def archive(before: datetime, out: Path) -> int:
     log_tree.keep_leaves(seq)  # R7.6: the archived entries' leaf hashes stay, so proofs still build
     decisions.drop_through(anchor, seq, prev)
     return count
+
+
+def entry(decision_id: str) -> dict | None:
+    """One recorded decision by its id, as the API shows entries; None when no entry has it."""
+    chain.sync()
+    row = log_stats.entry(decision_id)
+    return item(row) if row else None

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import peewee as pw
 
+from authz_service.store import log_stats
 from authz_service.store.entry_form import CONTENT
 from authz_service.store.models import Decision, LogHead, database
 from authz_service.store.rows import tuples
@@ -185,14 +186,7 @@ def drop_through(expected: tuple[int, str], seq: int, last_hash: str) -> int:
 
 def page(filters: dict, after: tuple | None, limit: int) -> tuple[list[dict], bool]:
     """Entries matching `filters`, newest first (at, seq), after a position; (items, has_more)."""
-    query = Decision.select(*FIELDS)
-    for name in ("account_id", "log_account", "user_email", "action", "allowed"):
-        if filters.get(name) is not None:
-            query = query.where(getattr(Decision, name) == filters[name])
-    if filters.get("since") is not None:
-        query = query.where(Decision.at >= filters["since"])
-    if filters.get("until") is not None:
-        query = query.where(Decision.at < filters["until"])
+    query = log_stats.narrow(Decision.select(*FIELDS), filters)  # the chart's conditions too
     if after is not None:
         query = query.where(pw.Tuple(Decision.at, Decision.seq) < pw.Tuple(*after))
     rows = tuples(query.order_by(Decision.at.desc(), Decision.seq.desc()).limit(limit + 1))

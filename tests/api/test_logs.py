@@ -139,9 +139,27 @@ def test_decisions_filters(client, api):
         i for i in everything if i["at"] < middle]
 
 
+def test_decisions_free_text(client, api):
+    """`q` (decision 036): a case-insensitive part of the user, action, target, reason, rule, caller,
+    partner or decision id; LIKE's wildcards in it are literal characters."""
+    api.authorize("rita@acme.example", "port.create", "initech", resource={"type": "port", "id": "Port_50%-A"})
+    api.authorize("rita@acme.example", "port.create", "initech", resource={"type": "port", "id": "PortX50Y-A"})
+    everything = decisions(client, limit=500).json["items"]
+    target = lambda i: (i["resource"] or {}).get("id") or ""  # noqa: E731
+    cases = {"port_50%": lambda i: "port_50%" in target(i).lower(),
+             "PORT.CREATE": lambda i: "port.create" in i["action"],
+             "acme.EXAMPLE": lambda i: "acme.example" in i["user"] or "acme.example" in i["reason"].lower()
+             or "acme.example" in target(i),
+             everything[0]["decision_id"][3:12]: lambda i: i["decision_id"] == everything[0]["decision_id"]}
+    for text, wanted in cases.items():
+        items = decisions(client, limit=500, q=text).json["items"]
+        assert items and items == [i for i in everything if wanted(i)], text
+    assert [target(i) for i in decisions(client, q="_50%").json["items"]] == ["Port_50%-A"]
+
+
 @pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 501}, {"allowed": "yes"},
                                    {"since": "yesterday"}, {"until": "2026-11-24T12:00:00"},
-                                   {"cursor": "not-a-cursor"}])
+                                   {"cursor": "not-a-cursor"}, {"q": ""}, {"q": "x" * 201}])
 def test_bad_queries_are_422(client, query):
     """docs/api.md conventions: a limit out of 1-500, a bad boolean, time or cursor is 422."""
     response = decisions(client, **query)

@@ -5,7 +5,7 @@ import urllib.parse
 
 import pytest
 
-from tests.support.browser import sign_in
+from tests.support.browser import shot, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -72,6 +72,7 @@ def test_per_customer_rows_are_the_apis(page, live):
     assert [r[0] for r in table(page)] == ["ada@acme.example", "ian@initech.example", "ivy@initech.example",
                                            "pat@acme.example", "rita@acme.example"]
     assert table(page) == from_api(live, "initech", "port.create")
+    shot(page, "who-has-access")
 
 
 def test_per_user_rows_and_the_two_pages_agree(page, live):

@@ -1,0 +1,55 @@
+"""The activity exports (decision 036): each entry exactly as GET /v1/decisions shows it, as one
+JSON object per line (NDJSON) or one CSV row, its target split into two columns."""
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+
+from authz_service.api.log_schemas import EntryOut
+
+KINDS = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
+COLUMNS = ("entry_id", "at", "user", "action", "resource_type", "resource_id", "allowed", "group",
+           "on_behalf_of_partner", "session", "decision_id", "rule", "reason", "account", "caller",
+           "altered")
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such a
+# cell is written with a leading apostrophe, which spreadsheets show as text and do not keep.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """One value as a CSV cell: booleans as true/false, null as empty, formulas defused."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def csv_row(entry: dict) -> list[str]:
+    """An entry as the API shows it, in COLUMNS order."""
+    target = entry.get("resource") or {}
+    flat = {**entry, "resource_type": target.get("type"), "resource_id": target.get("id")}
+    return [csv_cell(flat.get(column)) for column in COLUMNS]
+
+
+def _csv_line(cells: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    return out.getvalue()
+
+
+def lines(kind: str, page: Callable[[str | None], tuple[list[dict], str | None]]) -> Iterator[str]:
+    """Every entry of every page, newest first: a header then rows (CSV) or objects (NDJSON)."""
+    schema = EntryOut()
+    if kind == "csv":
+        yield _csv_line(list(COLUMNS))
+    cursor: str | None = None
+    while True:
+        items, cursor = page(cursor)
+        for item in items:
+            shown = schema.dump(item)
+            yield _csv_line(csv_row(shown)) if kind == "csv" else json.dumps(shown, ensure_ascii=False) + "\n"
+        if cursor is None:
+            return
