@@ -24,7 +24,7 @@ from authz_service.policy import lint as linting
 GIT_SECONDS = 60
 
 
-def _git(args: list[str], cwd: Path, fails: str) -> str:
+def run_git(args: list[str], cwd: Path, fails: str) -> str:
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=GIT_SECONDS,
                           check=False)
     if done.returncode != 0:
@@ -39,10 +39,10 @@ def materialize(spec: str, path: str, into: Path) -> Path:
     if spec.startswith("-"):
         raise click.ClickException(f"{spec!r} is neither a folder nor a git revision")
     unknown = f"{spec!r} is neither a folder nor a git revision"
-    top = Path(_git(["rev-parse", "--show-toplevel"], Path.cwd(), unknown).strip())
-    commit = _git(["rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"], top, unknown).strip()
+    top = Path(run_git(["rev-parse", "--show-toplevel"], Path.cwd(), unknown).strip())
+    commit = run_git(["rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"], top, unknown).strip()
     inside = Path(path).resolve().relative_to(top.resolve()) if Path(path).is_absolute() else Path(path)
-    listing = _git(["ls-tree", "-r", "--name-only", "-z", commit, "--", f"{inside}/"], top, unknown)
+    listing = run_git(["ls-tree", "-r", "--name-only", "-z", commit, "--", f"{inside}/"], top, unknown)
     names = [n for n in listing.split("\0") if n]
     if not names:
         raise click.ClickException(f"{spec} has no {inside}/")
