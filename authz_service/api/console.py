@@ -180,4 +180,4 @@ def _explain(exc: Exception) -> str:
 
 
 # Manage Users, its forms and Who has access register on bp too (imported last: they import bp).
-from authz_service.api import console_access, console_links  # noqa: E402, F401
+from authz_service.api import console_access, console_links, console_preview  # noqa: E402, F401
