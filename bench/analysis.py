@@ -22,10 +22,9 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
-
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 from authz_service import policy, store
 from authz_service.decide.impact import impact
