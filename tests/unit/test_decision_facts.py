@@ -3,6 +3,7 @@ while an entry without them encodes, hashes and verifies exactly as before (R7.4
 docs/decisions/033-decision-facts-and-replay.md)."""
 
 import json
+from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
@@ -11,7 +12,7 @@ from authz_service import store
 from authz_service.cli import main
 from authz_service.log import audit, chain
 from authz_service.policy.facts import Facts, as_text, from_text
-from authz_service.store import migrations
+from authz_service.store import decisions, migrations
 from authz_service.store.entry_form import CONTENT, content
 from authz_service.store.models import Decision, SchemaVersion, database
 from tests.support.log_entries import append, entry
@@ -91,3 +92,34 @@ def test_migration_8_keeps_old_entries_readable_and_verifying(log, database_url)
         assert [r.facts for r in rows] == [None] * 5 + [FACTS]
         assert audit.verify().problem is None
     assert verify().startswith("0")
+
+
+def test_archives_keep_the_facts_and_verify_with_them(log, tmp_path):
+    """R7.4, R9.7: an archive file carries each entry's facts and version; the chain verifies
+    through it; a fact edited in the archive is found."""
+    append([entry(n, at=datetime(2026, 1, 1, 0, 0, n), facts=FACTS, policy_version="abc123def456")
+            for n in range(3)] + [entry(9, at=datetime(2026, 1, 1, 0, 1))])
+    append([entry(n, at=datetime(2026, 6, 1, 0, 0, n), facts=FACTS, policy_version="abc123def456")
+            for n in range(2)])
+    out = tmp_path / "2026-05.jsonl"
+    done = CliRunner().invoke(main, ["log", "archive", "--before", "2026-05-01", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    archived = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [a["facts"] for a in archived] == [FACTS] * 3 + [None]
+    assert "ok: 6 entries" in CliRunner().invoke(main, ["log", "verify", "--archive", str(out)]).output
+    archived[0]["facts"] = as_text(Facts("customer", "owner", "support", "-", "none"))
+    out.write_text("".join(json.dumps(a) + "\n" for a in archived))
+    failed = CliRunner().invoke(main, ["log", "verify", "--archive", str(out)])
+    assert failed.exit_code == 1 and "FAILED at entry 1" in failed.output
+
+
+def test_a_spool_row_written_before_the_facts_reads_as_without_them(log):
+    """A spool record from before migration 8 (one value fewer than two) is stored as an entry
+    without facts; a row of any other length is refused."""
+    start = decisions.row_start(chain._prepare(entry(1))[0])
+    wire = decisions.row_to_wire(start)
+    with store.connection():
+        assert decisions.row_from_wire(wire[:-2])[-2:] == (None, None)
+        assert decisions.row_from_wire(wire[:-3])[-3:] == (False, None, None)
+        with pytest.raises(ValueError):
+            decisions.row_from_wire(wire[:-1])
