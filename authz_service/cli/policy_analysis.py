@@ -110,12 +110,18 @@ def parse_since(text: str | None, now: datetime) -> datetime | None:
     found = re.fullmatch(r"(\d{1,6})([dh])", text.strip())
     if found:
         amount = int(found[1])
-        return now - (timedelta(days=amount) if found[2] == "d" else timedelta(hours=amount))
+        try:
+            return now - (timedelta(days=amount) if found[2] == "d" else timedelta(hours=amount))
+        except OverflowError:
+            raise click.BadParameter(f"{text!r} reaches before the year 1") from None
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
         raise click.BadParameter(f"{text!r} is neither a duration (30d, 12h) nor an ISO date") from None
-    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+    try:
+        return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+    except OverflowError:
+        raise click.BadParameter(f"{text!r} is out of range in UTC") from None
 
 
 @click.command("impact")

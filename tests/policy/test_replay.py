@@ -143,6 +143,9 @@ def test_the_command_replays_since_a_date(tmp_path):
     text = subprocess.run([authz, "policy", "impact", str(changed), "--since", "30d"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
     assert "6 decision(s) replayed, 1 would go the other way" in text.stdout
-    bad = subprocess.run([authz, "policy", "impact", str(changed), "--since", "yesterday-ish"], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=300)
-    assert bad.returncode == 2 and "neither a duration" in bad.stderr
+    for since, said in (("yesterday-ish", "neither a duration"), ("999999d", "before the year 1"),
+                        ("1234567d", "neither a duration"), ("-3d", "neither a duration"),
+                        ("0001-01-01T00:00:00+05:00", "out of range")):
+        bad = subprocess.run([authz, "policy", "impact", str(changed), "--since", since], cwd=ROOT,
+                             env=env, capture_output=True, text=True, timeout=300)
+        assert bad.returncode == 2 and said in bad.stderr, (since, bad.stderr)
