@@ -14,6 +14,7 @@ from the one-by-one answer.
 
     .venv/bin/python bench/analysis.py [--strict]
     .venv/bin/python bench/analysis.py --quick   # a smoke run: 2,000 customers, 20,000 decisions, one run each
+    .venv/bin/python bench/analysis.py --replay-postgres postgresql://postgres@127.0.0.1:5432/bench
 """
 
 import argparse
@@ -90,13 +91,14 @@ def recorded_log(shipped: policy.Policy, count: int, rng: random.Random) -> None
     names = ("id", "seq", "prev_hash", "hash", "at", "user_email", "action", "allowed", "rule", "reason",
              "altered", "facts", "policy_version")
     sql = (f'INSERT INTO "{Decision._meta.table_name}" ({", ".join(names)}) '
-           f'VALUES ({", ".join("?" * len(names))})')
+           f'VALUES ({", ".join([database.param] * len(names))})')
+    is_sqlite = database.param == "?"
     for start in range(0, count, 20_000):
         rows = []
         for seq in range(start + 1, min(count, start + 20_000) + 1):
             facts, action = rng.choice(cells), rng.choice(actions)
             old = rng.random() < 0.05  # recorded before migration 8: no facts
-            rows.append((f"{seq:032x}", seq, "0" * 64, "0" * 64, str(now - timedelta(seconds=seq * 2.5)),
+            rows.append((f"{seq:032x}", seq, "0" * 64, "0" * 64, (str if is_sqlite else (lambda t: t))(now - timedelta(seconds=seq * 2.5)),
                          f"u{seq % 5000}@bench.example", action, outcome[(facts, action)], "bench", "bench", False,
                          None if old else texts[facts], None if old else shipped.version))
         database.cursor().executemany(sql, rows)
@@ -112,10 +114,14 @@ def one_by_one(new: policy.Policy, since) -> Counter:
     return flips
 
 
-def bench_replay(shipped, other, count: int, runs: int) -> tuple[bool, float]:
-    """Replay `count` recorded decisions under `other`; (agrees with one by one, seconds)."""
+def bench_replay(shipped, other, count: int, runs: int, url: str | None) -> tuple[bool, float]:
+    """Replay `count` recorded decisions under `other` on a scratch SQLite file (or the empty
+    PostgreSQL database `url`); (agrees with one by one, seconds)."""
     with tempfile.TemporaryDirectory() as tmp:
-        store.connect(f"sqlite:///{tmp}/replay.db", migrate=True)
+        store.connect(url or f"sqlite:///{tmp}/replay.db", migrate=True)
+        with store.connection():
+            if Decision.select().exists():
+                raise SystemExit(f"{url} holds decisions already: give an empty database")
         with store.connection(), database.atomic():
             recorded_log(shipped, count, random.Random(2))
         since = utcnow() - timedelta(days=30)
@@ -124,10 +130,12 @@ def bench_replay(shipped, other, count: int, runs: int) -> tuple[bool, float]:
             start = time.perf_counter()
             reference = one_by_one(other, since)
             each_s = time.perf_counter() - start
+            if url:  # leave the database empty for the next run
+                Decision.delete().execute()
         store.close()
     got = Counter({(a, d): c[d] for a, c in result.flips.items() for d in ("to_allow", "to_deny") if c[d]})
-    print(f"{f'replay, {count:,} decisions':<27} {replay_s:8.3f} s   target <= {TARGET_REPLAY_S:g} s, "
-          f"{result.replayed:,} replayed, {result.flipped:,} flipped, {result.not_replayable:,} not replayable")
+    print(f"{f'replay, {count:,} decisions':<27} {replay_s:8.3f} s   {'PostgreSQL' if url else 'SQLite'},   target <= {TARGET_REPLAY_S:g} s,\n"
+          f"{'':<40}{result.replayed:,} replayed, {result.flipped:,} flipped, {result.not_replayable:,} not replayable")
     print(f"{'  one by one (reference)':<27} {each_s:8.3f} s   {each_s / replay_s:.1f}x the replay's time, "
           f"{'same answer' if got == reference else 'DIFFERENT ANSWER'}")
     return got == reference, replay_s
@@ -137,6 +145,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: 2,000 customers, one run each")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its target")
+    parser.add_argument("--replay-postgres", metavar="URL", default=None,
+                        help="replay on this empty PostgreSQL database instead of a scratch SQLite file")
     args = parser.parse_args()
     runs, customers, decisions = (1, 2_000, 20_000) if args.quick else (3, 100_000, 1_000_000)
     start = time.perf_counter()
@@ -162,7 +172,7 @@ def main() -> int:
         store.close()
     print(f"{f'impact, {customers:,} customers':<27} {impact_s:8.3f} s   target <= {TARGET_IMPACT_S:g} s, "
           f"{len(moved.gained)} gained, {len(moved.lost)} lost")
-    exact, replay_s = bench_replay(shipped, other, decisions, runs)
+    exact, replay_s = bench_replay(shipped, other, decisions, runs, args.replay_postgres)
     if broken or findings or not exact:
         print("the shipped policy breaks an invariant or has lint findings, or the replay is not exact")
         return 1
