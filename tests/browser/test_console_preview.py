@@ -5,7 +5,7 @@ refused with its invariant; a preview records nothing (R7.5)."""
 
 import pytest
 
-from tests.support.browser import sign_in
+from tests.support.browser import shot, sign_in
 from tests.support.policy_scratch import policy_files
 
 pytestmark = pytest.mark.slow
@@ -47,6 +47,7 @@ def test_a_change_shows_verdict_cells_grants_and_replay(page, live):
     open_preview(page)
     upload(page, "account.csv", policy_files()["account.csv"].replace(DOWNLOAD, VIEW_ONLY))
     assert page.locator("#verdict").inner_text() == "Verdict: less permissive"
+    shot(page, "preview")
     rows = [tuple(c.inner_text().strip() for c in r.locator("td").all()[:4])
             for r in page.locator("#cells tbody tr").all()]
     assert rows == [("customer", "read_only", "invoice.download", "lost"),
