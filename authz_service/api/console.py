@@ -169,5 +169,6 @@ from authz_service.api import (  # noqa: E402, F401
     console_links,
     console_log,
     console_mail,
+    console_preview,
     console_why,
 )

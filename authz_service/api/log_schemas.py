@@ -37,6 +37,14 @@ class ResourceOut(ma.Schema):
     id = F.String(allow_none=True)
 
 
+class FactsOut(ma.Schema):
+    kind = F.String()
+    relation = F.String()
+    home_group = F.String()
+    link_group = F.String()
+    session = F.String()
+
+
 class EntryOut(ma.Schema):
     entry_id = F.String(metadata={"description": "the entry's place in the hash chain"})
     at = UtcDateTime()
@@ -54,6 +62,10 @@ class EntryOut(ma.Schema):
     caller = F.String(allow_none=True)
     altered = F.Boolean(metadata={"description": "a value was cleaned or cut (marked \u2026) to be "
                                   "storable (docs/decisions/013-log-values.md)"})
+    facts = F.Nested(FactsOut, allow_none=True, metadata={
+        "description": "what the policy decided from (R9.7; null when recorded before migration 8 "
+                       "or not decided by the policy: docs/decisions/033-decision-facts-and-replay.md)"})
+    policy_version = F.String(allow_none=True, metadata={"description": "the version of the policy that decided"})
 
 
 EntryPage = page_of(EntryOut)

@@ -5,9 +5,11 @@ into a temporary folder).
 """
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -15,13 +17,14 @@ import click
 from authz_service import store
 from authz_service.cli.base import current_settings, load_policy
 from authz_service.decide import impact as impacting
+from authz_service.decide import replay as replaying
 from authz_service.policy import compare as comparing
 from authz_service.policy import lint as linting
 
 GIT_SECONDS = 60
 
 
-def _git(args: list[str], cwd: Path, fails: str) -> str:
+def run_git(args: list[str], cwd: Path, fails: str) -> str:
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=GIT_SECONDS,
                           check=False)
     if done.returncode != 0:
@@ -36,10 +39,10 @@ def materialize(spec: str, path: str, into: Path) -> Path:
     if spec.startswith("-"):
         raise click.ClickException(f"{spec!r} is neither a folder nor a git revision")
     unknown = f"{spec!r} is neither a folder nor a git revision"
-    top = Path(_git(["rev-parse", "--show-toplevel"], Path.cwd(), unknown).strip())
-    commit = _git(["rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"], top, unknown).strip()
+    top = Path(run_git(["rev-parse", "--show-toplevel"], Path.cwd(), unknown).strip())
+    commit = run_git(["rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"], top, unknown).strip()
     inside = Path(path).resolve().relative_to(top.resolve()) if Path(path).is_absolute() else Path(path)
-    listing = _git(["ls-tree", "-r", "--name-only", "-z", commit, "--", f"{inside}/"], top, unknown)
+    listing = run_git(["ls-tree", "-r", "--name-only", "-z", commit, "--", f"{inside}/"], top, unknown)
     names = [n for n in listing.split("\0") if n]
     if not names:
         raise click.ClickException(f"{spec} has no {inside}/")
@@ -100,26 +103,72 @@ def lint(policy_dir):
     sys.exit(1 if found else 0)
 
 
+def parse_since(text: str | None, now: datetime) -> datetime | None:
+    """`30d`, `12h` (back from now) or an ISO date or time (UTC); None for none. A clear error otherwise."""
+    if text is None:
+        return None
+    found = re.fullmatch(r"(\d{1,6})([dh])", text.strip())
+    if found:
+        amount = int(found[1])
+        try:
+            return now - (timedelta(days=amount) if found[2] == "d" else timedelta(hours=amount))
+        except OverflowError:
+            raise click.BadParameter(f"{text!r} reaches before the year 1") from None
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is neither a duration (30d, 12h) nor an ISO date") from None
+    try:
+        return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+    except OverflowError:
+        raise click.BadParameter(f"{text!r} is out of range in UTC") from None
+
+
 @click.command("impact")
 @click.argument("new_spec", metavar="NEW")
+@click.option("--since", default=None, metavar="30d|12h|DATE",
+              help="also replay every decision recorded since then under NEW (R9.7)")
 @click.option("--old", "old_spec", default=None,
               help="the policy in force, a folder or git revision (default AUTHZ_POLICY_DIR or policies/)")
 @_path_option
 @click.option("--json", "as_json", is_flag=True, help="every triple gained and lost, and the counts, as JSON")
 @click.option("--limit", default=50, show_default=True, help="triples listed in the text form (--json lists all)")
-def impact(new_spec, old_spec, policy_path, as_json, limit):
+def impact(new_spec, old_spec, policy_path, as_json, limit, since):
     """The (user, account, action) grants policy NEW would give and take, against the database in
-    AUTHZ_DATABASE_URL: counted per partner and listed (R9.7). Decided without a view session."""
+    AUTHZ_DATABASE_URL: counted per partner and listed (R9.7). Decided without a view session.
+    With --since, the decisions recorded since then re-decided under NEW from their recorded
+    facts: how many would have gone the other way, by action, with sample decision ids."""
     settings = current_settings()
+    start = parse_since(since, datetime.now(UTC).replace(tzinfo=None))
     with tempfile.TemporaryDirectory(prefix="authz-impact-") as tmp:
         old = load_policy(materialize(old_spec or settings.policy_dir, policy_path, Path(tmp)))
         new = load_policy(materialize(new_spec, policy_path, Path(tmp)))
     store.connect(settings.database_url)  # read only: no migration of the live database
     with store.connection():
         result = impacting.impact(old, new)
+        replayed = replaying.replay(new, start) if since is not None else None
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=1))
+        click.echo(json.dumps({**result.as_dict(), **({"replay": replayed.as_dict()} if replayed else {})},
+                              indent=1))
         return
+    _print_impact(result, limit)
+    if replayed is not None:
+        _print_replay(replayed)
+
+
+def _print_replay(result: replaying.Replay) -> None:
+    when = result.since.isoformat(timespec="seconds") if result.since else "the start"
+    click.echo(f"replay since {when} under {result.new_version}: {result.replayed} decision(s) replayed, "
+               f"{result.flipped} would go the other way, {result.not_replayable} not replayable "
+               f"(no recorded facts)")
+    for action, counts in sorted(result.flips.items()):
+        click.echo(f"  {action}: {counts['to_allow']} deny -> allow, {counts['to_deny']} allow -> deny")
+        for direction, ids in counts["samples"].items():
+            if ids:
+                click.echo(f"    e.g. {direction.replace('_', ' ')}: {' '.join(ids)}")
+
+
+def _print_impact(result: impacting.Impact, limit: int) -> None:
     click.echo(f"{result.old_version} -> {result.new_version}: {len(result.gained)} grant(s) gained, "
                f"{len(result.lost)} lost")
     for partner, counts in result.per_partner().items():

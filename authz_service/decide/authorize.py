@@ -10,6 +10,7 @@ from authz_service import cursors, metrics
 from authz_service.decide.gather import Gathered, gather, load_session
 from authz_service.log import chain, values
 from authz_service.policy import NONE, Facts, Policy
+from authz_service.policy.facts import as_text
 from authz_service.store import accounts as store_accounts
 from authz_service.store import decisions
 from authz_service.store.models import utcnow
@@ -147,7 +148,9 @@ def change(policy: Policy, user: str, action: str, account: str | None, resource
 def _record_not_done(entry: dict, decision_id: str, exc: BaseException) -> None:
     """The outcome entry for an allowed change that failed; a log that cannot take it is logged."""
     why = getattr(exc, "code", None) or type(exc).__name__
-    outcome = {k: v for k, v in entry.items() if k != "id"}
+    # Not a decision of the policy (its outcome is not the verdict for its facts): no R9.7 facts,
+    # so a replay counts it as not replayable rather than as a decision that would flip.
+    outcome = {k: v for k, v in entry.items() if k not in ("id", "facts", "policy_version")}
     outcome.update(at=utcnow(), allowed=False, rule=NOT_DONE,
                    reason=f"not done: the change allowed by decision {decision_id} failed ({why})")
     try:
@@ -200,7 +203,7 @@ def _decide(policy: Policy, user: str, checks: list[dict], session: str | None, 
         if got.home_kind == "customer" and got.home_account == got.account_id:
             active.append(got.account_id)  # R5.6: a customer's own user, in its own account
         verdict = policy.decide(got.facts, check["action"])
-        entries.append(_entry(user, check, got, verdict, session, caller, now))
+        entries.append(_entry(user, check, got, verdict, session, caller, now, policy.version))
         results.append({"allowed": verdict.allowed, "group": verdict.group,
                         "reason": verdict.reason, "rule": verdict.rule})
     return results, entries, active, now
@@ -212,7 +215,9 @@ def _record(entries: list[dict], active: list[str], now) -> list[str]:
     return chain.append(entries, activity=(active, now) if active else None)
 
 
-def _entry(user, check, got: Gathered, verdict, session, caller, now) -> dict:
+def _entry(user, check, got: Gathered, verdict, session, caller, now, version: str) -> dict:
+    """The entry of one decision (R7.1), with the facts it was decided from and the version of
+    the policy that decided (R9.7), so it can be re-decided later (decide/replay.py)."""
     resource = check.get("resource") or {}
     return {
         "at": now, "user_email": user.lower(), "account_id": got.account_id,
@@ -220,7 +225,7 @@ def _entry(user, check, got: Gathered, verdict, session, caller, now) -> dict:
         "action": check["action"], "resource_type": resource.get("type"),
         "resource_id": resource.get("id"), "allowed": verdict.allowed, "group": verdict.group,
         "rule": verdict.rule, "reason": verdict.reason, "session_id": session, "caller": caller,
-        "on_behalf_of_partner": got.acting_partner,
+        "on_behalf_of_partner": got.acting_partner, "facts": as_text(got.facts), "policy_version": version,
     }
 
 

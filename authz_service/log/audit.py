@@ -11,6 +11,7 @@ from pathlib import Path
 from authz_service import cursors
 from authz_service.log import chain
 from authz_service.log.chain import GENESIS, chain_hash, content
+from authz_service.policy.facts import from_text
 from authz_service.store import decisions, log_stats, log_tree
 from authz_service.store.entry_form import canonical_at
 
@@ -25,7 +26,14 @@ def item(row: dict) -> dict:
             "group": row["group"], "on_behalf_of_partner": row["on_behalf_of_partner"],
             "session": row["session_id"], "decision_id": row["id"], "rule": row["rule"],
             "reason": row["reason"], "account": row["account_id"], "caller": row["caller"],
-            "altered": bool(row.get("altered"))}
+            "altered": bool(row.get("altered")), "facts": _facts(row.get("facts")),
+            "policy_version": row.get("policy_version")}
+
+
+def _facts(text: str | None) -> dict | None:
+    """The facts an entry was decided from (R9.7, migration 8), None when it records none."""
+    facts = from_text(text)
+    return None if facts is None else facts._asdict()
 
 
 def _page(kind: str, filters: dict, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:

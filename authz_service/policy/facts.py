@@ -1,5 +1,7 @@
 """The facts a decision depends on, and how they match the `who` patterns of scoping.csv."""
 
+import json
+from functools import lru_cache
 from typing import NamedTuple
 
 RELATIONS = ("home", "owner", "none")
@@ -34,6 +36,29 @@ def is_possible(facts: Facts) -> bool:
     if facts.link_group != NONE:
         return False
     return facts.relation == "none" or NONE not in (facts.kind, facts.home_group)
+
+
+@lru_cache(maxsize=4096)
+def as_text(facts: "Facts") -> str:
+    """The facts as a decision entry records them (R9.7): a compact JSON array of the five
+    values, in the table key's order. JSON, not a joined string: a group set in the database
+    may hold any character, and the text must read back as exactly these facts."""
+    return json.dumps(list(facts), separators=(",", ":"), ensure_ascii=False)
+
+
+def from_text(text: str | None) -> "Facts | None":
+    """Facts recorded by as_text; None for an entry without them (recorded before R9.7's facts,
+    or not decided by the policy) or a text that is not five strings."""
+    if text is None:
+        return None
+    try:
+        values = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(values, list) or len(values) != len(Facts._fields) or \
+            not all(isinstance(v, str) for v in values):
+        return None
+    return Facts(*values)
 
 
 def who_match(who: str, pattern: str) -> bool:

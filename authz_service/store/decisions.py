@@ -13,7 +13,7 @@ from datetime import datetime
 import peewee as pw
 
 from authz_service.store import log_stats
-from authz_service.store.entry_form import CONTENT
+from authz_service.store.entry_form import CONTENT, FACTS
 from authz_service.store.models import Decision, LogHead, database
 from authz_service.store.rows import tuples
 
@@ -21,7 +21,8 @@ GENESIS = "0" * 64
 # The chain's own columns come last: a row is built before the chain is locked, then completed.
 # `altered` (docs/decisions/013-log-values.md) is hashed only when set, so older entries verify.
 # The tree's columns (migration 7, docs/decisions/030-signed-checkpoints.md) follow the chain's.
-COLUMNS = (*CONTENT, "altered", "seq", "prev_hash", "hash", "leaf_index", "leaf_hash")
+# The R9.7 facts and policy version (migration 8, 033) follow `altered` in a row's start.
+COLUMNS = (*CONTENT, "altered", *FACTS, "seq", "prev_hash", "hash", "leaf_index", "leaf_hash")
 FIELDS = [Decision._meta.fields[name] for name in COLUMNS]
 _INSERT: dict[str, str] = {}
 # The longest text each decision field can be recorded with (R7.1): a decision about a
@@ -91,7 +92,8 @@ def _read_head(lock: bool) -> tuple[int, str]:
 
 def row_start(entry: dict) -> tuple:
     """An entry's content columns, as the database takes them (before it is chained)."""
-    values = (*(entry[c] for c in CONTENT), bool(entry.get("altered")))
+    values = (*(entry[c] for c in CONTENT), bool(entry.get("altered")), entry.get("facts"),
+              entry.get("policy_version"))
     if _is_sqlite():  # as peewee writes a datetime, so it reads it back the same
         values = (values[0], str(values[1]), *values[2:])
     return values
@@ -106,8 +108,10 @@ def row_from_wire(values: list) -> tuple:
     """A row start sent by row_to_wire, as this database takes it."""
     if len(values) == len(CONTENT):  # written before `altered` existed
         values = [*values, False]
-    if len(values) != len(CONTENT) + 1:
-        raise ValueError(f"a row has {len(CONTENT) + 1} columns, not {len(values)}")
+    if len(values) == len(CONTENT) + 1:  # written before the R9.7 facts existed
+        values = [*values, None, None]
+    if len(values) != len(CONTENT) + 1 + len(FACTS):
+        raise ValueError(f"a row has {len(CONTENT) + 1 + len(FACTS)} columns, not {len(values)}")
     if _is_sqlite():
         return tuple(values)
     return (values[0], datetime.fromisoformat(values[1]), *values[2:])

@@ -13,6 +13,9 @@ CONTENT = ("id", "at", "user_email", "account_id", "log_account", "action", "res
            "resource_id", "allowed", "group", "rule", "reason", "session_id", "caller",
            "on_behalf_of_partner")
 _ALLOWED = CONTENT.index("allowed")
+# R9.7: what the policy decided from and which policy decided (migration 8). Hashed only when
+# recorded, so an entry without them encodes exactly as before and old leaves keep verifying.
+FACTS = ("facts", "policy_version")
 
 
 def canonical_at(value) -> str:
@@ -26,10 +29,14 @@ _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 def content(entry: dict) -> bytes:
     """The entry's R7.1 fields: a JSON array in CONTENT order, then `true` when a value was
-    altered to be storable (log/values.py; absent otherwise)."""
+    altered to be storable (log/values.py; absent otherwise). An entry with its R9.7 facts ends
+    with `altered` (true or false), the facts and the policy version: 18 values, a length no
+    older entry has, so clearing or adding the facts of a stored entry breaks its hash."""
     fields = [canonical_at(entry["at"]) if k == "at" else entry[k] for k in CONTENT]
     fields[_ALLOWED] = bool(fields[_ALLOWED])
-    if entry.get("altered"):
+    if entry.get("facts") is not None or entry.get("policy_version") is not None:
+        fields += [bool(entry.get("altered")), entry.get("facts"), entry.get("policy_version")]
+    elif entry.get("altered"):
         fields.append(True)
     return _COMPACT(fields).encode()
 

@@ -85,9 +85,19 @@ def _v7_log_tree(db: pw.Database) -> None:
     log_tree.backfill(base)
 
 
+def _v8_decision_facts(db: pw.Database) -> None:
+    """`decision.facts` and `decision.policy_version`: what the policy decided from and which
+    policy decided (R9.7; docs/decisions/033-decision-facts-and-replay.md). Nullable, no default:
+    no rewrite of the log's rows, and an entry without them hashes exactly as before."""
+    present = {c.name for c in db.get_columns("decision")}
+    for name, size in (("facts", 200), ("policy_version", 64)):
+        if name not in present:  # created by _v1_initial from today's model otherwise
+            db.execute_sql(f'ALTER TABLE "decision" ADD COLUMN "{name}" VARCHAR({size})')
+
+
 MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered),
               (4, _v4_service_ids_per_customer), (5, _v5_console_sessions), (6, _v6_users_by_group),
-              (7, _v7_log_tree)]
+              (7, _v7_log_tree), (8, _v8_decision_facts)]
 
 
 def current_version(db: pw.Database) -> int:

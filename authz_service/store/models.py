@@ -127,6 +127,11 @@ class Decision(BaseModel):
     # docs/decisions/030-signed-checkpoints.md): leaf_index = seq - 1 - LogTree.base.
     leaf_index = pw.BigIntegerField(null=True)
     leaf_hash = pw.CharField(max_length=64, null=True)
+    # R9.7 (migration 8, docs/decisions/033-decision-facts-and-replay.md): the facts the policy
+    # decided from (the table key, policy/facts.as_text) and the version of the policy that
+    # decided; NULL on entries recorded before, and on entries the policy did not decide.
+    facts = pw.CharField(max_length=200, null=True)
+    policy_version = pw.CharField(max_length=64, null=True)
 
     class Meta:
         # Newest first is (at, seq) descending. Every index costs each commit a page write, so

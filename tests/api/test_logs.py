@@ -9,7 +9,7 @@ from tests.support.reads import synced_store
 
 FIELDS = {"entry_id", "at", "user", "action", "resource", "allowed", "group",
           "on_behalf_of_partner", "session", "decision_id", "rule", "reason", "account", "caller",
-          "altered"}  # altered: docs/decisions/013-log-values.md
+          "altered", "facts", "policy_version"}  # altered: docs/decisions/013; facts: 033
 
 
 def activity(client, account, user, **query):
@@ -41,7 +41,10 @@ def test_every_field_of_a_decision_is_recorded(client, api):
         "action": "port.create", "resource": {"type": "port", "id": "port-7"}, "allowed": True,
         "group": "regular", "rule": answer["rule"], "reason": answer["reason"],
         "session": session_id, "caller": "bootstrap", "on_behalf_of_partner": "acme",
-        "decision_id": answer["decision_id"], "altered": False}
+        "decision_id": answer["decision_id"], "altered": False,
+        "facts": {"kind": "customer", "relation": "owner", "home_group": "read_only", "link_group": "regular",
+                  "session": "bound"},
+        "policy_version": client.application.extensions["authz"].policy.version}
 
 
 def test_a_denied_decision_is_recorded_in_the_customers_log(client, api):
@@ -176,3 +179,12 @@ def test_a_cursor_of_one_list_is_refused_by_another(client, api):
     body = decisions(client, limit=1).json
     refused = activity(client, "initech", "ian@initech.example", cursor=body["next_cursor"])
     assert refused.status_code == 422 and refused.json["error"]["code"] == "invalid_cursor"
+
+
+def test_an_entry_the_policy_did_not_decide_shows_no_facts(client):
+    """R9.7: a login is a fact, not a decision: its entry has no facts and no policy version."""
+    assert client.post("/v1/accounts/initech/logins", json={"user": "ian@initech.example"},
+                       headers=bearer()).status_code == 204
+    items = activity(client, "initech", "ian@initech.example").json["items"]
+    login = next(i for i in items if i["action"] == "login")
+    assert (login["facts"], login["policy_version"]) == (None, None)

@@ -1,0 +1,151 @@
+"""Replay is exact on a recorded log (R9.7, issue 18 must-hold 4): every decision recorded since a
+date, re-decided under a candidate policy from the facts it recorded, flips exactly where deciding
+each entry's facts one by one under that policy flips; entries without facts are not replayable
+(docs/decisions/033-decision-facts-and-replay.md)."""
+
+import json
+import random
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from authz_service import store
+from authz_service.decide import authorize
+from authz_service.decide.replay import replay
+from authz_service.log import chain
+from authz_service.policy import PolicyError
+from authz_service.policy.facts import from_text
+from authz_service.store import directory, fixtures, recorded
+from authz_service.store.models import utcnow
+from tests.support.log_entries import entry
+from tests.support.policy_scratch import GROUPS, POLICIES, build, mutate, policy_files, replaced
+
+BASE = {n: t for n, t in policy_files().items() if n != "invariants.toml"}  # random policies break them
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _directory(rng: random.Random) -> tuple[list[str], list[str]]:
+    """(users, accounts): partners, customers, users of every group (and one unknown) and links."""
+    users, accounts = ["nobody@nowhere.example"], ["no-such-account"]
+    for p in range(2):
+        partner = f"p{p}"
+        directory.put_partner(partner, partner)
+        accounts.append(partner)
+        for c in range(2):
+            customer = f"c{p}{c}"
+            directory.put_customer(customer, customer, partner)
+            accounts.append(customer)
+            email = f"u@{customer}.example"
+            directory.put_user(email, customer, "customer", rng.choice(GROUPS))
+            users.append(email)
+        for u in range(3):
+            email = f"u{u}@{partner}.example"
+            directory.put_user(email, partner, "partner", rng.choice([*GROUPS, "sales"]))
+            users.append(email)
+            for customer in accounts[-2:]:
+                if rng.random() < 0.6:
+                    directory.put_link(email, customer, rng.choice(GROUPS))
+    return users, accounts
+
+
+def _record(policy, rng: random.Random, users, accounts, n: int) -> None:
+    """n decisions recorded as the service records them, some with a session bound elsewhere."""
+    actions = list(policy.vocab.actions)
+    for _ in range(n):
+        authorize.authorize(policy, rng.choice(users), rng.choice(actions), rng.choice(accounts),
+                            session=rng.choice([None, None, "no-such-session"]), caller="test")
+
+
+def _one_by_one(new, since) -> tuple[Counter, dict]:
+    """Each entry with facts since `since`, decided under `new` alone: flips by (action, direction)."""
+    flips, ids = Counter(), {}
+    for decision_id, text, action, allowed in recorded.each(since):
+        now = new.decide(from_text(text), action).allowed
+        if now != allowed:
+            key = (action, "to_allow" if now else "to_deny")
+            flips[key] += 1
+            ids.setdefault(key, set()).add(decision_id)
+    return flips, ids
+
+
+def _policy(seed: int):
+    for attempt in range(20):  # a mutation may give one `who` two groups: refused, try the next
+        try:
+            return build(mutate(BASE, random.Random(seed * 100 + attempt), 1 + seed % 4))
+        except PolicyError:
+            continue
+    raise AssertionError("no valid random policy")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5])  # seeds whose candidate flips recorded decisions
+def test_replay_equals_deciding_each_entry_one_by_one(database_url, seed):
+    """R9.7: counts by action and direction and the sample ids agree with the one-by-one answer;
+    under the policy that decided, nothing flips; entries without facts are not replayable."""
+    rng = random.Random(seed)
+    old, new = build(BASE), _policy(seed)
+    store.connect(database_url, migrate=True)
+    try:
+        with store.connection():
+            users, accounts = _directory(rng)
+            _record(old, rng, users, accounts, 150)
+            chain.append([entry(n) for n in range(7)])  # as recorded before migration 8: no facts
+            authorize.record_operator("console key k", "manage", "link.create", "c00", {"type": "link"},
+                                      "console", "an operator change")  # not a decision of the policy
+            since = utcnow()
+            _record(old, rng, users, accounts, 150)
+            same, everything, later = replay(old, None), replay(new, None), replay(new, since)
+            expected = {s: _one_by_one(new, s) for s in (None, since)}
+    finally:
+        store.close()
+    assert same.flipped == 0 and same.replayed == 300 and same.not_replayable == 8
+    assert same.versions == {old.version: 300}
+    assert (later.replayed, later.not_replayable) == (150, 0)
+    assert everything.flipped > later.flipped > 0
+    for result, (flips, ids) in ((everything, expected[None]), (later, expected[since])):
+        got = Counter({(a, d): c[d] for a, c in result.flips.items() for d in ("to_allow", "to_deny") if c[d]})
+        assert got == flips
+        for (action, direction), flipped_ids in ids.items():
+            samples = result.flips[action]["samples"][direction]
+            assert samples and set(samples) <= flipped_ids
+
+
+def test_the_command_replays_since_a_date(tmp_path):
+    """`authz policy impact NEW --since 30d --json`: the replay beside the grants, as deciding each
+    entry under NEW says (read_only loses invoice.download); a bad --since is a clear error."""
+    url = f"sqlite:///{tmp_path}/live.db"
+    edited = replaced(policy_files(), "account.csv", "p, read_only, *, invoice: view download, allow",
+                      "p, read_only, *, invoice: view, allow")
+    store.connect(url, migrate=True)
+    with store.connection():
+        fixtures.load()
+        policy = build(policy_files())
+        for user in ("iris@initech.example", "ike@initech.example", "sam@acme.example"):
+            authorize.authorize(policy, user, "invoice.download", "initech")
+            authorize.authorize(policy, user, "port.view", "initech")
+        flips, _ = _one_by_one(build(edited), None)
+    store.close()
+    assert flips == {("invoice.download", "to_deny"): 1}  # iris, read_only at Initech
+    changed = tmp_path / "policies"
+    for name, text in edited.items():
+        (changed / name).parent.mkdir(parents=True, exist_ok=True)
+        (changed / name).write_text(text)
+    authz = str(Path(sys.executable).with_name("authz"))
+    env = {"PATH": "/usr/bin:/bin", "AUTHZ_DATABASE_URL": url, "AUTHZ_POLICY_DIR": str(POLICIES)}
+    done = subprocess.run([authz, "policy", "impact", str(changed), "--since", "30d", "--json"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)["replay"]
+    assert (answer["replayed"], answer["flipped"], answer["not_replayable"]) == (6, 1, 0)
+    assert answer["by_action"]["invoice.download"]["to_deny"] == 1
+    text = subprocess.run([authz, "policy", "impact", str(changed), "--since", "30d"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert "6 decision(s) replayed, 1 would go the other way" in text.stdout
+    for since, said in (("yesterday-ish", "neither a duration"), ("999999d", "before the year 1"),
+                        ("1234567d", "neither a duration"), ("-3d", "neither a duration"),
+                        ("0001-01-01T00:00:00+05:00", "out of range")):
+        bad = subprocess.run([authz, "policy", "impact", str(changed), "--since", since], cwd=ROOT,
+                             env=env, capture_output=True, text=True, timeout=300)
+        assert bad.returncode == 2 and said in bad.stderr, (since, bad.stderr)
