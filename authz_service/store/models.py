@@ -21,6 +21,30 @@ class BaseModel(pw.Model):
         legacy_table_names = False
 
 
+EPOCH = datetime(1970, 1, 1)
+
+
+def to_micros(value: datetime) -> int:
+    """A naive UTC time as whole microseconds since the epoch."""
+    return (value - EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(value: int) -> datetime:
+    """The naive UTC time of a count of microseconds since the epoch."""
+    return EPOCH + timedelta(microseconds=value)
+
+
+class MicrosField(pw.BigIntegerField):
+    """A UTC time kept as microseconds since the epoch: raw SQL sorts, compares and aggregates it
+    the same way on SQLite and PostgreSQL."""
+
+    def db_value(self, value):
+        return to_micros(value) if isinstance(value, datetime) else value
+
+    def python_value(self, value):
+        return None if value is None else from_micros(value)
+
+
 class Account(BaseModel):
     """A partner (reseller) or a customer account owned by one partner (R1.1, R1.3)."""
 
@@ -52,6 +76,11 @@ class Link(BaseModel):
     customer = pw.ForeignKeyField(Account, backref="links", on_delete="CASCADE", index=True)
     group = pw.CharField(max_length=32, column_name="grp")
     linked_at = pw.DateTimeField(default=utcnow)
+    # R10.1: the link's end, microseconds since the epoch (null: no end); from that instant it is
+    # no link. `end_entry` is the id of the log entry recording its end, claimed by the sweeper
+    # before it records it (migration 9; docs/decisions/035-time-bound-access.md).
+    expires_at = MicrosField(null=True, index=True)
+    end_entry = pw.CharField(max_length=32, null=True)
     user_email: str  # named after its column
     customer_id: str
 
@@ -251,30 +280,6 @@ class SchemaVersion(BaseModel):
 
     version = pw.IntegerField(primary_key=True)
     applied_at = pw.DateTimeField(default=utcnow)
-
-
-EPOCH = datetime(1970, 1, 1)
-
-
-def to_micros(value: datetime) -> int:
-    """A naive UTC time as whole microseconds since the epoch."""
-    return (value - EPOCH) // timedelta(microseconds=1)
-
-
-def from_micros(value: int) -> datetime:
-    """The naive UTC time of a count of microseconds since the epoch."""
-    return EPOCH + timedelta(microseconds=value)
-
-
-class MicrosField(pw.BigIntegerField):
-    """A UTC time kept as microseconds since the epoch: raw SQL sorts, compares and aggregates it
-    the same way on SQLite and PostgreSQL."""
-
-    def db_value(self, value):
-        return to_micros(value) if isinstance(value, datetime) else value
-
-    def python_value(self, value):
-        return None if value is None else from_micros(value)
 
 
 class Service(BaseModel):
