@@ -6,7 +6,7 @@ from authz_service import cursors
 from authz_service.api import console_auth as auth
 from authz_service.api import error_table
 from authz_service.api.base import state
-from authz_service.api.fields import rfc3339
+from authz_service.api.fields import rfc3339, time_left
 from authz_service.api.request_input import refuse_unstorable
 from authz_service.decide.gather import gather, load_session
 from authz_service.log import audit, check
@@ -22,6 +22,7 @@ HEADERS = {  # no framing (clickjacking), no caching, no sniffing, no referrer (
     "Referrer-Policy": "no-referrer",
 }
 bp.add_app_template_filter(lambda value: rfc3339(value) if value else "", "rfc3339")
+bp.add_app_template_filter(time_left, "time_left")  # R10.1: a link's time left
 PAGES = [("console.matrix", "Policy"), ("console.why", "Why"), ("console.customers", "See as"),
          ("console.links", "Manage users"), ("console.access", "Who has access"), ("console.activity", "Activity")]
 
