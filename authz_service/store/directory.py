@@ -4,7 +4,16 @@ import peewee as pw
 
 from authz_service import usernames
 from authz_service.store.errors import Conflict, NotFound
-from authz_service.store.models import Account, Link, User, ViewSession, database, to_micros, utcnow
+from authz_service.store.models import (
+    AccessRequest,
+    Account,
+    Link,
+    User,
+    ViewSession,
+    database,
+    to_micros,
+    utcnow,
+)
 from authz_service.store.rows import tuples
 
 
@@ -82,10 +91,13 @@ def put_user(email: str, account_id: str, kind: str, group: str) -> tuple[dict, 
 
 def delete_user(email: str) -> None:
     """Remove a user, their links and their view sessions (a user re-created under the same
-    email starts with none, R6.1); their log entries keep the email (R7.4)."""
+    email starts with none, R6.1), and cancel their pending requests for access (R10.2: nobody
+    is left to link); their log entries keep the email (R7.4)."""
     with database.atomic():
         if User.get_or_none(User.email == email.lower()) is None:
             raise NotFound("user", email)
+        (AccessRequest.update(status="cancelled", decided_at=utcnow(), decision_reason="the requester was removed")
+         .where((AccessRequest.requester == email.lower()) & (AccessRequest.status == "pending")).execute())
         Link.delete().where(Link.user == email.lower()).execute()
         ViewSession.delete().where(ViewSession.user_email == email.lower()).execute()
         User.delete().where(User.email == email.lower()).execute()

@@ -88,6 +88,38 @@ class Link(BaseModel):
         primary_key = pw.CompositeKey("user", "customer")
 
 
+class AccessRequest(BaseModel):
+    """A partner user's request for a link to one customer, and its outcome (R10.2; migration 10).
+
+    `status` is pending, approved, denied, cancelled or expired; a pending request past
+    `expires_at` (7 days) is expired to every reader and can no longer be decided. The
+    requester is kept by email (no foreign key): a removed user's pending requests are
+    cancelled with them, their history stays."""
+
+    id = pw.CharField(primary_key=True, max_length=32)
+    partner = pw.CharField(max_length=64)
+    customer = pw.ForeignKeyField(Account, on_delete="CASCADE", index=False)
+    requester = pw.CharField(max_length=254)
+    group = pw.CharField(max_length=32, column_name="grp")
+    reason = pw.TextField()
+    duration_hours = pw.IntegerField()
+    status = pw.CharField(max_length=16)
+    created_at = MicrosField()
+    expires_at = MicrosField()
+    decided_by = pw.CharField(max_length=254, null=True)
+    decided_at = MicrosField(null=True)
+    decision_reason = pw.TextField(null=True)
+    granted_group = pw.CharField(max_length=32, null=True)
+    granted_hours = pw.IntegerField(null=True)
+    expired_entry = pw.CharField(max_length=32, null=True)  # the log entry recording its expiry
+    customer_id: str
+
+    class Meta:
+        table_name = "access_request"
+        indexes = ((("partner", "status", "id"), False), (("requester", "status"), False),
+                   (("status", "expires_at"), False))
+
+
 class ViewSession(BaseModel):
     """A partner user's portal view, bound to one customer at a time (R6.1)."""
 
