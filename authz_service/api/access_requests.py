@@ -4,7 +4,7 @@ import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 
-from authz_service.api.base import Blueprint, in_range, known_group, length, state
+from authz_service.api.base import Blueprint, in_range, invalid, known_group, length, state
 from authz_service.api.fields import UtcDateTime
 from authz_service.api.manage_schemas import LinkOut, UserQuery
 from authz_service.api.pages import PageQuery, page_of
@@ -35,8 +35,14 @@ class DenyIn(ma.Schema):
     reason = F.String(required=True, validate=length(1, 1000))
 
 
+def known_status(value: str) -> None:
+    """One of the request statuses (R10.2), else 422 (well-formed, unknown)."""
+    if value not in STATUSES:
+        raise invalid(f"unknown status {value!r}; one of {', '.join(STATUSES)}")
+
+
 class StatusFilter(UserQuery):
-    status = F.String(load_default=None, validate=ma.validate.OneOf(STATUSES))
+    status = F.String(load_default=None, validate=known_status)
 
 
 class RequestQuery(PageQuery, StatusFilter):

@@ -105,6 +105,7 @@ def approve(policy: Policy, actor: str, request_id: str, group: str | None, hour
     """Approved and the expiring link made, in one transaction; 409 unless pending."""
     row = store.get(request_id)
     with authorize.change(policy, actor, "grant.manage", row.partner, _resource(request_id), None, caller):
+        store.require_pending(row, utcnow())
         group, hours = _granted(policy, row, group, hours)
         return store.approve(request_id, actor.lower(), group, hours, utcnow())
 

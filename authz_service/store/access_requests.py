@@ -62,14 +62,22 @@ def page(partner_id: str, status: str | None, requester: str | None, after: str 
     return [as_dict(r, now) for r in rows[:limit]], len(rows) > limit
 
 
+def require_pending(row: AccessRequest, now: datetime) -> None:
+    """409 unless the request is pending (decided, cancelled or past its wait: not any more)."""
+    current = as_dict(row, now)["status"]
+    if current != "pending":
+        raise Conflict("not_pending", f"the request is {current}, not pending: it can no longer be "
+                       "decided or cancelled", request_id=row.id, status=current)
+
+
 def _close(request_id: str, now: datetime, **changes) -> None:
-    """pending -> another status, only if still pending and not past its wait; else 409."""
+    """pending -> another status, only if still pending and not past its wait; else 409 (of two
+    deciding at once, the second finds it decided)."""
     done = (AccessRequest.update(**changes)
             .where((AccessRequest.id == request_id) & _status_is("pending", now)).execute())
     if not done:
-        current = as_dict(get(request_id), now)["status"]
-        raise Conflict("not_pending", f"the request is {current}, not pending: it can no longer be "
-                       "decided or cancelled", request_id=request_id, status=current)
+        require_pending(get(request_id), now)
+        raise Conflict("not_pending", "the request changed meanwhile", request_id=request_id)
 
 
 def approve(request_id: str, by: str, group: str, hours: int, now: datetime) -> dict:
