@@ -8,13 +8,13 @@ from authz_service.api.base import Blueprint, in_range, invalid, known_group, le
 from authz_service.api.fields import UtcDateTime
 from authz_service.api.manage_schemas import LinkOut, UserQuery
 from authz_service.api.pages import PageQuery, page_of
-from authz_service.portal import access_requests as requests
-from authz_service.store.access_requests import STATUSES
+from authz_service.portal import access_requests
+from authz_service.store.request_rows import STATUSES
 
 F = ma.fields
 blp = Blueprint("access_requests", __name__, scope="manage", url_prefix="/v1",
                 description="Requests for access (scope manage)")
-HOURS = in_range(1, requests.MAX_HOURS)  # R10.2: at most 30 days
+HOURS = in_range(1, access_requests.MAX_HOURS)  # R10.2: at most 30 days
 
 
 class RequestIn(ma.Schema):
@@ -77,7 +77,7 @@ class Ask(MethodView):
     @blp.response(201, RequestOut)
     def post(self, body, customer_id):
         """Ask the partner's admins for a link to this customer (grant.request); they are mailed."""
-        return requests.create(state().policy, body["user"], customer_id, body.get("group"), body["reason"],
+        return access_requests.create(state().policy, body["user"], customer_id, body.get("group"), body["reason"],
                                body["duration_hours"], g.caller)
 
 
@@ -87,7 +87,7 @@ class Requests(MethodView):
     @blp.response(200, RequestPage)
     def get(self, query, partner_id):
         """The partner's requests (grant.manage), or the user's own (grant.request), by id."""
-        items, cursor = requests.list_for(state().policy, query["user"], partner_id, query["status"],
+        items, cursor = access_requests.list_for(state().policy, query["user"], partner_id, query["status"],
                                           query["limit"], query["cursor"], g.caller)
         return {"items": items, "next_cursor": cursor}
 
@@ -98,7 +98,7 @@ class Approve(MethodView):
     @blp.response(200, RequestOut)
     def post(self, body, request_id):
         """Approve (grant.manage): the request approved and its expiring link made, together; 409 unless pending."""
-        return requests.approve(state().policy, body["user"], request_id, body.get("group"),
+        return access_requests.approve(state().policy, body["user"], request_id, body.get("group"),
                                 body.get("duration_hours"), g.caller)
 
 
@@ -108,7 +108,7 @@ class Deny(MethodView):
     @blp.response(200, RequestOut)
     def post(self, body, request_id):
         """Deny with a reason (grant.manage); 409 unless pending."""
-        return requests.deny(state().policy, body["user"], request_id, body["reason"], g.caller)
+        return access_requests.deny(state().policy, body["user"], request_id, body["reason"], g.caller)
 
 
 @blp.route("/access-requests/<request_id>")
@@ -117,5 +117,5 @@ class Cancel(MethodView):
     @blp.response(204)
     def delete(self, query, request_id):
         """The requester cancels their pending request; 409 unless pending."""
-        requests.cancel(state().policy, query["user"], request_id, g.caller)
+        access_requests.cancel(state().policy, query["user"], request_id, g.caller)
         return None

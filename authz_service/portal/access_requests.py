@@ -10,8 +10,7 @@ from authz_service import cursors
 from authz_service.decide import authorize
 from authz_service.mail import access_mail
 from authz_service.policy import Facts, Policy
-from authz_service.store import Conflict, NotFound, directory
-from authz_service.store import access_requests as store
+from authz_service.store import Conflict, NotFound, directory, request_rows
 from authz_service.store.models import database, utcnow
 
 MAX_HOURS = 30 * 24  # R10.2: at most 30 days
@@ -49,8 +48,8 @@ def create(policy: Policy, actor: str, customer_id: str, group: str | None, reas
             raise NotFound("user", actor)
         partner = directory.get_account(customer["partner_id"]) or {"name": customer["partner_id"]}
         with database.atomic():
-            row = store.create(customer["partner_id"], customer_id, user["email"], group, reason, hours, utcnow())
-            made = store.as_dict(row, utcnow())
+            row = request_rows.create(customer["partner_id"], customer_id, user["email"], group, reason, hours, utcnow())
+            made = request_rows.as_dict(row, utcnow())
             access_mail.enqueue_request(made, partner["name"], customer["name"])
     return made
 
@@ -75,7 +74,7 @@ def list_for(policy: Policy, actor: str, partner_id: str, status: str | None, li
     key = f"access-requests:{partner_id}:{status}"
     cursors.decode(key, cursor)  # a forged cursor is refused before deciding
     only = _reader(policy, actor, partner_id, caller)
-    return cursors.page(key, cursor, lambda after: store.page(partner_id, status, only, after, limit, utcnow()),
+    return cursors.page(key, cursor, lambda after: request_rows.page(partner_id, status, only, after, limit, utcnow()),
                         lambda item: item["request_id"])
 
 
@@ -103,23 +102,23 @@ def _granted(policy: Policy, row, group: str | None, hours: int | None) -> tuple
 
 def approve(policy: Policy, actor: str, request_id: str, group: str | None, hours: int | None, caller=None):
     """Approved and the expiring link made, in one transaction; 409 unless pending."""
-    row = store.get(request_id)
+    row = request_rows.get(request_id)
     with authorize.change(policy, actor, "grant.manage", row.partner, _resource(request_id), None, caller):
-        store.require_pending(row, utcnow())
+        request_rows.require_pending(row, utcnow())
         group, hours = _granted(policy, row, group, hours)
-        return store.approve(request_id, actor.lower(), group, hours, utcnow())
+        return request_rows.approve(request_id, actor.lower(), group, hours, utcnow())
 
 
 def deny(policy: Policy, actor: str, request_id: str, reason: str, caller=None) -> dict:
-    row = store.get(request_id)
+    row = request_rows.get(request_id)
     with authorize.change(policy, actor, "grant.manage", row.partner, _resource(request_id), None, caller):
-        return store.deny(request_id, actor.lower(), reason, utcnow())
+        return request_rows.deny(request_id, actor.lower(), reason, utcnow())
 
 
 def cancel(policy: Policy, actor: str, request_id: str, caller=None) -> dict:
     """The requester withdraws their request (another user: 404, as if there were none)."""
-    row = store.get(request_id)
+    row = request_rows.get(request_id)
     if row.requester != actor.lower():
         raise NotFound("access request", request_id)
     with authorize.change(policy, actor, "grant.request", row.partner, _resource(request_id), None, caller):
-        return store.cancel(request_id, actor.lower(), utcnow())
+        return request_rows.cancel(request_id, actor.lower(), utcnow())

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from authz_service.store.models import Account, Decision, Link, database, from_micros, to_micros
+from authz_service.store.rows import tuples
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,9 @@ def due(now: datetime, limit: int, email: str | None = None, customer_id: str | 
         where &= (Link.user == email) & (Link.customer == customer_id)
     query = (Link.select(Link.user, Link.customer, Account.partner, Link.group, Link.expires_at, Link.end_entry)
              .join(Account, on=(Account.id == Link.customer)).where(where)
-             .order_by(Link.expires_at).limit(limit).tuples())
-    return [Ended(e, c, p, g, from_micros(x) if isinstance(x, int) else x, entry)
-            for e, c, p, g, x, entry in query]
+             .order_by(Link.expires_at).limit(limit))
+    return [Ended(row[0], row[1], row[2], row[3], from_micros(row[4]) if isinstance(row[4], int) else row[4], row[5])
+            for row in tuples(query)]
 
 
 def claim(links: list[tuple[Ended, str]], now: datetime) -> list[tuple[Ended, str]]:
@@ -58,7 +59,7 @@ def recorded(entry_ids: list[str]) -> set[str]:
     """Which of these entries are in the log (after log sync: spooled entries are stored)."""
     if not entry_ids:
         return set()
-    return {r[0] for r in Decision.select(Decision.id).where(Decision.id.in_(entry_ids)).tuples()}
+    return {row[0] for row in tuples(Decision.select(Decision.id).where(Decision.id.in_(entry_ids)))}
 
 
 def remove(links: list[tuple[Ended, str]], now: datetime) -> int:
