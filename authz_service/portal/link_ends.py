@@ -1,5 +1,6 @@
 """The sweeper (R10.1): links past their end are removed, and each end is recorded once in the
-partner's log (R7.2). An ended link already counts for nothing (store/links.live); the sweep only
+partner's log (R7.2); requests for access past their 7 days are marked expired, each expiry
+recorded once (R10.2). An ended link already counts for nothing (store/links.live); the sweep only
 tidies and records. Runs in a thread of every worker (app.start), every `link_sweep_seconds`;
 the claims in store/link_ends.py keep concurrent sweepers from recording an end twice."""
 
@@ -9,8 +10,8 @@ from datetime import datetime, timedelta
 
 from authz_service import store
 from authz_service.log import chain
-from authz_service.store import link_ends
-from authz_service.store.models import utcnow
+from authz_service.store import link_ends, request_rows
+from authz_service.store.models import to_micros, utcnow
 
 log = logging.getLogger("authz.link_ends")
 SWEEPER = "service: link expiry"  # who the entries name: nobody asked; the service ends it (R7.5)
@@ -54,6 +55,31 @@ def sweep(now: datetime | None = None, email: str | None = None, customer_id: st
     return len(fresh)
 
 
+def _expiry_entry(row, entry_id: str) -> dict:
+    return {"id": entry_id, "at": utcnow(), "user_email": "service: request expiry", "account_id": row.partner,
+            "log_account": row.partner, "action": "grant.request", "resource_type": "access_request",
+            "resource_id": row.id, "allowed": False, "group": row.group, "rule": "R10.2 request expired",
+            "session_id": None, "caller": CALLER, "on_behalf_of_partner": None,
+            "reason": f"the request of {row.requester} for {row.customer_id} waited 7 days undecided"}
+
+
+def sweep_requests(now: datetime | None = None) -> int:
+    """R10.2: requests past their 7 days are marked expired and each expiry recorded once in the
+    partner's log, by the same claim, append, confirm steps as a link's end."""
+    now = now or utcnow()
+    stale = f"{to_micros(now - STALE_CLAIM) // 1000:012x}"  # entry ids start with their milliseconds
+    rows = request_rows.unrecorded_expiries(now, stale, BATCH)
+    won = request_rows.claim_expiries([(row, chain.new_id()) for row in rows], now)
+    if not won:
+        return 0
+    chain.sync()
+    earlier = link_ends.recorded([row.expired_entry for row, _ in won if row.expired_entry])
+    fresh = [(row, entry_id) for row, entry_id in won if row.expired_entry not in earlier]
+    chain.append([_expiry_entry(row, entry_id) for row, entry_id in fresh])
+    request_rows.expiries_logged([entry_id for _, entry_id in won])
+    return len(fresh)
+
+
 def end_one(email: str, customer_id: str) -> None:
     """Record and remove one ended link now (a PUT on it makes a new link, R10.1)."""
     sweep(email=email, customer_id=customer_id)
@@ -77,6 +103,8 @@ class Sweeper:
             try:
                 with store.connection():
                     while sweep() >= BATCH:
+                        pass
+                    while sweep_requests() >= BATCH:
                         pass
             except Exception as exc:  # the database or the log away: the next round tries again
                 log.warning("link sweeper: %s", exc)

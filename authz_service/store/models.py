@@ -112,6 +112,7 @@ class AccessRequest(BaseModel):
     granted_group = pw.CharField(max_length=32, null=True)
     granted_hours = pw.IntegerField(null=True)
     expired_entry = pw.CharField(max_length=32, null=True)  # the log entry recording its expiry
+    expiry_logged = pw.BooleanField(default=False)  # that entry is in the log
     customer_id: str
 
     class Meta:

@@ -100,3 +100,30 @@ def cancel(request_id: str, by: str, now: datetime) -> dict:
     with database.atomic():
         _close(request_id, now, status="cancelled", decided_by=by, decided_at=now)
         return as_dict(get(request_id), now)
+
+
+def unrecorded_expiries(now: datetime, stale_prefix: str, limit: int) -> list[AccessRequest]:
+    """Requests past their wait whose expiry is not yet in the log: pending ones, and expired ones
+    whose claim is older than `stale_prefix` (an entry id's leading milliseconds) and not confirmed."""
+    due = ((AccessRequest.status == "pending") & (AccessRequest.expires_at <= to_micros(now))) | (
+        (AccessRequest.status == "expired") & (AccessRequest.expiry_logged == False)  # noqa: E712 (SQL)
+        & (AccessRequest.expired_entry < stale_prefix))
+    return list(AccessRequest.select().where(due).order_by(AccessRequest.expires_at).limit(limit))
+
+
+def claim_expiries(rows: list[tuple[AccessRequest, str]], now: datetime) -> list[tuple[AccessRequest, str]]:
+    """Mark each expired with the id of the entry that will record it, once (R10.2); those won."""
+    won = []
+    with database.atomic():
+        for row, entry_id in rows:
+            held = (AccessRequest.status == "pending") if row.status == "pending" else (
+                (AccessRequest.status == "expired") & (AccessRequest.expired_entry == row.expired_entry))
+            if (AccessRequest.update(status="expired", expired_entry=entry_id)
+                    .where((AccessRequest.id == row.id) & (AccessRequest.expires_at <= to_micros(now)) & held)
+                    .execute()):
+                won.append((row, entry_id))
+    return won
+
+
+def expiries_logged(entry_ids: list[str]) -> None:
+    AccessRequest.update(expiry_logged=True).where(AccessRequest.expired_entry.in_(entry_ids)).execute()

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from authz_service import store
+from authz_service.portal import link_ends
 from authz_service.store import directory
 from authz_service.store.models import AccessRequest, Decision, Link, Notification, utcnow
 from tests.support.auth import bearer
@@ -222,3 +223,16 @@ def test_two_admins_approving_at_once_one_wins(client, app):
     assert row.status == "approved"
     link = link_of()
     assert link is not None and link.expires_at - row.decided_at == timedelta(hours=row.granted_hours)
+
+
+def test_an_expiry_is_recorded_once_in_the_partners_log(client):
+    """R10.2, R7.2: the sweeper marks a request past its 7 days expired and records that once."""
+    request_id = ask(client).json["request_id"]
+    pending = ask(client, user="rita@acme.example").json["request_id"]
+    with store.connection():
+        AccessRequest.update(expires_at=utcnow() - timedelta(seconds=1)).where(AccessRequest.id == request_id).execute()
+        assert link_ends.sweep_requests() == 1
+        assert link_ends.sweep_requests() == 0
+    assert requests_table() == sorted([(request_id, "expired"), (pending, "pending")])
+    assert logged(request_id) == [("grant.request", False, "acme")]
+    assert logged(pending) == []
