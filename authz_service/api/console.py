@@ -24,7 +24,8 @@ HEADERS = {  # no framing (clickjacking), no caching, no sniffing, no referrer (
 bp.add_app_template_filter(lambda value: rfc3339(value) if value else "", "rfc3339")
 bp.add_app_template_filter(time_left, "time_left")  # R10.1: a link's time left
 PAGES = [("console.matrix", "Policy"), ("console.why", "Why"), ("console.customers", "See as"),
-         ("console.links", "Manage users"), ("console.access", "Who has access"), ("console.activity", "Activity")]
+         ("console.links", "Manage users"), ("console.access", "Who has access"), ("console.requests", "Requests"),
+         ("console.activity", "Activity")]
 
 
 @bp.app_context_processor
@@ -181,4 +182,4 @@ def _explain(exc: Exception) -> str:
 
 
 # Manage Users, its forms and Who has access register on bp too (imported last: they import bp).
-from authz_service.api import console_access, console_links  # noqa: E402, F401
+from authz_service.api import console_access, console_links, console_requests  # noqa: E402, F401

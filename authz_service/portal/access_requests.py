@@ -122,3 +122,23 @@ def cancel(policy: Policy, actor: str, request_id: str, caller=None) -> dict:
         raise NotFound("access request", request_id)
     with authorize.change(policy, actor, "grant.request", row.partner, _resource(request_id), None, caller):
         return request_rows.cancel(request_id, actor.lower(), utcnow())
+
+
+def pending_of(partner_id: str, limit: int = 200) -> list[dict]:
+    """The partner's pending requests, for the console's queue (read by its key, not recorded)."""
+    return request_rows.page(partner_id, "pending", None, None, limit, utcnow())[0]
+
+
+def decide_by_key(policy: Policy, operator: str, request_id: str, approve_it: bool, reason: str, caller: str):
+    """Approve (as asked) or deny on a console key's `manage` scope; recorded as the key once done
+    (R7.5), in the request's partner's log (R7.2)."""
+    row = request_rows.get(request_id)
+    request_rows.require_pending(row, utcnow())
+    if approve_it:
+        group, hours = _granted(policy, row, None, None)
+        done = request_rows.approve(request_id, operator, group, hours, utcnow())
+    else:
+        done = request_rows.deny(request_id, operator, reason, utcnow())
+    authorize.record_operator(operator, "manage", "grant.manage", row.partner, _resource(request_id), caller,
+                              f"{done['status']} by {operator}")
+    return done
