@@ -109,5 +109,8 @@ class Sweeper:
             except Exception as exc:  # the database or the log away: the next round tries again
                 log.warning("link sweeper: %s", exc)
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 5.0) -> None:
+        """Stop sweeping; wait for a sweep under way to end (up to `wait` s)."""
         self.stopping.set()
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join(wait)
