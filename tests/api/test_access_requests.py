@@ -236,3 +236,32 @@ def test_an_expiry_is_recorded_once_in_the_partners_log(client):
     assert requests_table() == sorted([(request_id, "expired"), (pending, "pending")])
     assert logged(request_id) == [("grant.request", False, "acme")]
     assert logged(pending) == []
+
+
+def _into(client, status: str) -> str:
+    """A request brought into `status` by its own step."""
+    request_id = ask(client).json["request_id"]
+    if status == "approved":
+        assert approve(client, request_id).status_code == 200
+    elif status == "denied":
+        assert deny(client, request_id).status_code == 200
+    elif status == "cancelled":
+        assert cancel(client, request_id).status_code == 204
+    else:
+        with store.connection():
+            AccessRequest.update(expires_at=utcnow() - timedelta(seconds=1)).execute()
+    return request_id
+
+
+@pytest.mark.parametrize("status", ["approved", "denied", "cancelled", "expired"])
+def test_no_step_leaves_a_request_that_is_not_pending(client, status):
+    """R10.2: approve, deny and cancel are each 409 on a request that is approved, denied,
+    cancelled or expired, and change nothing."""
+    request_id = _into(client, status)
+    with store.connection():
+        before = AccessRequest.get_by_id(request_id).__data__
+    for response in (approve(client, request_id), deny(client, request_id), cancel(client, request_id)):
+        assert_error(response, 409, "not_pending")
+        assert response.json["error"]["details"]["status"] == status
+    with store.connection():
+        assert AccessRequest.get_by_id(request_id).__data__ == before
