@@ -7,9 +7,17 @@ from datetime import timedelta
 import pytest
 
 from authz_service import store
+from authz_service.log import chain
 from authz_service.portal import link_ends
 from authz_service.store import directory
-from authz_service.store.models import AccessRequest, Decision, Link, Notification, utcnow
+from authz_service.store.models import (
+    AccessRequest,
+    Decision,
+    Link,
+    Notification,
+    to_micros,
+    utcnow,
+)
 from tests.support.auth import bearer
 from tests.support.errors import assert_error
 from tests.support.reads import synced_store
@@ -265,3 +273,21 @@ def test_no_step_leaves_a_request_that_is_not_pending(client, status):
         assert response.json["error"]["details"]["status"] == status
     with store.connection():
         assert AccessRequest.get_by_id(request_id).__data__ == before
+
+
+def test_an_expiry_claimed_by_a_sweeper_that_died_is_recorded_once(client):
+    """R10.2: an expiry claimed over STALE_CLAIM ago whose entry is missing is recorded (once);
+    one whose entry was stored is only confirmed, not recorded again."""
+    lost, kept = ask(client).json["request_id"], ask(client, user="rita@acme.example").json["request_id"]
+    old_ms = to_micros(utcnow() - link_ends.STALE_CLAIM - timedelta(seconds=5)) // 1000
+    with store.connection():
+        AccessRequest.update(expires_at=utcnow() - timedelta(days=1), status="expired").execute()
+        for request_id, tail in ((lost, "a"), (kept, "b")):
+            AccessRequest.update(expired_entry=f"{old_ms:012x}" + tail * 20).where(AccessRequest.id == request_id).execute()
+        row = AccessRequest.get_by_id(kept)
+    chain.append([link_ends._expiry_entry(row, row.expired_entry)])
+    with store.connection():
+        assert link_ends.sweep_requests() == 1
+        assert link_ends.sweep_requests() == 0
+    assert logged(lost) == [("grant.request", False, "acme")]
+    assert logged(kept) == [("grant.request", False, "acme")]
