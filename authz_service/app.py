@@ -9,6 +9,7 @@ from authz_service import api, policy, store
 from authz_service.api.fast import FastAuthorize
 from authz_service.config import Settings
 from authz_service.mail import sender
+from authz_service.portal import link_ends
 from authz_service.serving.policy_watch import PolicyWatch
 
 
@@ -22,6 +23,7 @@ class State:
     api: object = None
     watch: PolicyWatch | None = None
     mailer: sender.Sender | None = None
+    sweeper: link_ends.Sweeper | None = None
 
 
 def create_app(config: dict | None = None, migrate: bool = False) -> Flask:
@@ -40,6 +42,7 @@ def create_app(config: dict | None = None, migrate: bool = False) -> Flask:
     state.watch = PolicyWatch(state, settings.policy_poll_seconds)
     state.mailer = sender.Sender(settings)  # a bad AUTHZ_SMTP_URL is refused here, at start
     sender.register_gauges()
+    state.sweeper = link_ends.Sweeper(settings.link_sweep_seconds)
     app.extensions["authz"] = state
     state.api = api.init_app(app)
     if settings.fast_authorize:  # the hot path, with Flask as fallback and reference
@@ -58,9 +61,10 @@ def create_app(config: dict | None = None, migrate: bool = False) -> Flask:
 
 def start(app: Flask) -> Flask:
     """Start the app's background threads: the policy watch (R9.6, every policy_poll_seconds)
-    and the outbox sender (R8.3, when SMTP is configured). `authz serve` calls this in each
+    the outbox sender (R8.3, when SMTP is configured) and the link sweeper (R10.1). `authz serve` calls this in each
     worker; tests only when they need the threads."""
     state = app.extensions["authz"]
     state.watch.start()
     state.mailer.start()
+    state.sweeper.start()  # R10.1: ended links removed, their ends recorded
     return app

@@ -19,6 +19,7 @@ class Settings:
     mail_lease_seconds: float = 300.0  # a crashed sender's rows are retried after this
     session_ttl_hours: float = 12.0
     policy_poll_seconds: float = 2.0
+    link_sweep_seconds: float = 5.0  # R10.1: ended links are removed and their ends recorded this often (0: never)
     sqlite_busy_timeout_ms: int = 10000  # how long a SQLite write waits for the lock before 503
     console_secure_cookie: bool = False  # set true behind HTTPS
     console_secret_file: str | None = None  # the console's cookie-signing secret; default beside the SQLite file, var/ for PostgreSQL

@@ -10,6 +10,7 @@ from flask import g, request
 from authz_service import metrics
 from authz_service.api import (
     access_list,
+    access_requests,
     authzen,
     authzen_search,
     console,
@@ -36,7 +37,8 @@ from authz_service.secret_file import console_secret
 
 BLUEPRINTS = [ops.blp, directory.blp, decide.blp, links.blp, invites.blp, sessions.blp, contacts.blp,
               notifications.blp, services.blp, customers.blp, logs.blp, decision_entries.blp, log_integrity.blp, access_list.blp,
-              authzen.blp, authzen.discovery, authzen_search.blp]
+              authzen.blp, authzen.discovery, authzen_search.blp,
+              access_requests.blp]
 
 
 class Api(flask_smorest.Api):

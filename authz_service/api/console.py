@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from authz_service.api import console_auth as auth
 from authz_service.api import console_format, error_table
 from authz_service.api.base import state
-from authz_service.api.fields import rfc3339
+from authz_service.api.fields import rfc3339, time_left
 from authz_service.api.request_input import refuse_unstorable
 from authz_service.policy import cells, invariants
 from authz_service.portal import customers as page
@@ -29,6 +29,7 @@ PAGES = [("console.matrix", "Policy"), ("console.preview", "Preview a change"), 
          ("console.keys", "Keys"), ("console.invites", "Invites"),
          ("console.activity", "Activity"), ("console.log_integrity", "Log integrity"),
          ("console.outbox", "Mail outbox")]
+bp.add_app_template_filter(time_left, "time_left")  # R10.1: a link's time left
 
 
 @bp.app_context_processor
@@ -170,5 +171,6 @@ from authz_service.api import (  # noqa: E402, F401
     console_log,
     console_mail,
     console_preview,
+    console_requests,
     console_why,
 )

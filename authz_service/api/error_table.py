@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from authz_service import cursors, usernames
 from authz_service.decide import authorize
 from authz_service.log import chain
-from authz_service.portal import service_events
+from authz_service.portal import access_requests, service_events
 from authz_service.store import Conflict, DatabaseError, IntegrityError, NotFound, Unconfirmed
 
 log = logging.getLogger("authz.api")
@@ -85,6 +85,7 @@ ROWS: tuple[Row, ...] = (
         lambda e: (f"unknown action {e.args[0]!r}", {"action": e.args[0]})),
     Row(service_events.NotUpgradable, 422, "not_upgradable",
         lambda e: (f"a {e.args[0]} service has no upgrade (R3)", {"kind": e.args[0]})),
+    Row(access_requests.InvalidRequest, 422, None, lambda e: (e.message, {})),
     Row(cursors.InvalidCursor, 422, "invalid_cursor", lambda e: (str(e), {})),
     Row(chain.LogUnavailable, 503, "unavailable", _log_unavailable),
     Row(Unconfirmed, 503, "unavailable", _unconfirmed),

@@ -15,6 +15,22 @@ def rfc3339(value: datetime) -> str:
     return text + "Z"
 
 
+def time_left(value: datetime | None, now: datetime | None = None) -> str:
+    """How long until `value` (naive UTC), for a person: "no end", "ended", "2 d 3 h", "5 min 2 s"
+    (R10.1: the console shows a link's time left)."""
+    if value is None:
+        return "no end"
+    seconds = int((value - (now or datetime.now(UTC).replace(tzinfo=None))).total_seconds())
+    if seconds <= 0:
+        return "ended"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (seconds, "s")]
+    shown = [f"{n} {unit}" for n, unit in parts if n][:2]
+    return " ".join(shown) + " left"
+
+
 class UtcDateTime(ma.fields.DateTime):
     """A DateTime written as 2026-11-24T12:00:00Z."""
 

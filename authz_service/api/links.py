@@ -38,9 +38,9 @@ class Link(MethodView):
     @blp.response(200, s.LinkOut)
     @blp.alt_response(201, schema=s.LinkOut, description="linked")
     def put(self, body, customer_id, email):
-        """Link a user (group support by default, R4.2) or change their group."""
+        """Link a user (group support by default, R4.2) or change their group or end (R10.1)."""
         link, created = manage_users.put(state().policy, body["user"], customer_id, email_or_422(email),
-                                  body.get("group"), g.caller)
+                                         body.get("group"), g.caller, body.get("expires_at", manage_users.KEEP))
         return link, 201 if created else 200
 
     @blp.arguments(s.UserQuery, location="query")

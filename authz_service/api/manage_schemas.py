@@ -1,12 +1,15 @@
 """Shapes for links, invites and view sessions (docs/api.md "Links", "Invites", "View sessions")."""
 
+from datetime import UTC, datetime, timedelta
+
 import marshmallow as ma
 
-from authz_service.api.base import known_group, length
-from authz_service.api.fields import UtcDateTime
+from authz_service.api.base import invalid, known_group, length
+from authz_service.api.fields import Rfc3339, UtcDateTime
 from authz_service.api.pages import PageQuery, page_of
 
 F = ma.fields
+MAX_LINK_DURATION = timedelta(days=366)  # "at most a year ahead" (R10.1), a leap year's worth
 
 
 class UserQuery(ma.Schema):
@@ -17,15 +20,30 @@ class UserPageQuery(PageQuery, UserQuery):
     pass
 
 
+def link_end(value) -> None:
+    """R10.1: a link's end is in the future and at most a year ahead, else 422."""
+    if value is None:
+        return
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if value <= now:
+        raise invalid("expires_at must be in the future")
+    if value > now + MAX_LINK_DURATION:
+        raise invalid("expires_at must be at most a year ahead")
+
+
 class LinkIn(ma.Schema):
     user = F.String(required=True)
     group = F.String(validate=known_group)
+    expires_at = Rfc3339(allow_none=True, validate=link_end, metadata={
+        "description": "R10.1: the link's end (future, at most a year ahead); null: no end; "
+                       "left out: a new link has none, an existing one keeps its own"})
 
 
 class LinkOut(ma.Schema):
     email = F.String()
     group = F.String()
     linked_at = UtcDateTime()
+    expires_at = UtcDateTime(allow_none=True, metadata={"description": "R10.1: null when the link does not end"})
     in_use = F.Boolean(metadata={"description": "false: the user acts there without it (R4.1, R4.9)"})
 
 

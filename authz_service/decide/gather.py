@@ -10,6 +10,7 @@ from datetime import datetime
 from authz_service import metrics
 from authz_service.policy import NONE, Facts
 from authz_service.store import facts as store_facts
+from authz_service.store import links
 from authz_service.store.models import utcnow
 
 
@@ -37,15 +38,18 @@ def gather(email: str, account_id: str | None, session: dict | None = None,
     email = email.lower()
     row, source = store_facts.read(email, account_id)
     metrics.FACTS_READ[source].inc()
-    row = row or (None,) * 6
-    home, home_group, kind, partner, link_group, home_kind = row
+    row = row or (None,) * 7
+    home, home_group, kind, partner, link_group, home_kind, link_ends = row
+    now = now or utcnow()
+    if not links.is_live(link_ends, now):
+        link_group = None  # R10.1: a link past its end is no link, cached or not
     relation = relation_of(home, account_id, partner)
     facts = Facts(
         kind=kind or NONE,
         relation=relation,
         home_group=home_group or NONE,
         link_group=(link_group or NONE) if relation == "owner" else NONE,
-        session=_session_state(email, account_id, session, session_given, now or utcnow()),
+        session=_session_state(email, account_id, session, session_given, now),
     )
     return Gathered(facts, account_id, home, partner, home_kind)
 

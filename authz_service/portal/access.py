@@ -14,6 +14,7 @@ from authz_service.decide.gather import gather, relation_of
 from authz_service.log import values
 from authz_service.policy import Policy
 from authz_service.store import NotFound, directory, holders
+from authz_service.store.models import from_micros
 
 
 def _askable(*texts: str) -> bool:
@@ -49,10 +50,13 @@ def who_can(account_id: str, action: str | None, limit: int, cursor: str | None,
 
 
 def _holder(policy: Policy, account: dict, row: tuple, action: str | None) -> dict:
-    email, home, home_group, link = row
+    email, home, home_group, link, ends = row
     relation = relation_of(home, account["id"], account["partner_id"])
     group, via = holding.held(policy, account["kind"], relation, home_group, link, action)
-    return {"email": email, "group": group, "via": via, "expires_at": None}  # R10.1: links do not end yet
+    if isinstance(ends, int):  # a UNION's rows come back as stored
+        ends = from_micros(ends)
+    # R10.1, R10.3: until when, for a group held through a link that ends; else no end
+    return {"email": email, "group": group, "via": via, "expires_at": ends if via == "link" else None}
 
 
 def accounts_for(email: str, action: str | None, limit: int, cursor: str | None, *,
@@ -74,10 +78,11 @@ def accounts_for(email: str, action: str | None, limit: int, cursor: str | None,
 
 
 def _reached(policy: Policy, home: str, home_group: str, row: tuple, action: str | None) -> dict:
-    account_id, name, kind, partner, link = row
+    account_id, name, kind, partner, link, ends = row
     relation = relation_of(home, account_id, partner)
     group, via = holding.held(policy, kind, relation, home_group, link, action)
-    return {"account_id": account_id, "name": name, "kind": kind, "group": group, "via": via}
+    return {"account_id": account_id, "name": name, "kind": kind, "group": group, "via": via,
+            "expires_at": ends if via == "link" else None}
 
 
 def actions_for(email: str, account_id: str, *, policy: Policy | None = None) -> list[str]:

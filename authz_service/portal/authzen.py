@@ -56,8 +56,9 @@ def actions(policy: Policy, caller: str, subject: dict, resource: dict) -> list[
 def _holding(item: dict) -> dict:
     """The group held and how (R10.3), as a result's properties."""
     held = {"group": item["group"], "via": item["via"]}
-    if item.get("expires_at") is not None:
-        held["expires_at"] = item["expires_at"]
+    ends = item.get("expires_at")
+    if ends is not None:  # R10.1: until when, RFC 3339 in UTC as every time of the API
+        held["expires_at"] = ends.isoformat(timespec="microseconds" if ends.microsecond else "seconds") + "Z"
     return held
 
 

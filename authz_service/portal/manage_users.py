@@ -3,8 +3,10 @@
 from authz_service import cursors
 from authz_service.decide import authorize, holding
 from authz_service.policy import Policy
-from authz_service.portal import access
+from authz_service.portal import access, link_ends
 from authz_service.store import Conflict, NotFound, directory, links
+from authz_service.store.directory import KEEP
+from authz_service.store.models import utcnow
 
 
 def _customer(customer_id: str) -> dict:
@@ -63,25 +65,32 @@ def _linkable_target(policy: Policy, partner_id: str, email: str) -> dict:
     return user
 
 
-def put(policy: Policy, actor: str, customer_id: str, email: str, group: str | None, caller=None):
-    """Link (default group from the policy) or change a link; returns (link, created)."""
+def put(policy: Policy, actor: str, customer_id: str, email: str, group: str | None, caller=None,
+        expires_at=KEEP):
+    """Link (default group from the policy) or change a link and its end (R10.1); returns
+    (link, created)."""
     customer = _customer(customer_id)
     with _change(policy, actor, customer, email, caller):
-        return _put(policy, customer, email, group)
+        return _put(policy, customer, email, group, expires_at)
 
 
-def _put(policy: Policy, customer: dict, email: str, group: str | None):
+def _put(policy: Policy, customer: dict, email: str, group: str | None, expires_at=KEEP):
     _linkable_target(policy, customer["partner_id"], email)
     existing = links.get_link(email, customer["id"])
+    if existing is not None and not links.is_live(existing["expires_at"], utcnow()):
+        # R10.1: an ended link is no link; its end is recorded before a new one is made
+        link_ends.end_one(email.lower(), customer["id"])
+        existing = None
     if group is None:
         group = existing["group"] if existing else policy.default_group("new_link_group")
-    return directory.put_link(email, customer["id"], group)
+    return directory.put_link(email, customer["id"], group, expires_at)
 
 
-def put_by_key(policy: Policy, operator: str, customer_id: str, email: str, group: str | None, caller: str):
+def put_by_key(policy: Policy, operator: str, customer_id: str, email: str, group: str | None, caller: str,
+               expires_at=KEEP):
     """As `put`, on a console key's `manage` scope; recorded as the key once it is done."""
     customer = _customer(customer_id)
-    link, created = _put(policy, customer, email, group)
+    link, created = _put(policy, customer, email, group, expires_at)
     _record_key_change(operator, customer, email, caller, f"linked as {link['group']}")
     return link, created
 

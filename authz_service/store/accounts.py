@@ -4,6 +4,7 @@ import operator
 from dataclasses import dataclass, field
 from functools import reduce
 
+from authz_service.store.links import live, now_micros
 from authz_service.store.models import Account, Link
 from authz_service.store.rows import tuples
 
@@ -31,8 +32,8 @@ def reachable(reach: Reach, limit: int, after: str | None) -> tuple[list[str], b
     if reach.all_owned:
         terms.append(Account.partner == reach.home_account)
     if reach.owned_link_groups:
-        linked = Link.select(Link.customer).where(
-            (Link.user == reach.email) & Link.group.in_(reach.owned_link_groups))
+        linked = Link.select(Link.customer).where(  # links that count now (R10.1)
+            (Link.user == reach.email) & Link.group.in_(reach.owned_link_groups) & live(now_micros()))
         terms.append((Account.partner == reach.home_account) & Account.id.in_(linked))
     if reach.other_kinds:
         terms.append(Account.kind.in_(reach.other_kinds) & (Account.id != reach.home_account)

@@ -10,6 +10,7 @@ empty and masked values come last in both directions.
 from dataclasses import dataclass
 from datetime import datetime
 
+from authz_service.store.links import now_micros
 from authz_service.store.models import CustomerFigures, Link, from_micros, to_micros
 from authz_service.store.models import database as db
 from authz_service.store.summary import SORTABLE
@@ -72,19 +73,24 @@ def _value(view: View, column: str) -> Q | None:
     return Q("CASE WHEN ") + _link(view) + Q(" IN ") + _in(hidden) + Q(f" THEN NULL ELSE s.{column} END")
 
 
+def _live(now: int) -> Q:
+    """R10.1: a link past its end is no link (store/links.live, as SQL text)."""
+    return Q(f" AND (l.expires_at IS NULL OR l.expires_at > {db.param})", now)
+
+
 def _source(view: View) -> Q:
-    p = db.param
+    p, now = db.param, now_micros()
     if not view.all_owned:
         # CROSS JOIN: SQLite keeps the viewer's links as the outer loop (never a scan of the
         # partner's customers in sort order); PostgreSQL plans it as any inner join.
         return (Q(f'FROM "{LINKS}" AS l CROSS JOIN "{FIGURES}" AS s '
                   f"WHERE s.customer_id = l.customer_id AND l.user_email = {p} AND l.grp IN ",
-                  view.email) + _in(view.seeing)
+                  view.email) + _in(view.seeing) + _live(now)
                 + Q(f" AND s.partner_id = {p}", view.partner_id))
     source = Q(f'FROM "{FIGURES}" AS s')
     if view.join_link:
         source += Q(f' LEFT JOIN "{LINKS}" AS l ON l.customer_id = s.customer_id AND l.user_email = {p}',
-                    view.email)
+                    view.email) + _live(now)
     source += Q(f" WHERE s.partner_id = {p}", view.partner_id)
     if view.link_filter:
         source += Q(" AND ") + _link(view) + Q(" IN ") + _in(view.seeing)

@@ -4,7 +4,16 @@ import peewee as pw
 
 from authz_service import usernames
 from authz_service.store.errors import Conflict, NotFound
-from authz_service.store.models import Account, Link, User, ViewSession, database, utcnow
+from authz_service.store.models import (
+    AccessRequest,
+    Account,
+    Link,
+    User,
+    ViewSession,
+    database,
+    to_micros,
+    utcnow,
+)
 from authz_service.store.rows import tuples
 
 
@@ -82,37 +91,57 @@ def put_user(email: str, account_id: str, kind: str, group: str) -> tuple[dict, 
 
 def delete_user(email: str) -> None:
     """Remove a user, their links and their view sessions (a user re-created under the same
-    email starts with none, R6.1); their log entries keep the email (R7.4)."""
+    email starts with none, R6.1), and cancel their pending requests for access (R10.2: nobody
+    is left to link); their log entries keep the email (R7.4)."""
     with database.atomic():
         if User.get_or_none(User.email == email.lower()) is None:
             raise NotFound("user", email)
+        (AccessRequest.update(status="cancelled", decided_at=utcnow(), decision_reason="the requester was removed")
+         .where((AccessRequest.requester == email.lower()) & (AccessRequest.status == "pending")).execute())
         Link.delete().where(Link.user == email.lower()).execute()
         ViewSession.delete().where(ViewSession.user_email == email.lower()).execute()
         User.delete().where(User.email == email.lower()).execute()
 
 
-def put_link(email: str, customer_id: str, group: str) -> tuple[dict, bool]:
-    """Create or change one link; the caller has checked who may be linked (R4.4).
+KEEP = object()  # put_link: leave an existing link's end as it is
+
+
+def put_link(email: str, customer_id: str, group: str, expires_at=KEEP) -> tuple[dict, bool]:
+    """Create or change one link; the caller has checked who may be linked (R4.4) and has had an
+    ended link's end recorded (R10.1). `expires_at`: a time, None (no end) or KEEP (a new link
+    gets none).
 
     An insert that does nothing on conflict, then an update: concurrent PUTs of the same link
     queue on its key and all succeed (a PUT is idempotent), never a 409 from a lost race."""
     email = usernames.stored_form(email)
     this = (Link.user == email) & (Link.customer == customer_id)
+    ends = {} if expires_at is KEEP else {"expires_at": expires_at}
     for _ in range(3):  # a link revoked between the insert and the update is inserted again
         with database.atomic():
-            inserted = (Link.insert(user=email, customer=customer_id, group=group, linked_at=utcnow())
+            inserted = (Link.insert(user=email, customer=customer_id, group=group, linked_at=utcnow(), **ends)
                         .on_conflict_ignore().as_rowcount().execute())
             if not inserted:
-                Link.update(group=group).where(this & (Link.group != group)).execute()
+                _update_link(this, group, ends)
             row = Link.get_or_none(this)
             if row is not None:
                 return _link_dict(row), bool(inserted)
     raise Conflict("conflict", "the link was changed and revoked meanwhile; retry")
 
 
+def _update_link(this, group: str, ends: dict) -> None:
+    """Only what differs: an unchanged PUT writes nothing (no facts change to wait for, R4.6)."""
+    Link.update(group=group).where(this & (Link.group != group)).execute()
+    if ends:
+        value = ends["expires_at"]
+        differs = (Link.expires_at.is_null(False) if value is None
+                   else (Link.expires_at.is_null() | (Link.expires_at != to_micros(value))))
+        # a new end clears a sweeper's claim on the old one (store/link_ends.py)
+        Link.update(expires_at=value, end_entry=None).where(this & differs).execute()
+
+
 def _link_dict(row: Link) -> dict:
     return {"email": row.user_email, "customer_id": row.customer_id, "group": row.group,
-            "linked_at": row.linked_at}
+            "linked_at": row.linked_at, "expires_at": row.expires_at}
 
 
 def list_accounts(kind: str | None = None, partner_id: str | None = None, limit: int = 500) -> list[dict]:

@@ -1,13 +1,16 @@
 """The one read a decision needs: the user, the account and the link between them."""
 
 from authz_service.store import facts_cache
-from authz_service.store.models import Account, Link, User, ViewSession, database
+from authz_service.store.models import Account, Link, User, ViewSession, database, from_micros
 
 
 def read(email: str, account_id: str | None) -> tuple[tuple | None, str]:
-    """((home account, home group, account kind, account's partner, link group, home kind), source).
+    """((home account, home group, account kind, account's partner, link group, home kind, link's
+    end), source).
 
-    Every column may be None: unknown user, unknown account, no link. The source is
+    Every column may be None: unknown user, unknown account, no link, a link without an end. The
+    link's end (R10.1) is part of the row, so a kept row carries it and the caller judges it at
+    each use (links.is_live): a cached fact never outlives the link's end. The source is
     "hit" when a worker of `authz serve` on PostgreSQL answered from its cache (kept
     coherent, R4.6: store/facts_cache.py), "miss" when it asked the database and may keep
     the answer, "off" when nothing is cached (SQLite, commands, tests, a lapsed lease).
@@ -23,14 +26,15 @@ def _query(email: str, account_id: str | None) -> tuple | None:
     """The one query: user, home account, account and link."""
     p = database.param
     sql = (
-        f'SELECT u.account_id, u.grp, a.kind, a.partner_id, l.grp, h.kind '
+        f'SELECT u.account_id, u.grp, a.kind, a.partner_id, l.grp, h.kind, l.expires_at '
         f'FROM (SELECT 1 AS one) AS x '
         f'LEFT JOIN "{User._meta.table_name}" AS u ON u.email = {p} '
         f'LEFT JOIN "{Account._meta.table_name}" AS h ON h.id = u.account_id '
         f'LEFT JOIN "{Account._meta.table_name}" AS a ON a.id = {p} '
         f'LEFT JOIN "{Link._meta.table_name}" AS l ON l.user_email = u.email AND l.customer_id = a.id'
     )
-    return database.execute_sql(sql, (email, account_id)).fetchone()
+    row = database.execute_sql(sql, (email, account_id)).fetchone()
+    return None if row is None else (*row[:6], None if row[6] is None else from_micros(row[6]))
 
 
 def read_session(session_id: str) -> dict | None:

@@ -3,7 +3,8 @@
 The caller says which facts count (relation, home group, link group, worked out from the
 policy's table); these queries only select the rows whose facts match, so the answer is
 complete and paged without asking user by user (docs/decisions/027-who-can-act.md).
-A link group of None stands for "no link on this customer".
+A link group of None stands for "no link on this customer"; a link past its end is no link
+(R10.1: store/links.live, in each join's condition, so it reads as None).
 """
 
 import operator
@@ -12,6 +13,7 @@ from functools import reduce
 
 import peewee as pw
 
+from authz_service.store.links import live, now_micros
 from authz_service.store.models import Account, Link, User, database
 from authz_service.store.rows import tuples
 
@@ -37,10 +39,10 @@ def _linked(group_links: dict[str, list[str | None]], home_group, link_group=Lin
     return terms
 
 
-_COLUMNS = (User.email, User.account, User.group, Link.group.alias("link_grp"))
+_COLUMNS = (User.email, User.account, User.group, Link.group.alias("link_grp"), Link.expires_at)
 
 
-def _through_links(account_id: str, partner_id: str, owner: dict, after: str | None) -> list:
+def _through_links(account_id: str, partner_id: str, owner: dict, after: str | None, now: int) -> list:
     """The owning partner's users whose home group counts only through a link (R4.2): this
     customer's links (by index), each link's user looked up by email.
 
@@ -53,7 +55,7 @@ def _through_links(account_id: str, partner_id: str, owner: dict, after: str | N
     pairs = {home: groups for home, groups in owner.items() if None not in groups}
     if not pairs:
         return []
-    on_link = (Link.customer == account_id) & ((Link.user > after) if after is not None else True)
+    on_link = (Link.customer == account_id) & live(now) & ((Link.user > after) if after is not None else True)
     if isinstance(database.obj, pw.SqliteDatabase):
         home = pw.NodeList([pw.SQL("+"), User.account], glue="")
         return [Link.select(*_COLUMNS).join(User, pw.JOIN.CROSS)
@@ -61,22 +63,23 @@ def _through_links(account_id: str, partner_id: str, owner: dict, after: str | N
                        & reduce(operator.or_, _linked(pairs, User.group)))]
     of_user = User.alias()
     user = of_user.select(of_user.account, of_user.group).where(of_user.email == Link.user).limit(1).alias("u")
-    return [Link.select(Link.user, user.c.account_id, user.c.grp, Link.group.alias("link_grp"))
+    return [Link.select(Link.user, user.c.account_id, user.c.grp, Link.group.alias("link_grp"), Link.expires_at)
             .join(user, pw.JOIN.LATERAL, on=True)
             .where(on_link & (user.c.account_id == partner_id) & reduce(operator.or_, _linked(pairs, user.c.grp)))]
 
 
 def users(account_id: str, partner_id: str | None, match: Matching, after: str | None,
           limit: int) -> tuple[list[tuple], bool]:
-    """(email, home account, home group, link group) of the users whose facts on this account
-    match, by email after `after`, one page, and whether more follow.
+    """(email, home account, home group, link group, link's end) of the users whose facts on this
+    account match, by email after `after`, one page, and whether more follow.
 
     One statement, the UNION ALL of disjoint parts each read by an index (docs/performance.md,
     "Who can act"): the account's home users; the owning partner's users whose home group counts
     even without a link (the partner admins, R4.1), by (account, group); those whose home group
     counts only through a link, from this customer's links; users of any other account. So a
     page costs what the holders cost, not the partner's size."""
-    on = (Link.user == User.email) & (Link.customer == account_id)
+    now = now_micros()
+    on = (Link.user == User.email) & (Link.customer == account_id) & live(now)
     later = (User.email > after) if after is not None else True
 
     def by_user(where):
@@ -88,7 +91,7 @@ def users(account_id: str, partner_id: str | None, match: Matching, after: str |
         if unlinked:
             parts.append(by_user((User.account == partner_id) & User.group.in_(list(unlinked))
                                  & reduce(operator.or_, _linked(unlinked, User.group))))
-        parts += _through_links(account_id, partner_id, match.owner, after)
+        parts += _through_links(account_id, partner_id, match.owner, after, now)
     if match.none:
         other = (User.account != account_id) & User.group.in_(match.none)
         parts.append(by_user(other & (User.account != partner_id) if partner_id is not None else other))
@@ -109,7 +112,7 @@ class Reaching:
 
 def accounts(email: str, home_account: str, reach: Reaching, after: str | None,
              limit: int) -> tuple[list[tuple], bool]:
-    """(account id, name, kind, partner, link group) of the accounts this user's facts match,
+    """(account id, name, kind, partner, link group, link's end) of the accounts this user's facts match,
     by id after `after`, one page, and whether more follow."""
     terms = [Account.id == home_account] if reach.home else []
     owned = _linked(reach.owner, Account.kind)
@@ -123,9 +126,9 @@ def accounts(email: str, home_account: str, reach: Reaching, after: str | None,
     where = reduce(operator.or_, terms)
     if after is not None:
         where &= Account.id > after
-    on = (Link.customer == Account.id) & (Link.user == email)
+    on = (Link.customer == Account.id) & (Link.user == email) & live(now_micros())
     query = (Account.select(Account.id, Account.name, Account.kind, Account.partner,
-                            Link.group.alias("link_grp"))
+                            Link.group.alias("link_grp"), Link.expires_at)
              .join(Link, pw.JOIN.LEFT_OUTER, on=on).where(where)
              .order_by(Account.id).limit(limit + 1))
     rows = tuples(query)
@@ -143,7 +146,7 @@ def pairs(kind: str, match: Matching) -> list[tuple[str, str, str | None]]:
                        .where((Account.kind == kind) & User.group.in_(match.home)))
     owned = _linked(match.owner, User.group)
     if owned:
-        on = (Link.user == User.email) & (Link.customer == Account.id)
+        on = (Link.user == User.email) & (Link.customer == Account.id) & live(now_micros())
         rows += tuples(User.select(User.email, Account.id, Account.partner)
                        .join(Account, on=(Account.partner == User.account))
                        .join(Link, pw.JOIN.LEFT_OUTER, on=on)

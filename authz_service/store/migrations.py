@@ -95,9 +95,24 @@ def _v8_decision_facts(db: pw.Database) -> None:
             db.execute_sql(f'ALTER TABLE "decision" ADD COLUMN "{name}" VARCHAR({size})')
 
 
+def _v9_link_ends(db: pw.Database) -> None:
+    """R10.1: a link may end (`expires_at`, microseconds since the epoch, null: never) and the log
+    entry recording its end is claimed before it is written (`end_entry`); old links keep no end
+    (docs/decisions/035-time-bound-access.md). Indexed by end, for the sweeper."""
+    if not any(c.name == "expires_at" for c in db.get_columns("link")):
+        db.execute_sql('ALTER TABLE "link" ADD COLUMN "expires_at" BIGINT')
+        db.execute_sql('ALTER TABLE "link" ADD COLUMN "end_entry" VARCHAR(32)')
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "link_expires_at" ON "link" ("expires_at")')
+
+
+def _v10_access_requests(db: pw.Database) -> None:
+    """R10.2: requests for access, by partner and status (docs/decisions/035-time-bound-access.md)."""
+    db.create_tables([m.AccessRequest], safe=True)
+
+
 MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered),
               (4, _v4_service_ids_per_customer), (5, _v5_console_sessions), (6, _v6_users_by_group),
-              (7, _v7_log_tree), (8, _v8_decision_facts)]
+              (7, _v7_log_tree), (8, _v8_decision_facts), (9, _v9_link_ends), (10, _v10_access_requests)]
 
 
 def current_version(db: pw.Database) -> int:

@@ -21,6 +21,30 @@ class BaseModel(pw.Model):
         legacy_table_names = False
 
 
+EPOCH = datetime(1970, 1, 1)
+
+
+def to_micros(value: datetime) -> int:
+    """A naive UTC time as whole microseconds since the epoch."""
+    return (value - EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(value: int) -> datetime:
+    """The naive UTC time of a count of microseconds since the epoch."""
+    return EPOCH + timedelta(microseconds=value)
+
+
+class MicrosField(pw.BigIntegerField):
+    """A UTC time kept as microseconds since the epoch: raw SQL sorts, compares and aggregates it
+    the same way on SQLite and PostgreSQL."""
+
+    def db_value(self, value):
+        return to_micros(value) if isinstance(value, datetime) else value
+
+    def python_value(self, value):
+        return None if value is None else from_micros(value)
+
+
 class Account(BaseModel):
     """A partner (reseller) or a customer account owned by one partner (R1.1, R1.3)."""
 
@@ -52,11 +76,49 @@ class Link(BaseModel):
     customer = pw.ForeignKeyField(Account, backref="links", on_delete="CASCADE", index=True)
     group = pw.CharField(max_length=32, column_name="grp")
     linked_at = pw.DateTimeField(default=utcnow)
+    # R10.1: the link's end, microseconds since the epoch (null: no end); from that instant it is
+    # no link. `end_entry` is the id of the log entry recording its end, claimed by the sweeper
+    # before it records it (migration 9; docs/decisions/035-time-bound-access.md).
+    expires_at = MicrosField(null=True, index=True)
+    end_entry = pw.CharField(max_length=32, null=True)
     user_email: str  # named after its column
     customer_id: str
 
     class Meta:
         primary_key = pw.CompositeKey("user", "customer")
+
+
+class AccessRequest(BaseModel):
+    """A partner user's request for a link to one customer, and its outcome (R10.2; migration 10).
+
+    `status` is pending, approved, denied, cancelled or expired; a pending request past
+    `expires_at` (7 days) is expired to every reader and can no longer be decided. The
+    requester is kept by email (no foreign key): a removed user's pending requests are
+    cancelled with them, their history stays."""
+
+    id = pw.CharField(primary_key=True, max_length=32)
+    partner = pw.CharField(max_length=64)
+    customer = pw.ForeignKeyField(Account, on_delete="CASCADE", index=False)
+    requester = pw.CharField(max_length=254)
+    group = pw.CharField(max_length=32, column_name="grp")
+    reason = pw.TextField()
+    duration_hours = pw.IntegerField()
+    status = pw.CharField(max_length=16)
+    created_at = MicrosField()
+    expires_at = MicrosField()
+    decided_by = pw.CharField(max_length=254, null=True)
+    decided_at = MicrosField(null=True)
+    decision_reason = pw.TextField(null=True)
+    granted_group = pw.CharField(max_length=32, null=True)
+    granted_hours = pw.IntegerField(null=True)
+    expired_entry = pw.CharField(max_length=32, null=True)  # the log entry recording its expiry
+    expiry_logged = pw.BooleanField(default=False)  # that entry is in the log
+    customer_id: str
+
+    class Meta:
+        table_name = "access_request"
+        indexes = ((("partner", "status", "id"), False), (("requester", "status"), False),
+                   (("status", "expires_at"), False))
 
 
 class ViewSession(BaseModel):
@@ -256,30 +318,6 @@ class SchemaVersion(BaseModel):
 
     version = pw.IntegerField(primary_key=True)
     applied_at = pw.DateTimeField(default=utcnow)
-
-
-EPOCH = datetime(1970, 1, 1)
-
-
-def to_micros(value: datetime) -> int:
-    """A naive UTC time as whole microseconds since the epoch."""
-    return (value - EPOCH) // timedelta(microseconds=1)
-
-
-def from_micros(value: int) -> datetime:
-    """The naive UTC time of a count of microseconds since the epoch."""
-    return EPOCH + timedelta(microseconds=value)
-
-
-class MicrosField(pw.BigIntegerField):
-    """A UTC time kept as microseconds since the epoch: raw SQL sorts, compares and aggregates it
-    the same way on SQLite and PostgreSQL."""
-
-    def db_value(self, value):
-        return to_micros(value) if isinstance(value, datetime) else value
-
-    def python_value(self, value):
-        return None if value is None else from_micros(value)
 
 
 class Service(BaseModel):

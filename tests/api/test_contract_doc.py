@@ -47,7 +47,8 @@ def test_not_yet_served_endpoints_are_not_served(client):
     """A planned endpoint that lands must move up to a heading of its own."""
     text = DOC.read_text(encoding="utf-8")
     coming = planned(text)
-    assert coming or "## Not served yet" not in text, "the 'Not served yet' table was not read"
+    table = _section(text, "Not served yet")
+    assert coming or "| method | path |" in table, "the 'Not served yet' table was not read"
     assert sorted(coming & served(client.get("/openapi.json").json)) == []
     assert sorted(coming & documented(text)) == []
 

@@ -1,5 +1,6 @@
 """authz_client's HTTP: connections are reused, and only calls safe to repeat are repeated."""
 
+import json
 import threading
 
 import pytest
@@ -128,3 +129,14 @@ def test_nothing_listening_changed_nothing():
 def test_which_calls_are_repeatable(method, path, expected):
     """The contract's rule, call by call (API.md: PUT is idempotent; a second DELETE is 404)."""
     assert is_repeatable(method, path) is expected
+
+
+def test_link_sends_an_end_only_when_given():
+    """R10.1: `expires_at` goes in the PUT's body when given; left out, the link keeps its own."""
+    with Stub() as stub:
+        client = client_of(stub)
+        client.link("hooli", "lee@acme.example", ADA, expires_at="2027-01-01T00:00:00Z")
+        client.link("hooli", "lee@acme.example", ADA)
+    (_, _, with_end), (_, _, without) = stub.requests
+    assert json.loads(with_end) == {"user": ADA, "expires_at": "2027-01-01T00:00:00Z"}
+    assert json.loads(without) == {"user": ADA}

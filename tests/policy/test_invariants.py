@@ -59,6 +59,14 @@ BREAKERS = {
         lambda f: add(f, "partner.csv", "p, admin, customer, grant: manage, allow"),
         "kind=customer relation=home home=admin link=- session=none action=grant.manage: allowed",
         lambda f: line_of(f, "partner.csv", "p, admin, customer, grant")),
+    "only-partner-non-admins-request-access": (
+        lambda f: add(f, "partner.csv", "p, admin, partner, grant: request, allow"),
+        "kind=partner relation=home home=admin link=- session=none action=grant.request: allowed",
+        lambda f: line_of(f, "partner.csv", "p, admin, partner, grant: request")),
+    "only-partner-admins-decide-requests": (
+        lambda f: add(f, "partner.csv", "p, regular, customer, grant: request, allow"),
+        "kind=customer relation=home home=regular link=- session=none action=grant.request: allowed",
+        lambda f: line_of(f, "partner.csv", "p, regular, customer, grant")),
     "partner-admins-act-as-admin": (
         lambda f: replaced(f, "scoping.csv", "g, owner/admin/*/*, admin\n", ""),
         "kind=customer relation=owner home=admin link=admin session=none action=port.view: denied, holding -",

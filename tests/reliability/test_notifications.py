@@ -286,6 +286,7 @@ def test_the_thread_started_with_the_service_sends(database_url, smtp):
         assert_once_each(smtp.mailbox, Counter(ADMINS))
     finally:
         app.extensions["authz"].mailer.stop()
+        app.extensions["authz"].sweeper.stop()
         store.close()
 
 

@@ -9,7 +9,8 @@ SCOPES = ("decide", "manage", "audit")
 DOCUMENTED = {"decisions": "decide", "sessions": "decide", "customers_page": "decide",
               "directory": "manage", "contacts": "manage", "links": "manage", "invites": "manage",
               "services": "manage", "logs": "audit", "notifications": "audit", "access": "manage",
-              "authzen": "decide", "authzen_search": "decide", "log_integrity": "audit"}
+              "authzen": "decide", "authzen_search": "decide", "log_integrity": "audit",
+              "access_requests": "manage"}  # R10.2, docs/api.md "Access requests"
 KEYLESS = ("console", "api-docs", "operations", "authzen_discovery")  # no API key asked
 
 

@@ -2,9 +2,14 @@
 console's pages, behind its sign-in, read from the policy in force and never recorded (R7.5)."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
+from authz_service import store
+from authz_service.api.fields import rfc3339
+from authz_service.store import directory
+from authz_service.store.models import utcnow
 from tests.support.console import entries, make_key, sign_in
 
 ROW = re.compile(r"<tr>\s*<td>(?:<a [^>]*>)?([^<]+)(?:</a>)?</td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>")
@@ -71,3 +76,16 @@ def test_reached_from_manage_users_which_lists_who_has_access(console):
     assert "<li>pat@acme.example: admin, partner admin, no end</li>" in body
     assert "unused: a partner admin acts" in body
     assert 'href="/console/access"' in console.get("/console/policy").get_data(as_text=True)
+
+
+def test_a_link_with_an_end_shows_its_time_left(console):
+    """R10.1: the access sheet and Manage Users show until when a link counts and the time left;
+    an ended link is on neither."""
+    ends = utcnow() + timedelta(hours=2, minutes=30)
+    with store.connection():
+        directory.put_link("lee@acme.example", "hooli", "support", ends)
+        directory.put_link("reggie@acme.example", "hooli", "support", utcnow() - timedelta(seconds=1))
+    for path in ("/console/access?customer=hooli", "/console/links?customer=hooli"):
+        body = console.get(path).get_data(as_text=True)
+        assert re.search(r"lee@acme\.example.*?" + re.escape(f'datetime="{rfc3339(ends)}"') + r'[^>]*>2 h (29|30) min left</time>', body, re.S), path
+        assert not re.search(r"<(td|li)>(<a [^>]*>)?reggie@acme\.example", body), path

@@ -12,7 +12,7 @@ from authz_service import cursors, usernames
 from authz_service.api import error_table, errors, fast
 from authz_service.decide import authorize
 from authz_service.log import chain
-from authz_service.portal import service_events
+from authz_service.portal import access_requests, service_events
 from authz_service.serving import http_errors
 from authz_service.store import Conflict, DatabaseError, IntegrityError, NotFound, Unconfirmed
 
@@ -26,6 +26,7 @@ CASES = [  # exception -> (status, code, details) as docs/api.md answers it
     (authorize.TooLong("user", 254), 422, "invalid", {"field": "user", "limit": 254}),
     (authorize.UnknownAction("x.y"), 400, "unknown_action", {"action": "x.y"}),
     (service_events.NotUpgradable("lag"), 422, "not_upgradable", {"kind": "lag"}),
+    (access_requests.InvalidRequest("greater_group", "more"), 422, "greater_group", {}),
     (cursors.InvalidCursor("bad"), 422, "invalid_cursor", {}),
     (chain.LogUnavailable("down"), 503, "unavailable", {}),
     (Unconfirmed("not confirmed"), 503, "unavailable", {}),

@@ -11,6 +11,8 @@ import pytest
 
 from authz_service import store
 from authz_service.app import create_app
+from authz_service.decide.gather import gather
+from authz_service.policy import NONE
 from authz_service.store import directory, facts_cache, fixtures, links
 from authz_service.store import facts as store_facts
 from authz_service.store import keys as store_keys
@@ -259,7 +261,7 @@ def test_facts_and_keys_never_share_an_entry(holder):
         key = store_keys.create("shared", ["decide"])
         assert store_keys.find(key) is not None
     row, _ = read(("api_key", store_keys.digest(key)))
-    assert row == (None,) * 6 or row is None
+    assert row == (None,) * 7 or row is None
 
 
 def test_a_holder_starts_over_when_the_numbers_go_back(holder, url):
@@ -293,3 +295,19 @@ def test_the_holders_url_keeps_libpq_options_and_drops_the_pools():
     url = "postgresql://u@db.example:5432/authz?options=-c%20search_path%3Dauthz&sslmode=require&max_connections=8"
     assert facts_cache.libpq_url(url) == ("postgresql://u@db.example:5432/authz?options=-c%20search_path%3Dauthz"
                                           "&sslmode=require")
+
+
+def test_a_kept_facts_row_does_not_outlive_its_links_end(holder):
+    """R10.1, R4.6: a link ending 300 ms ahead, read and kept: after its end the same kept row
+    (a cache hit, no change announced) gives no link, as the database would."""
+    with store.connection():
+        directory.put_link(*KEY, "regular", utcnow() + timedelta(milliseconds=300))
+    assert wait_for(lambda: read()[1] == "miss" and read()[1] == "hit")
+    with store.connection():
+        assert gather(*KEY).facts.link_group == "regular"
+    ends = read()[0][-1]
+    time.sleep(max(0.0, (ends - utcnow()).total_seconds()) + 0.01)
+    with store.connection():
+        got = gather(*KEY)
+        assert read()[1] == "hit"  # still kept: nothing changed in the database
+    assert got.facts.link_group == NONE

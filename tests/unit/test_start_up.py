@@ -12,7 +12,7 @@ from authz_service.app import create_app, start
 from authz_service.cli import main
 from authz_service.store import migrations
 
-THREADS = {"policy-watch", "mail-sender"}
+THREADS = {"policy-watch", "mail-sender", "link-sweeper"}
 
 
 def _started_since(before: set) -> set[str]:
@@ -25,7 +25,7 @@ def _settings(tmp_path) -> dict:
 
 
 def test_create_app_starts_no_thread_and_start_starts_them(tmp_path):
-    """A test app polls nothing; `authz serve`'s workers call start(app) (R8.3, R9.6)."""
+    """A test app polls nothing; `authz serve`'s workers call start(app) (R8.3, R9.6, R10.1)."""
     before = set(threading.enumerate())
     app = create_app(_settings(tmp_path), migrate=True)
     assert _started_since(before) == set()
@@ -35,6 +35,7 @@ def test_create_app_starts_no_thread_and_start_starts_them(tmp_path):
     finally:
         state.watch.stop()
         state.mailer.stop()
+        state.sweeper.stop()
         store.close()
 
 

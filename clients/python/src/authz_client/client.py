@@ -121,11 +121,14 @@ class AuthzClient(AuthZEN, LogProofs):
         result: JSON = self.call("GET", path, query={"user": user, **query})[1]
         return result
 
-    def link(self, customer_id: str, email: str, user: str, group: str | None = None) -> JSON:
-        """Link a partner user to a customer, or change the link's group: the link. AuthzError
-        403 (`user` lacks grant.manage), 404 (unknown email), 409 (an admin, another partner's
-        or a customer's user); Unavailable when there is no answer (PUT: retried, safe)."""
-        body = _present({"user": user, "group": group})
+    def link(self, customer_id: str, email: str, user: str, group: str | None = None,
+             expires_at: str | None = None) -> JSON:
+        """Link a partner user to a customer, or change the link's group or end (`expires_at`, an
+        RFC 3339 time at most a year ahead: from then on the link counts nowhere, R10.1): the
+        link. AuthzError 403 (`user` lacks grant.manage), 404 (unknown email), 409 (an admin,
+        another partner's or a customer's user), 422 (a past or malformed end); Unavailable when
+        there is no answer (PUT: retried, safe)."""
+        body = _present({"user": user, "group": group, "expires_at": expires_at})
         result: JSON = self.call("PUT", f"/v1/customers/{_q(customer_id)}/links/{_q(email)}",
                                  body)[1]
         return result
