@@ -11,19 +11,20 @@ from authz_service.api.log_schemas import EntryOut
 KINDS = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 COLUMNS = ("entry_id", "at", "user", "action", "resource_type", "resource_id", "allowed", "group",
            "on_behalf_of_partner", "session", "decision_id", "rule", "reason", "account", "caller",
-           "altered")
+           "altered", "facts", "policy_version")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such a
 # cell is written with a leading apostrophe, which spreadsheets show as text and do not keep.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(value) -> str:
-    """One value as a CSV cell: booleans as true/false, null as empty, formulas defused."""
+    """One value as a CSV cell: booleans as true/false, null as empty, an object (the recorded
+    facts, R9.7) as compact JSON with sorted keys, formulas defused."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True) if isinstance(value, dict) else str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 
 

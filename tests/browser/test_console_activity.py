@@ -104,7 +104,9 @@ def _as_csv(item: dict) -> dict[str, str]:
     target = item["resource"] or {}
     flat = {**item, "resource_type": target.get("type"), "resource_id": target.get("id")}
     flat.pop("resource")
-    shown = {k: "" if v is None else ("true" if v else "false") if isinstance(v, bool) else str(v) for k, v in flat.items()}
+    shown = {k: "" if v is None else ("true" if v else "false") if isinstance(v, bool)
+             else json.dumps(v, separators=(",", ":"), ensure_ascii=False, sort_keys=True) if isinstance(v, dict) else str(v)
+             for k, v in flat.items()}
     return {k: "'" + v if v.startswith(FORMULA_START) else v for k, v in shown.items()}
 
 
