@@ -23,7 +23,7 @@ console_format.register(bp)
 # The navigation, in this order; a page shows once its module registered the endpoint on bp
 # (so pages added in their own modules, e.g. the change preview, log integrity and access
 # requests, need only a row here).
-PAGES = [("console.matrix", "Policy"), ("console.preview", "Preview a change"), ("console.why", "Why"),
+PAGES = [("console.matrix", "Policy"), ("console.preview", "Preview a policy change"), ("console.why", "Why"),
          ("console.customers", "See as"), ("console.links", "Manage users"),
          ("console.access", "Who has access"), ("console.requests", "Access requests"),
          ("console.keys", "Keys"), ("console.invites", "Invites"),

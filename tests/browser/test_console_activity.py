@@ -75,7 +75,8 @@ def test_the_search_narrows_by_outcome_text_and_days(page, mix):
     page.get_by_label("User").fill(MIX)
     page.get_by_label("Outcome").select_option("false")
     page.get_by_label("Text").fill("BILLING")
-    page.get_by_role("button", name="Search").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Search").click()
     cells = [(r.locator("td").nth(2).inner_text(), r.locator("td").nth(4).inner_text())
              for r in page.locator("#entries tbody tr").all()]
     assert cells == [("billing.view", "denied")] * 2

@@ -23,7 +23,8 @@ def test_keys_create_shows_once_then_revoke(page, live):
     page.get_by_label("Name").fill("reviewer-2")
     page.get_by_label("audit").check()
     page.get_by_label("Expires in").select_option("30")
-    page.get_by_role("button", name="Create key").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Create key").click()
     made = page.get_by_label("the new key").inner_text().strip()
     assert re.fullmatch(r"azk_[A-Za-z0-9_-]{40,}", made)
     row = next(r for r in _rows(page, "keys") if r[0] == "reviewer-2")
@@ -44,7 +45,8 @@ def test_keys_create_shows_once_then_revoke(page, live):
         assert refused.status == 403 and "lacks the manage scope" in refused.text()
     finally:
         other.close()
-    page.get_by_role("button", name="Revoke reviewer-2").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Revoke reviewer-2").click()
     assert next(r for r in _rows(page, "keys") if r[0] == "reviewer-2")[4].startswith("revoked")
 
 
@@ -65,10 +67,12 @@ def test_invites_and_outbox_show_each_status(page, live):
     mail = _rows(page, "outbox")
     assert [r[1] for r in mail] == ["ops@acme.example"] and mail[0][3] == "pending" and "svc-mail-1" in mail[0][2]
     page.get_by_label("Status").select_option("sent")
-    page.get_by_role("button", name="Show").click()
+    with page.expect_navigation():  # read the rows of the new page, not the old one
+        page.get_by_role("button", name="Show").click()
     assert _rows(page, "outbox") == [["no mail"]]
     page.get_by_label("Status").select_option("")
-    page.get_by_role("button", name="Show").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show").click()
     shot(page, "outbox")
 
 
@@ -82,7 +86,8 @@ def test_policy_invariants_and_why_by_decision_id(page, live):
     assert status == 200 and body["allowed"] is False
     page.goto("/console/why")
     page.get_by_label("Decision id").fill(body["decision_id"])
-    page.get_by_role("button", name="Explain this decision").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Explain this decision").click()
     assert page.locator("#verdict").inner_text() == "Recorded decision: denied"
     recorded = dict((r[0], r[1]) for r in _rows(page, "recorded") if len(r) == 2) or {
         row.locator("th").inner_text(): row.locator("td").inner_text() for row in page.locator("#recorded tr").all()}
