@@ -15,7 +15,7 @@ from authz_service.serving.serve import run
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=1, show_default=True, type=int)
-@click.option("--server", type=click.Choice(["gunicorn", "granian"]), default="gunicorn", show_default=True,
+@click.option("--server", type=click.Choice(["gunicorn", "granian"]), default="gunicorn", show_default=True, envvar="AUTHZ_SERVER",
               help="the HTTP front (docs/decisions/032-serving.md)")
 def serve(host, port, workers, threads, server):
     """Run the service under gunicorn; exit 1 at once when HOST:PORT is taken."""
