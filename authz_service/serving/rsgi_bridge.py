@@ -54,7 +54,7 @@ class Bridge:
             return
         try:
             raw = await asyncio.wait_for(self._body(proto), self.read_seconds)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             proto.response_bytes(*error_answer(408))
             return
         except TooLarge:
