@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 
 from gunicorn.glogging import Logger
@@ -57,15 +58,16 @@ class JsonAccessLogger(Logger):
         return _stamp()
 
 
-_STAMP = [-1, ""]  # the second and its text
+_stamped: tuple[int, str] = (-1, "")  # the second and its text
 
 
 def _stamp() -> str:
     """gunicorn's time format, made once a second."""
+    global _stamped
     now = int(time.time())
-    if now != _STAMP[0]:
-        _STAMP[:] = now, time.strftime("[%d/%b/%Y:%H:%M:%S %z]", time.localtime(now))
-    return _STAMP[1]
+    if now != _stamped[0]:
+        _stamped = now, time.strftime("[%d/%b/%Y:%H:%M:%S %z]", time.localtime(now))
+    return _stamped[1]
 
 
 def _plain(handler: logging.Handler) -> bool:
@@ -78,7 +80,7 @@ def _plain(handler: logging.Handler) -> bool:
 def logged(app, stream=None):
     """`app` writing the same JSON line per request as JsonAccessLogger, for a front without
     gunicorn's logger (granian_front.py); to stdout unless told."""
-    out = stream or sys.stdout
+    out, lock = stream or sys.stdout, threading.Lock()  # one whole line at a time, whatever --threads
 
     def logged_app(environ, start_response):
         started, seen = time.perf_counter(), {}
@@ -97,7 +99,8 @@ def logged(app, stream=None):
             "duration_us": int((time.perf_counter() - started) * 1_000_000), "pid": f"<{os.getpid()}>",
             "request_id": next((v for k, v in headers if k.lower() == "x-request-id"), "-"),
         })
-        out.write(line + "\n")
-        out.flush()
+        with lock:
+            out.write(line + "\n")
+            out.flush()
         return body
     return logged_app

@@ -15,7 +15,7 @@ from functools import partial
 
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
-from granian.server import Server
+from granian.server import MPServer
 
 from authz_service.config import Settings
 from authz_service.serving import access_log
@@ -36,15 +36,15 @@ def _worker_app(_target: str, threads: int):
     return Bridge(access_log.logged(app), threads, settings.request_read_seconds, settings.max_body_bytes)
 
 
-class _Server(Server):
-    """granian's process server; its worker gives its lease back and its metrics up on exit."""
+class _Server(MPServer):
+    """granian's process server (workers forked, as gunicorn's); its worker gives its lease back and its metrics up on exit."""
 
     @staticmethod
     def _spawn_rsgi_worker(*args, **kwargs):
         from authz_service.serving import serve
 
         try:
-            Server._spawn_rsgi_worker(*args, **kwargs)
+            MPServer._spawn_rsgi_worker(*args, **kwargs)
         finally:
             serve._worker_exit(None, None)
             serve._mark_dead()
