@@ -42,7 +42,9 @@ class Bridge:
 
     def __init__(self, wsgi_app, threads: int, read_seconds: float, max_body: int):
         self.app, self.read_seconds, self.max_body = wsgi_app, read_seconds, max_body
-        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="authz-request")
+        # `--threads 1` (the default) runs the app on the event loop's own thread: handing it to
+        # a pool thread cost ~50 µs of CPU a request, half a decision (docs/performance.md)
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="authz-request") if threads > 1 else None
 
     async def __call__(self, scope, proto):
         if scope.proto != "http":  # websockets are not served (granian is started without them)
@@ -53,7 +55,8 @@ class Bridge:
             proto.response_bytes(*error_answer(413 if declared.isdigit() else 400))
             return
         try:
-            raw = await asyncio.wait_for(self._body(proto), self.read_seconds)
+            async with asyncio.timeout(self.read_seconds):  # no task of its own, unlike wait_for
+                raw = await self._body(proto)
         except TimeoutError:
             proto.response_bytes(*error_answer(408))
             return
@@ -64,7 +67,10 @@ class Bridge:
             return
         environ = self._environ(scope, raw, started)
         try:
-            answer = await asyncio.get_running_loop().run_in_executor(self.pool, self._run, environ)
+            if self.pool is None:  # one thread per worker: this one, the body being whole already
+                answer = self._run(environ)
+            else:
+                answer = await asyncio.get_running_loop().run_in_executor(self.pool, self._run, environ)
         except Exception:  # not the app's own answer (Flask answers its errors): fail closed
             log.exception("request not served")
             answer = error_answer(500)

@@ -4,6 +4,8 @@ and the front's own answers (docs/decisions/032-serving.md; 017's limits)."""
 import asyncio
 import json
 
+import pytest
+
 from authz_service.serving.rsgi_bridge import Bridge
 
 
@@ -44,16 +46,19 @@ class Proto:
         self.sent = (status, dict(headers), body)
 
 
-def served(app, scope, proto, read_seconds=5.0, max_body=100):
-    bridge = Bridge(app, 1, read_seconds, max_body)
+def served(app, scope, proto, read_seconds=5.0, max_body=100, threads=1):
+    """What the bridge answers; `--threads 1` runs the app on the loop's thread, more in a pool."""
+    bridge = Bridge(app, threads, read_seconds, max_body)
     try:
         asyncio.run(bridge(scope, proto))
     finally:
-        bridge.pool.shutdown()
+        if bridge.pool is not None:
+            bridge.pool.shutdown()
     return proto.sent
 
 
-def test_the_environ_is_pep_3333s_and_the_answer_goes_back_whole():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_environ_is_pep_3333s_and_the_answer_goes_back_whole(threads):
     """Path decoded, headers as HTTP_* (repeats joined), content headers bare, the body whole in
     wsgi.input, a chunked body given its length; the app's status, headers and body returned."""
     seen = {}
@@ -64,7 +69,7 @@ def test_the_environ_is_pep_3333s_and_the_answer_goes_back_whole():
         return [b"a", b"b"]
 
     scope = Scope(headers=[("content-type", "application/json"), ("x-tag", "1"), ("x-tag", "2")])
-    assert served(app, scope, Proto([b'{"x":', b"1}"])) == (201, {"X-Request-Id": "r1"}, b"ab")
+    assert served(app, scope, Proto([b'{"x":', b"1}"]), threads=threads) == (201, {"X-Request-Id": "r1"}, b"ab")
     assert seen["PATH_INFO"] == "/v1/authorize" and seen["QUERY_STRING"] == "a=1"
     assert seen["CONTENT_TYPE"] == "application/json" and "HTTP_CONTENT_TYPE" not in seen
     assert seen["HTTP_X_TAG"] == "1,2" and seen["REMOTE_ADDR"] == "10.0.0.9"
@@ -95,10 +100,11 @@ def test_a_body_over_the_limit_is_413_declared_or_growing():
         400, "bad_request")
 
 
-def test_an_app_that_fails_outside_flask_is_a_500_in_the_error_shape():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_an_app_that_fails_outside_flask_is_a_500_in_the_error_shape(threads):
     """Fail closed: a failure the app did not answer itself is 500 `internal`, no detail."""
     def broken(environ, start_response):
         raise RuntimeError("secret detail")
 
-    sent = served(broken, Scope(), Proto([b"{}"]))
+    sent = served(broken, Scope(), Proto([b"{}"]), threads=threads)
     assert error_of(sent) == (500, "internal") and b"secret" not in sent[2]
