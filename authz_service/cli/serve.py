@@ -18,7 +18,7 @@ from authz_service.serving.serve import run
 @click.option("--server", type=click.Choice(["gunicorn", "granian"]), default="gunicorn", show_default=True, envvar="AUTHZ_SERVER",
               help="the HTTP front (docs/decisions/032-serving.md)")
 def serve(host, port, workers, threads, server):
-    """Run the service under gunicorn; exit 1 at once when HOST:PORT is taken."""
+    """Run the service under gunicorn (or granian: --server); exit 1 at once when HOST:PORT is taken."""
     require_free(host, port)
     run(host, port, workers, threads, server)
 
