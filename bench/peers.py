@@ -208,6 +208,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 s runs, one round, no target")
     parser.add_argument("--workers", type=int, default=WORKERS, help="ours: gunicorn workers (`authz serve`'s default)")
     parser.add_argument("--threads", type=int, default=1, help="ours: threads per worker (`authz serve`'s default)")
+    parser.add_argument("--server", choices=("gunicorn", "granian"), help="ours: the HTTP front (`authz serve`'s default)")
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.rounds = 1, 1
@@ -218,13 +219,13 @@ def main() -> int:
     if binary is None:
         print("bench/peers.py: skipped, npm is not installed (Cerbos comes from the npm registry)")
         return 0
-    print(f"bench/peers.py: ours (gunicorn {args.workers} workers x {args.threads} threads, SQLite, decision log on) against Cerbos "
+    print(f"bench/peers.py: ours ({args.server or 'default front'}, {args.workers} workers x {args.threads} threads, SQLite, decision log on) against Cerbos "
           f"{CERBOS_VERSION} (file audit log on), wrk {args.seconds}s per run, loopback")
     reference = machine_reference()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         (tmp / "ours").mkdir()
-        server = Server(tmp / "ours", workers=args.workers, threads=args.threads)
+        server = Server(tmp / "ours", workers=args.workers, threads=args.threads, server=args.server)
         server.load_demo()
         key = decide_key(server)
         checks = checks_of_demo(server.env["AUTHZ_DATABASE_URL"])

@@ -15,10 +15,12 @@ from authz_service.serving.serve import run
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=1, show_default=True, type=int)
-def serve(host, port, workers, threads):
-    """Run the service under gunicorn; exit 1 at once when HOST:PORT is taken."""
+@click.option("--server", type=click.Choice(["gunicorn", "granian"]), default="gunicorn", show_default=True, envvar="AUTHZ_SERVER",
+              help="the HTTP front (docs/decisions/032-serving.md)")
+def serve(host, port, workers, threads, server):
+    """Run the service under gunicorn (or granian: --server); exit 1 at once when HOST:PORT is taken."""
     require_free(host, port)
-    run(host, port, workers, threads)
+    run(host, port, workers, threads, server)
 
 
 @click.command()

@@ -11,6 +11,8 @@ with gunicorn's message-only format, writes the line to it without a LogRecord
 import json
 import logging
 import os
+import sys
+import threading
 import time
 
 from gunicorn.glogging import Logger
@@ -18,8 +20,6 @@ from gunicorn.glogging import Logger
 
 class JsonAccessLogger(Logger):
     """gunicorn's logger (error log, reopening on USR1 as usual) with a direct JSON access line."""
-
-    _second, _stamp = -1, ""
 
     def access(self, resp, req, environ, request_time):
         """{"time", "remote", "method", "path", "status", "bytes", "duration_us", "pid", "request_id"}."""
@@ -55,11 +55,19 @@ class JsonAccessLogger(Logger):
                 handler.release()
 
     def _time(self) -> str:
-        """gunicorn's time format, made once a second."""
-        now = int(time.time())
-        if now != self._second:
-            self._second, self._stamp = now, time.strftime("[%d/%b/%Y:%H:%M:%S %z]", time.localtime(now))
-        return self._stamp
+        return _stamp()
+
+
+_stamped: tuple[int, str] = (-1, "")  # the second and its text
+
+
+def _stamp() -> str:
+    """gunicorn's time format, made once a second."""
+    global _stamped
+    now = int(time.time())
+    if now != _stamped[0]:
+        _stamped = now, time.strftime("[%d/%b/%Y:%H:%M:%S %z]", time.localtime(now))
+    return _stamped[1]
 
 
 def _plain(handler: logging.Handler) -> bool:
@@ -67,3 +75,32 @@ def _plain(handler: logging.Handler) -> bool:
     return (type(handler) in (logging.StreamHandler, logging.FileHandler) and not handler.filters
             and handler.level <= logging.INFO
             and getattr(handler.formatter, "_fmt", None) == "%(message)s")
+
+
+def logged(app, stream=None):
+    """`app` writing the same JSON line per request as JsonAccessLogger, for a front without
+    gunicorn's logger (granian_front.py); to stdout unless told."""
+    out, lock = stream or sys.stdout, threading.Lock()  # one whole line at a time, whatever --threads
+
+    def logged_app(environ, start_response):
+        started, seen = time.perf_counter(), {}
+
+        def start(status, headers, exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        body = app(environ, start)
+        sent = sum(map(len, body)) if isinstance(body, list) else "-"
+        headers = seen.get("headers", ())
+        line = json.dumps({
+            "time": _stamp(), "remote": environ.get("REMOTE_ADDR", "-"),
+            "method": environ.get("REQUEST_METHOD"), "path": environ.get("PATH_INFO"),
+            "status": int(str(seen.get("status", "500")).split(None, 1)[0]), "bytes": str(sent),
+            "duration_us": int((time.perf_counter() - started) * 1_000_000), "pid": f"<{os.getpid()}>",
+            "request_id": next((v for k, v in headers if k.lower() == "x-request-id"), "-"),
+        })
+        with lock:
+            out.write(line + "\n")
+            out.flush()
+        return body
+    return logged_app

@@ -116,7 +116,7 @@ def _share_metrics(folder: str) -> None:
         os.mkdir(os.environ["PROMETHEUS_MULTIPROC_DIR"], 0o700)
 
 
-def run(host: str, port: int, workers: int, threads: int) -> None:
+def run(host: str, port: int, workers: int, threads: int, server: str = "gunicorn") -> None:
     """Serve on host:port with `workers` processes of `threads` threads each."""
     os.umask(0o077)  # every file and folder the server makes is its user's alone (docs/decisions/018)
     settings = Settings.from_env()
@@ -141,7 +141,12 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
             writer = LogWriter(spool_path, folder).start()
             os.environ[spool.SPOOL_ENV], os.environ[spool.SOCKET_ENV] = spool_path, writer.socket
         try:
-            _Gunicorn(gunicorn_options(host, port, workers, threads)).run()
+            if server == "granian":
+                from authz_service.serving.granian_front import run_granian
+
+                run_granian(host, port, workers, threads)
+            else:
+                _Gunicorn(gunicorn_options(host, port, workers, threads)).run()
         finally:
             if writer is not None:
                 writer.stop()
@@ -170,3 +175,10 @@ def serve_app(app, options: dict) -> None:
     with run_folder() as folder:
         _share_metrics(folder)
         _Gunicorn(options, app).run()
+
+
+def _mark_dead() -> None:
+    """This process's metric files stop counting as live (a granian worker on its way out)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(os.getpid())

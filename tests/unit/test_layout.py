@@ -19,7 +19,7 @@ FRAMEWORKS = {
     "casbin": {"policy"},
     "flask": {"api", "app"}, "werkzeug": {"api"}, "flask_smorest": {"api"},
     "marshmallow": {"api"}, "webargs": {"api"},
-    "gunicorn": {"serving"},
+    "gunicorn": {"serving"}, "granian": {"serving"},
     "click": {"cli"},
 }
 EXEMPT: set[tuple[str, str]] = set()  # (module, framework) pairs allowed outside their folder: none
