@@ -1,4 +1,5 @@
-"""`kill -9` mid-load loses no acknowledged log entry and leaves a valid chain (R7.4)."""
+"""`kill -9` mid-load loses no acknowledged log entry and leaves a valid chain, a tree that
+extends every checkpoint signed before the kill (R7.4, R7.6)."""
 
 import signal
 import subprocess
@@ -15,8 +16,11 @@ from tests.support.soak import SCALE, tally
 @pytest.mark.slow
 def test_kill_9_mid_load_loses_no_acknowledged_entry(tmp_path):
     """R7.4: 6 clients for ~2.5 s, SIGKILL to the whole server, restart: every 200's
-    decision_id is in the log, and `authz log verify` passes."""
-    server = Server(tmp_path, workers=2)
+    decision_id is in the log, and `authz log verify` passes, with every checkpoint signed
+    during the load (R7.6: the tree and its checkpoints stay consistent after recovery)."""
+    witness = tmp_path / "witness"
+    server = Server(tmp_path, workers=2, env={"AUTHZ_LOG_WITNESS_DIR": str(witness),
+                                              "AUTHZ_LOG_CHECKPOINT_SECONDS": "0.3"})
     server.load_demo()
     server.start()
     received, stop = [], threading.Event()
@@ -44,3 +48,7 @@ def test_kill_9_mid_load_loses_no_acknowledged_entry(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "ok:" in verify.stdout
+    assert len(list(witness.iterdir())) > 1, "no checkpoint was signed under load"
+    proven = subprocess.run([AUTHZ, "log", "verify", "--checkpoint", str(witness)], cwd=ROOT, env=server.env,
+                            capture_output=True, text=True, timeout=120)
+    assert proven.returncode == 0, proven.stdout + proven.stderr
