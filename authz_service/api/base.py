@@ -1,5 +1,7 @@
 """The Blueprint every resource uses: webargs failures become the contract's errors."""
 
+import unicodedata
+
 import flask_smorest
 import marshmallow as ma
 from flask import current_app
@@ -80,12 +82,19 @@ def in_range(low: int, high: int):
     return check
 
 
+BLANK = {"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn"}  # spaces, controls, zero-width/bidi marks
+
+
 def length(low: int, high: int):
-    """A validator for string length in [low, high], answered 422 outside (well-formed, invalid)."""
+    """A validator for string length in [low, high], answered 422 outside (well-formed, invalid).
+    A text that must not be empty must not be blank either (spaces, zero-width or bidi marks only):
+    a reason or a name nobody can read is none (decision 037)."""
 
     def check(value: str) -> None:
         if not low <= len(value) <= high:
             raise invalid(f"length must be between {low} and {high}")
+        if low and all(unicodedata.category(c) in BLANK for c in value):
+            raise invalid("must hold a visible character, not only spaces or invisible marks")
 
     return check
 
