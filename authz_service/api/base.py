@@ -85,6 +85,11 @@ def in_range(low: int, high: int):
 BLANK = {"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn"}  # spaces, controls, zero-width/bidi marks
 
 
+def visible(text: str) -> bool:
+    """Whether the text holds a character one can see (not only spaces or invisible marks)."""
+    return not all(unicodedata.category(c) in BLANK for c in text)
+
+
 def length(low: int, high: int):
     """A validator for string length in [low, high], answered 422 outside (well-formed, invalid).
     A text that must not be empty must not be blank either (spaces, zero-width or bidi marks only):
@@ -93,7 +98,7 @@ def length(low: int, high: int):
     def check(value: str) -> None:
         if not low <= len(value) <= high:
             raise invalid(f"length must be between {low} and {high}")
-        if low and all(unicodedata.category(c) in BLANK for c in value):
+        if low and not visible(value):
             raise invalid("must hold a visible character, not only spaces or invisible marks")
 
     return check

@@ -7,6 +7,7 @@ breaks, zero-width or bidi marks alone are refused with 422 `invalid` and change
 from authz_service import store
 from authz_service.store.models import AccessRequest, Account
 from tests.support.auth import bearer
+from tests.support.console import csrf, make_key, sign_in
 from tests.support.errors import assert_error
 
 BLANK = [" ", "\t\n", "\u200b", "\u202e\u200f", "\u3000", "\u00a0 \u2028", "\ufeff"]
@@ -43,3 +44,14 @@ def test_visible_text_with_marks_in_it_is_kept(client):
     created = ask(client, " \u200bincident\u00a042 ")
     assert created.status_code == 201, created.json
     assert created.json["reason"] == " \u200bincident\u00a042 "
+
+
+def test_a_blank_console_denial_reason_is_replaced_by_the_default(client):
+    """The console's Deny (R10.2) with only a zero-width space typed records the default reason."""
+    made = ask(client, "incident 42").json["request_id"]
+    sign_in(client, make_key("operator", ["audit", "manage"]))
+    done = client.post("/console/requests/deny", data={"csrf_token": csrf(client), "partner": "acme",
+                                                       "request_id": made, "reason": " \u200b\u200f "})
+    assert done.status_code == 302
+    with store.connection():
+        assert AccessRequest.get_by_id(made).decision_reason == "denied from the console"
