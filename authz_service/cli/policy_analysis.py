@@ -132,7 +132,8 @@ def parse_since(text: str | None, now: datetime) -> datetime | None:
               help="the policy in force, a folder or git revision (default AUTHZ_POLICY_DIR or policies/)")
 @_path_option
 @click.option("--json", "as_json", is_flag=True, help="every triple gained and lost, and the counts, as JSON")
-@click.option("--limit", default=50, show_default=True, help="triples listed in the text form (--json lists all)")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0),
+              help="triples listed in the text form (--json lists all)")
 def impact(new_spec, old_spec, policy_path, as_json, limit, since):
     """The (user, account, action) grants policy NEW would give and take, against the database in
     AUTHZ_DATABASE_URL: counted per partner and listed (R9.7). Decided without a view session.
