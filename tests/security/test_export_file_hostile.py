@@ -96,3 +96,13 @@ def test_the_command_says_failed_never_a_traceback(exported, tmp_path, capsys):
                  [str(path), "--key", str(bad_key_file)]):
         assert main(argv) == 1
         assert capsys.readouterr().err.startswith("FAILED: ")
+
+
+def test_an_account_no_log_can_hold_is_a_usage_error_and_writes_nothing(exported, tmp_path):
+    """`authz log export --account` with NUL, a lone surrogate, nothing or 10 kB: exit 2 naming
+    the option (not a database error, not an empty export signed for it), and no file (R7.6)."""
+    for n, account in enumerate(["a\x00b", "\ud800", "", "x" * 10_000]):
+        out = tmp_path / f"hostile-{n}.json"
+        result = CliRunner().invoke(cli, ["log", "export", "--account", account, "--out", str(out)])
+        assert result.exit_code == 2 and "not an account id" in result.output, (account[:9], result.output)
+        assert not out.exists()
