@@ -32,6 +32,17 @@ def run_git(args: list[str], cwd: Path, fails: str) -> str:
     return done.stdout
 
 
+def _inside(top: Path, path: str) -> Path:
+    """`--path` as a folder of the repository at `top`; a path outside it is a usage error."""
+    if not Path(path).is_absolute():
+        return Path(path)
+    try:
+        return Path(path).resolve().relative_to(top.resolve())
+    except ValueError:
+        raise click.BadParameter(f"{path!r} is not inside the repository {str(top)!r}",
+                                 param_hint="--path") from None
+
+
 def materialize(spec: str, path: str, into: Path) -> Path:
     """A folder holding the policy `spec` names: the folder itself, or `path` at git revision `spec`."""
     if Path(spec).is_dir():
@@ -41,7 +52,7 @@ def materialize(spec: str, path: str, into: Path) -> Path:
     unknown = f"{spec!r} is neither a folder nor a git revision"
     top = Path(run_git(["rev-parse", "--show-toplevel"], Path.cwd(), unknown).strip())
     commit = run_git(["rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"], top, unknown).strip()
-    inside = Path(path).resolve().relative_to(top.resolve()) if Path(path).is_absolute() else Path(path)
+    inside = _inside(top, path)
     listing = run_git(["ls-tree", "-r", "--name-only", "-z", commit, "--", f"{inside}/"], top, unknown)
     names = [n for n in listing.split("\0") if n]
     if not names:

@@ -1,4 +1,4 @@
-"""`authz policy impact` refuses options that cannot mean anything with click's usage error
+"""`authz policy impact`, `compare` and `review` refuse options that cannot mean anything with click's usage error
 (exit 2, "Invalid value"), before reading any policy or database: a negative `--limit`, and a
 `--since` that is neither a duration nor an ISO date, or out of range (R9.7)."""
 
@@ -13,3 +13,13 @@ def test_bad_limits_and_since_are_usage_errors():
         result = CliRunner().invoke(main, ["policy", "impact", "policies", *option])
         assert result.exit_code == 2 and "Invalid value" in result.output, (option, result.output)
         assert "Traceback" not in result.output
+
+
+def test_a_path_outside_the_repository_is_a_usage_error(tmp_path):
+    """`--path` naming a folder outside the repository, with a git revision (R9.7): exit 2
+    naming `--path`, never a traceback (it was a ValueError from pathlib)."""
+    for command in (["policy", "review", "HEAD"], ["policy", "compare", "HEAD", "policies"],
+                    ["policy", "impact", "HEAD"]):
+        result = CliRunner().invoke(main, [*command, "--path", str(tmp_path)])
+        assert result.exit_code == 2 and "Invalid value for --path" in result.output, (command, result.output,
+                                                                                     result.exception)
