@@ -32,6 +32,15 @@ class Parser(FlaskParser):
             return missing
         return request_input.loads(req.get_data(cache=True))
 
+    def load_querystring(self, req, schema):
+        """A query parameter given twice is 400, not its first value taken silently: a proxy or
+        a filter in front that reads the last one must never see another request than this one
+        (parameter pollution; decision 037). No query field of the API is a list."""
+        repeated = sorted(name for name in req.args if len(req.args.getlist(name)) > 1)
+        if repeated:
+            raise from_validation({name: ["given more than once"] for name in repeated})
+        return super().load_querystring(req, schema)
+
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise ApiError(400, "malformed_json", "the body is not valid JSON")
 
