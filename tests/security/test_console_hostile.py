@@ -14,7 +14,7 @@ import pytest
 
 from authz_service import store
 from authz_service.store import models as m
-from tests.support.console import csrf, make_key, sign_in
+from tests.support.console import CSRF, csrf, make_key, sign_in
 
 HOSTILE = ["a\x00b", "\ud800", "\u202eada@acme.example", "ada\u200b@acme.example", "x" * 10_000,
            "%' OR 1=1 --", "_%\\", "<script>alert(1)</script>", "=HYPERLINK(\"http://e.example\")",
@@ -100,3 +100,18 @@ def test_every_console_form_refuses_a_missing_or_foreign_csrf_token(app, signed_
             assert response.status_code in (400, 403), (path, token, response.status_code)
             assert not faults(response)
     assert digest() == before
+
+
+def test_sign_in_goes_back_only_to_a_console_path(app):
+    """`next` after a good sign-in: a console path is followed; CR/LF (a header injection, once a
+    500), "//host", "/console/..//host", a backslash or a tab gives the console's first page."""
+    key = make_key("auditor", ["audit"])
+    cases = {"/console/activity": "/console/activity", "/console/%0d%0aSet-Cookie:%20x=1": "/console/policy",
+             "/console/..//evil.example": "/console/policy", "/console//evil.example": "/console/policy",
+             "/console/%5c%5cevil.example": "/console/policy", "/console/%09//x": "/console/policy",
+             "//evil.example/console/": "/console/policy", "https://evil.example/console/": "/console/policy"}
+    for given, expected in cases.items():
+        client = app.test_client()
+        token = CSRF.search(client.get(f"/console/signin?next={given}").get_data(as_text=True)).group(1)
+        response = client.post(f"/console/signin?next={given}", data={"key": key, "csrf_token": token})
+        assert response.status_code == 302 and response.headers["Location"] == expected, (given, response.status_code)
