@@ -1,5 +1,7 @@
 """The Blueprint every resource uses: webargs failures become the contract's errors."""
 
+import unicodedata
+
 import flask_smorest
 import marshmallow as ma
 from flask import current_app
@@ -29,6 +31,15 @@ class Parser(FlaskParser):
                                "Content-Type: application/json", content_type=req.mimetype)
             return missing
         return request_input.loads(req.get_data(cache=True))
+
+    def load_querystring(self, req, schema):
+        """A query parameter given twice is 400, not its first value taken silently: a proxy or
+        a filter in front that reads the last one must never see another request than this one
+        (parameter pollution; decision 037). No query field of the API is a list."""
+        repeated = sorted(name for name in req.args if len(req.args.getlist(name)) > 1)
+        if repeated:
+            raise from_validation({name: ["given more than once"] for name in repeated})
+        return super().load_querystring(req, schema)
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise ApiError(400, "malformed_json", "the body is not valid JSON")
@@ -80,12 +91,24 @@ def in_range(low: int, high: int):
     return check
 
 
+BLANK = {"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn"}  # spaces, controls, zero-width/bidi marks
+
+
+def visible(text: str) -> bool:
+    """Whether the text holds a character one can see (not only spaces or invisible marks)."""
+    return not all(unicodedata.category(c) in BLANK for c in text)
+
+
 def length(low: int, high: int):
-    """A validator for string length in [low, high], answered 422 outside (well-formed, invalid)."""
+    """A validator for string length in [low, high], answered 422 outside (well-formed, invalid).
+    A text that must not be empty must not be blank either (spaces, zero-width or bidi marks only):
+    a reason or a name nobody can read is none (decision 037)."""
 
     def check(value: str) -> None:
         if not low <= len(value) <= high:
             raise invalid(f"length must be between {low} and {high}")
+        if low and not visible(value):
+            raise invalid("must hold a visible character, not only spaces or invisible marks")
 
     return check
 

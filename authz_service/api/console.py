@@ -54,8 +54,7 @@ def protect_response(response):
 @bp.route("/signin", methods=["GET", "POST"])
 def signin():
     """Sign in with an audit-scoped key."""
-    target = request.args.get("next", "")
-    target = target if target.startswith("/console/") else url_for("console.matrix")
+    target = auth.safe_next(request.args.get("next", ""), url_for("console.matrix"))
     if request.method == "POST":
         auth.check_csrf()
         if auth.sign_in(request.form.get("key", "").strip()):

@@ -7,6 +7,7 @@ turned into that endpoint's query and loaded by its own schema: the page, the ch
 and the exports read exactly what the API would answer for the same filter.
 """
 
+import re
 import urllib.parse
 from datetime import date, timedelta
 
@@ -22,6 +23,7 @@ from authz_service.api.log_schemas import DecisionsQuery
 from authz_service.log import activity_stats, audit, check
 from authz_service.store import directory
 
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # not ISO 8601's 20270101 or 2027-W01-1 (decision 037)
 FORM = ("account", "user", "action", "allowed", "q", "from", "to", "unit")
 
 
@@ -33,6 +35,8 @@ def _form() -> dict[str, str]:
 def _day(text: str, name: str, after: int = 0) -> str:
     """A YYYY-MM-DD field as the API's RFC 3339 bound (`to` includes its whole day)."""
     try:
+        if not DAY.fullmatch(text):
+            raise ValueError(text)
         day = date.fromisoformat(text) + timedelta(days=after)
     except (ValueError, OverflowError):  # 9999-12-31 has no next day
         raise ma.ValidationError({name: [f"{text[:40]!r} is not a date (YYYY-MM-DD) in range"]}) from None

@@ -4,6 +4,7 @@ carries only a random session id); changes need `manage` too; CSRF tokens."""
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
 
@@ -116,3 +117,14 @@ def csrf_token() -> str:
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(32)
     return session["csrf"]
+
+
+# Where sign-in may send the browser back to: a console path of URL characters only, no "//",
+# no "..", no backslash or control character (a CR/LF in a Location header was a 500; "//host"
+# or "/console/..//host" could leave the console). Anything else: the console's first page.
+NEXT = re.compile(r"(?!.*(?://|\.\.))/console/[A-Za-z0-9._~!$&'()*+,;=:@/?%-]{0,500}")
+
+
+def safe_next(target: str, default: str) -> str:
+    """`target` when it is a console path (NEXT), else `default`."""
+    return target if NEXT.fullmatch(target) else default

@@ -4,7 +4,7 @@ denied as asked by the signed-in console key (recorded as the key, R7.5)."""
 from flask import flash, g, redirect, render_template, request, url_for
 
 from authz_service.api import console_auth as auth
-from authz_service.api.base import state
+from authz_service.api.base import state, visible
 from authz_service.api.console import _explain, bp
 from authz_service.portal import access_requests
 from authz_service.store import directory
@@ -24,7 +24,8 @@ def queue():
 
 def _decide(approve_it: bool):
     partner, request_id = request.form.get("partner", ""), request.form.get("request_id", "")
-    reason = request.form.get("reason", "").strip() or "denied from the console"
+    reason = request.form.get("reason", "").strip()
+    reason = reason if visible(reason) else "denied from the console"  # decision 037: none blank
     try:
         done = access_requests.decide_by_key(state().policy, auth.acting_user(), request_id, approve_it,
                                              reason[:1000], g.console["name"])

@@ -1,5 +1,6 @@
 """Response field types shared by the schemas."""
 
+import re
 from datetime import UTC, datetime
 
 import marshmallow as ma
@@ -39,6 +40,10 @@ class UtcDateTime(ma.fields.DateTime):
 
 
 EARLIEST_YEAR, LATEST_YEAR = 1970, 9998  # in UTC: no offset can push a time out of range
+# RFC 3339's date-time (section 5.6), ASCII digits only: datetime.fromisoformat alone also takes
+# ISO 8601's other forms (20270101T000000Z, week dates 2027-W01-1, no seconds, +0100), which the
+# contract does not (docs/decisions/037-strict-input-forms.md).
+RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})?")
 
 
 def parse_time(value) -> datetime:
@@ -49,6 +54,8 @@ def parse_time(value) -> datetime:
     if not isinstance(value, str):
         raise ma.ValidationError("must be a string")
     try:
+        if not RFC3339.fullmatch(value):
+            raise ValueError(value)
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise invalid("must carry an offset, e.g. Z")

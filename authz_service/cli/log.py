@@ -136,8 +136,17 @@ def log_checkpoint():
             click.echo(checkpoints.make(current_settings()), nl=False)
 
 
+def _account_id(ctx, param, value: str) -> str:
+    """An account id a log can hold (R7.2): no NUL or lone surrogate, at most 64 characters (models.Account.id)."""
+    from authz_service.log import values
+
+    if not values.faithful(value) or not 0 < len(value) <= 64:
+        raise click.BadParameter("not an account id (1-64 characters, no NUL or lone surrogate)")
+    return value
+
+
 @log_group.command("export")
-@click.option("--account", required=True, help="the account whose activity log is exported (R7.2)")
+@click.option("--account", required=True, callback=_account_id, help="the account whose activity log is exported (R7.2)")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
               help="UTC date (or date and time): only the entries recorded at or after it")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="a new file")

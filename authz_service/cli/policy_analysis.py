@@ -32,6 +32,17 @@ def run_git(args: list[str], cwd: Path, fails: str) -> str:
     return done.stdout
 
 
+def _inside(top: Path, path: str) -> Path:
+    """`--path` as a folder of the repository at `top`; a path outside it is a usage error."""
+    if not Path(path).is_absolute():
+        return Path(path)
+    try:
+        return Path(path).resolve().relative_to(top.resolve())
+    except ValueError:
+        raise click.BadParameter(f"{path!r} is not inside the repository {str(top)!r}",
+                                 param_hint="--path") from None
+
+
 def materialize(spec: str, path: str, into: Path) -> Path:
     """A folder holding the policy `spec` names: the folder itself, or `path` at git revision `spec`."""
     if Path(spec).is_dir():
@@ -41,7 +52,7 @@ def materialize(spec: str, path: str, into: Path) -> Path:
     unknown = f"{spec!r} is neither a folder nor a git revision"
     top = Path(run_git(["rev-parse", "--show-toplevel"], Path.cwd(), unknown).strip())
     commit = run_git(["rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"], top, unknown).strip()
-    inside = Path(path).resolve().relative_to(top.resolve()) if Path(path).is_absolute() else Path(path)
+    inside = _inside(top, path)
     listing = run_git(["ls-tree", "-r", "--name-only", "-z", commit, "--", f"{inside}/"], top, unknown)
     names = [n for n in listing.split("\0") if n]
     if not names:
@@ -132,7 +143,8 @@ def parse_since(text: str | None, now: datetime) -> datetime | None:
               help="the policy in force, a folder or git revision (default AUTHZ_POLICY_DIR or policies/)")
 @_path_option
 @click.option("--json", "as_json", is_flag=True, help="every triple gained and lost, and the counts, as JSON")
-@click.option("--limit", default=50, show_default=True, help="triples listed in the text form (--json lists all)")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0),
+              help="triples listed in the text form (--json lists all)")
 def impact(new_spec, old_spec, policy_path, as_json, limit, since):
     """The (user, account, action) grants policy NEW would give and take, against the database in
     AUTHZ_DATABASE_URL: counted per partner and listed (R9.7). Decided without a view session.

@@ -10,7 +10,8 @@ DOCUMENTED = {"decisions": "decide", "sessions": "decide", "customers_page": "de
               "directory": "manage", "contacts": "manage", "links": "manage", "invites": "manage",
               "services": "manage", "logs": "audit", "notifications": "audit", "access": "manage",
               "authzen": "decide", "authzen_search": "decide", "log_integrity": "audit",
-              "access_requests": "manage"}  # R10.2, docs/api.md "Access requests"
+              "access_requests": "manage",  # R10.2, docs/api.md "Access requests"
+              "decision_entries": "audit"}  # R7.3, R7.6: GET /v1/decisions/{id} and /stream
 KEYLESS = ("console", "api-docs", "operations", "authzen_discovery")  # no API key asked
 
 

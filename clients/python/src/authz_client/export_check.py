@@ -94,11 +94,21 @@ def _entry(n: int, raw: Any, checkpoint: Checkpoint, fields: list[str]) -> tuple
 
 
 def check_export(text: str | bytes, verifier_key: str) -> Export:
-    """The export, once every check holds; LogProofError naming the first that does not."""
+    """The export, once every check holds; LogProofError naming the first that does not.
+    Whatever the file holds, the answer is that or LogProofError, never another exception
+    (fail closed: a file the checks did not foresee is not a checked one)."""
     try:
         data = json.loads(text)
+        json.dumps(data, ensure_ascii=False).encode()  # a lone surrogate anywhere: not UTF-8 text
     except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
-        raise LogProofError("not an export file: not JSON") from exc
+        raise LogProofError("not an export file: not JSON text (UTF-8, no lone surrogates)") from exc
+    try:
+        return _checked(data, verifier_key)
+    except (ValueError, TypeError, OverflowError, RecursionError, KeyError, AttributeError) as exc:
+        raise LogProofError(f"not an export file: {type(exc).__name__} reading it") from exc
+
+
+def _checked(data: Any, verifier_key: str) -> Export:
     if _field(data, "format", str) != FORMAT:
         raise LogProofError(f"not an export file of format {FORMAT}")
     account, fields = _field(data, "account", str), _field(data, "fields", list)
@@ -131,18 +141,22 @@ def _belongs(n: int, entry: dict[str, Any], account: str, since: str | None) -> 
         raise LogProofError(f"entry {n} was recorded at {entry['at']}, before {since}")
 
 
+def _key(given: str) -> str:
+    """The verifier key given, or the content of the file it names."""
+    if "+" not in given and Path(given).is_file():
+        return Path(given).read_text(encoding="utf-8").strip()
+    return given
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`authz-check-export FILE --key KEY`: 0 and a summary when the file holds, 1 naming what broke."""
     parser = argparse.ArgumentParser(prog="authz-check-export", description=__doc__.split("\n\n")[0])
     parser.add_argument("file", type=Path, help="the file `authz log export` wrote")
     parser.add_argument("--key", required=True, help="the log's verifier key, or a file holding it")
     args = parser.parse_args(argv)
-    key = args.key
-    if "+" not in key and Path(key).is_file():
-        key = Path(key).read_text(encoding="utf-8").strip()
     try:
-        export = check_export(args.file.read_bytes(), key)
-    except (OSError, LogProofError) as exc:
+        export = check_export(args.file.read_bytes(), _key(args.key))
+    except (OSError, UnicodeError, LogProofError) as exc:  # a name too long, a key file not UTF-8: said, no traceback
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
     print(f"ok: {len(export.entries)} entries of account {export.account} since {export.since or 'the start'}, "

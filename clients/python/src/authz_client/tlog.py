@@ -81,6 +81,15 @@ def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, pro
     return sn == 0 and fr == old_root and sr == new_root
 
 
+def utf8(text: str, what: str) -> bytes:
+    """The UTF-8 bytes of a text that came from outside; a lone surrogate (which JSON's
+    "\\ud800" escape can carry) is no text that was ever signed: LogProofError, never a crash."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        raise LogProofError(f"{what} is not valid Unicode text") from None
+
+
 def _verifier(key: str) -> tuple[str, bytes, bytes]:
     """(name, key hash, Ed25519 public key) of a C2SP verifier key `<name>+<hash hex>+<base64>`."""
     parts = key.strip().split("+", 2)
@@ -90,7 +99,7 @@ def _verifier(key: str) -> tuple[str, bytes, bytes]:
         raw = b""
     if len(raw) != 33 or raw[:1] != b"\x01":
         raise LogProofError("not an Ed25519 verifier key")
-    key_hash = hashlib.sha256(parts[0].encode() + b"\n" + raw).digest()[:4]
+    key_hash = hashlib.sha256(utf8(parts[0], "the verifier key's name") + b"\n" + raw).digest()[:4]
     if key_hash.hex() != parts[1]:
         raise LogProofError("the verifier key's hash does not match its name and key")
     return parts[0], key_hash, raw[1:]
@@ -114,7 +123,7 @@ def open_note(note: str, verifier_key: str) -> str:
     `verifier_key`'s; LogProofError otherwise."""
     name, key_hash, public = _verifier(verifier_key)
     text, sep, signatures = note.rpartition("\n\n")
-    body = (text + "\n").encode()
+    body = utf8(text + "\n", "the note")
     good = False
     if not sep or not signatures.endswith("\n"):
         raise LogProofError("not a signed note (text, a blank line, signature lines)")
@@ -139,7 +148,7 @@ def open_checkpoint(note: str, verifier_key: str) -> Checkpoint:
         lines = open_note(note, verifier_key).split("\n")
     except LogProofError:
         raise LogProofError(f"the checkpoint is not signed by {name}") from None
-    if len(lines) < 4 or lines[0] != name or not (lines[1].isascii() and lines[1].isdigit()):
+    if len(lines) < 4 or lines[0] != name or not (lines[1].isascii() and lines[1].isdigit() and len(lines[1]) <= 20):
         raise LogProofError("not a checkpoint of this log")
     try:
         root = base64.b64decode(lines[2], validate=True)
