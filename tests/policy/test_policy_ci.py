@@ -59,7 +59,8 @@ def add_sales_group(project: Path) -> None:
     """Only data changes: vocabulary, rules, scoping, a fixture user and decision rows."""
     vocab = project / "policies" / "vocabulary.toml"
     text = vocab.read_text().replace('"read_only", "support"]', '"read_only", "support", "sales"]')
-    vocab.write_text(text.replace('grant = ["manage"]', 'grant = ["manage"]\nquote = ["create", "manage"]'))
+    grant = next(line for line in text.splitlines() if line.startswith("grant = "))  # whatever grant's verbs are
+    vocab.write_text(text.replace(grant, grant + '\nquote = ["create", "manage"]'))
     (project / "policies" / "sales.csv").write_text(SALES_RULES)
     with (project / "policies" / "scoping.csv").open("a") as out:
         out.write("\n# sales acts in its home account only; it is never linked to customers\n"
