@@ -2,39 +2,22 @@
 request, through an SMTP outage and a restart of the service (as R8.3's tests)."""
 
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 
 from authz_service import store
-from authz_service.app import create_app
 from authz_service.mail import sender as mailer
 from authz_service.store import fixtures
-from authz_service.store.models import utcnow
-from tests.support.auth import BOOTSTRAP, bearer
-from tests.support.smtp import Mailbox, SmtpServer
+from tests.support.auth import bearer
+from tests.support.smtp import Clock, Mailbox, SmtpServer, make_app
 
 ADMINS = ["olga@acme.example", "omar@acme.example"]
 CONTACTS = [("acme", "olga@acme.example", "admin"), ("acme", "omar@acme.example", "admin"),
             ("acme", "bill@acme.example", "billing"), ("globex", "gwen@globex.example", "admin")]
 
 
-class Clock:
-    """The sender's idea of now, moved by the test (backoff without sleeping)."""
-
-    def __init__(self):
-        self.now = utcnow() + timedelta(seconds=1)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
-def make_app(database_url: str, smtp_url: str):
-    return create_app({"database_url": database_url, "bootstrap_key": BOOTSTRAP, "policy_poll_seconds": 0,
-                       "mail_poll_seconds": 0, "smtp_url": smtp_url, "mail_retry_seconds": 60}, migrate=True)
 
 
 def ask(client, user: str, customer: str) -> str:

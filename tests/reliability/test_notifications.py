@@ -10,15 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 from authz_service import cli, store
-from authz_service.app import create_app, start
+from authz_service.app import start
 from authz_service.mail import notifications
 from authz_service.mail import sender as mailer
 from authz_service.mail import smtp as mail_transport
 from authz_service.store import fixtures, models, outbox
-from authz_service.store.models import utcnow
-from tests.support.auth import BOOTSTRAP, bearer
+from tests.support.auth import bearer
 from tests.support.server import Server
-from tests.support.smtp import Mailbox, SmtpServer
+from tests.support.smtp import Clock, Mailbox, SmtpServer, make_app
 from tests.support.soak import tally
 
 ADMINS = ["olga@acme.example", "omar@acme.example"]
@@ -27,24 +26,8 @@ CONTACTS = [("acme", "olga@acme.example", "admin"), ("acme", "omar@acme.example"
             ("globex", "gwen@globex.example", "admin")]
 
 
-class Clock:
-    """The sender's idea of now, moved by the test (backoff and leases without sleeping)."""
-
-    def __init__(self):
-        self.now = utcnow() + timedelta(seconds=1)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
-def make_app(database_url: str, smtp_url: str | None, **settings):
-    """The service with its sender thread off (the tests drive senders) unless asked."""
-    return create_app({"database_url": database_url, "bootstrap_key": BOOTSTRAP,
-                       "policy_poll_seconds": 0, "mail_poll_seconds": 0, "smtp_url": smtp_url,
-                       "mail_retry_seconds": 60, **settings}, migrate=True)
 
 
 def add_contacts(client, contacts=CONTACTS) -> None:

@@ -4,9 +4,13 @@ import email
 import email.policy
 import threading
 import time
+from datetime import timedelta
 
 from aiosmtpd.controller import Controller
 
+from authz_service.app import create_app
+from authz_service.store.models import utcnow
+from tests.support.auth import BOOTSTRAP
 from tests.support.server import free_port
 
 
@@ -87,3 +91,23 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+
+class Clock:
+    """The mail sender's idea of now, moved by a test (backoff and leases without sleeping)."""
+
+    def __init__(self):
+        self.now = utcnow() + timedelta(seconds=1)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def make_app(database_url: str, smtp_url: str | None, **settings):
+    """The service with its sender thread off (the tests drive senders) unless asked."""
+    return create_app({"database_url": database_url, "bootstrap_key": BOOTSTRAP,
+                       "policy_poll_seconds": 0, "mail_poll_seconds": 0, "smtp_url": smtp_url,
+                       "mail_retry_seconds": 60, **settings}, migrate=True)
