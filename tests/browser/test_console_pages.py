@@ -129,6 +129,7 @@ def test_axe_finds_nothing_serious_on_any_page(browser, live):
             if path == "/docs":
                 page.locator(".opblock").first.wait_for()
             assert page.locator("h1").first.is_visible(), path
+            assert "<" not in page.title(), (path, page.title())  # a title is text, never markup
             found[path] = serious_violations(page)
         assert {p: v for p, v in found.items() if v} == {}
     finally:
