@@ -36,6 +36,7 @@ class Settings:
     log_witness_dir: str | None = None  # where signed checkpoints are kept (append-only); default as the key
     log_witness_copies: str | None = None  # more folders each checkpoint is also written to (os.pathsep between)
     log_witness_push: str | None = None  # a folder or an http(s) URL each checkpoint is pushed to (a thread of the writer)
+    log_otlp_endpoint: str | None = None  # an OTLP/HTTP logs URL each stored entry is sent to (a thread of the writer)
     log_origin: str | None = None  # a new key's name, the checkpoints' origin; default authz-service/<random>
     log_checkpoint_seconds: float = 10.0  # `authz serve`'s log writer signs a checkpoint this often while entries arrive
     public_url: str | None = None  # the service's base URL for AuthZEN discovery; default the request's

@@ -31,6 +31,13 @@ LOG_STREAM_LAG = Gauge("authz_log_stream_lag_entries", "Entries stored after the
 WITNESS_PUSH_FAILED = Counter("authz_log_witness_push_failures_total", "Pushes of a signed checkpoint to "
                               "AUTHZ_LOG_WITNESS_PUSH that failed (each is retried)")
 
+# docs/decisions/043-otlp-log-export.md: AUTHZ_LOG_OTLP_ENDPOINT's thread of the log writer
+LOG_OTLP_LAG = Gauge("authz_log_otlp_lag_entries", "Entries stored after the last one the OTLP "
+                     "collector took, as the exporting thread last saw the log", multiprocess_mode="mostrecent")
+LOG_OTLP_SENT = Counter("authz_log_otlp_entries_total", "Decision entries the OTLP collector took")
+LOG_OTLP_FAILED = Counter("authz_log_otlp_failures_total", "Batches of decision entries the OTLP "
+                          "collector did not take (each is sent again)")
+
 _gauges: dict = {}
 
 

@@ -127,12 +127,13 @@ class Scheduler:
     """The log writer's clock: a checkpoint at least every `every` seconds while entries arrive."""
 
     def __init__(self, settings):
-        from authz_service.log import witness_push  # here: they import this module
+        from authz_service.log import otlp, witness_push  # here: they import this module
 
         self.settings, self.every, self.size, self.due = settings, settings.log_checkpoint_seconds, -1, 0.0
         from authz_service.log.checkpoint_audit import Audit
 
         self.pusher = witness_push.start(settings)  # AUTHZ_LOG_WITNESS_PUSH: a thread, never this loop
+        otlp.start(settings)  # AUTHZ_LOG_OTLP_ENDPOINT: stored entries sent from a thread (043)
         self.audit = Audit(settings, witness_dir(settings), key_path(settings))  # a child process, polled
 
     def step(self) -> bool:

@@ -12,17 +12,16 @@ never waits for it.
 
 import logging
 import os
-import threading
 import urllib.error
 import urllib.request
 
 from authz_service import metrics
 from authz_service.log import checkpoints
+from authz_service.log.retrying import Retrying
 from authz_service.private_files import publish_once, write_secret
 
 log = logging.getLogger("authz.log_writer")
 TIMEOUT_SECONDS = 5.0
-MAX_WAIT_SECONDS = 60.0
 
 
 def is_url(target: str) -> bool:
@@ -42,13 +41,14 @@ def deliver(target: str, name: str, note: str) -> None:
             raise OSError(f"{target} answered {answer.status}")
 
 
-class Pusher:
+class Pusher(Retrying):
     """Pushes the witness folder's checkpoints, oldest first, each once delivered."""
 
     def __init__(self, settings):
+        super().__init__()
         self.target, self.folder = settings.log_witness_push, checkpoints.witness_dir(settings)
         self.state = self.folder.rstrip(os.sep) + ".pushed"
-        self.failures, self.wake, self.stopped = 0, threading.Event(), threading.Event()
+        self.what = f"checkpoints not pushed to {self.target}"
 
     def last(self) -> str:
         try:
@@ -78,24 +78,8 @@ class Pusher:
             self.failures, done = 0, done + 1
         return done
 
-    def run(self) -> None:
-        """Until stopped: push, then wait (longer after each failure) or until woken."""
-        while not self.stopped.is_set():
-            try:
-                self.step()
-            except Exception as exc:  # the state file or the folder: log, and try again later
-                log.warning("checkpoints not pushed to %s: %s", self.target, exc)
-                self.failures += 1
-            wait = min(MAX_WAIT_SECONDS, 2.0 ** (self.failures - 1)) if self.failures else 1.0
-            self.wake.wait(wait)
-            self.wake.clear()
 
-    def stop(self) -> None:
-        self.stopped.set()
-        self.wake.set()
-
-
-def start(settings) -> Pusher | None:
+def start(settings) -> Retrying | None:
     """A pushing thread (daemon) when AUTHZ_LOG_WITNESS_PUSH is set; None otherwise."""
     if not settings.log_witness_push:
         return None
@@ -103,6 +87,4 @@ def start(settings) -> Pusher | None:
         log.error("AUTHZ_LOG_WITNESS_PUSH is a folder or an http(s) URL, not %s: nothing is pushed",
                   settings.log_witness_push.split("://")[0] + "://...")
         return None
-    pusher = Pusher(settings)
-    threading.Thread(target=pusher.run, name="authz-witness-push", daemon=True).start()
-    return pusher
+    return Pusher(settings).start("authz-witness-push")
