@@ -133,7 +133,7 @@ class Scheduler:
         from authz_service.log.checkpoint_audit import Audit
 
         self.pusher = witness_push.start(settings)  # AUTHZ_LOG_WITNESS_PUSH: a thread, never this loop
-        otlp.start(settings)  # AUTHZ_LOG_OTLP_ENDPOINT: stored entries sent from a thread (043)
+        self.otlp = otlp.start(settings)  # AUTHZ_LOG_OTLP_ENDPOINT: a child process sends what is stored (043)
         self.audit = Audit(settings, witness_dir(settings), key_path(settings))  # a child process, polled
 
     def step(self) -> bool:
@@ -157,9 +157,13 @@ class Scheduler:
         if now:  # the writer is leaving: sign what it stored; a background verification is ended
             self.due = 0.0
             self.audit.stop()
+            if self.otlp is not None:
+                self.otlp.stop()  # the next writer starts another, which resumes where this one was
         try:
             self.step()
             self.audit.step()
+            if self.otlp is not None:
+                self.otlp.check()
         except Exception as exc:  # the entries are stored; the checkpoint waits for the next try
             log.warning("cannot sign a checkpoint of the decision log now: %s", exc)
             self.due = time.monotonic() + 1.0

@@ -1,23 +1,28 @@
 """Stored decision entries as OpenTelemetry log records, sent to an OTLP/HTTP collector
 (R7.1, R7.6; docs/decisions/043-otlp-log-export.md).
 
-AUTHZ_LOG_OTLP_ENDPOINT (say http://collector:4318/v1/logs) turns it on. A thread of the log
-writer reads the entries stored after the last one delivered, oldest first, as
+AUTHZ_LOG_OTLP_ENDPOINT (say http://collector:4318/v1/logs) turns it on. A child process of
+the log writer, at low priority, reads the entries stored after the last one delivered, oldest first, as
 GET /v1/decisions/stream does (committed rows, by the entry number's index), sends up to BATCH
 of them a request with the OpenTelemetry SDK's OTLP/HTTP exporter, and writes the number of
 the last entry delivered to `<witness folder>.otlp` only once the collector has taken the
 batch: every entry at least once, in log order. A refusal is counted
 (authz_log_otlp_failures_total) and the same batch retried after 1, 2, 4 ... 60 s; decisions and
-the writer's own loop never wait for it. The standard OTEL_EXPORTER_OTLP_LOGS_* variables
+the writer never wait for it, nor share an interpreter with it. The standard OTEL_EXPORTER_OTLP_LOGS_* variables
 (headers, certificate, timeout, compression) configure the exporter.
 
 Each record: the decision's time, event name `authz.decision`, severity INFO, the body the
-entry as the stream shows it (a map; null fields left out, as OTLP values cannot be null), and
-the attributes `authz.entry_id` and `authz.decision_id`, by which a collector can drop a copy.
+entry as a line of the stream (a JSON string: a collector's json parser makes it fields; a map
+body costs the SDK's encoder ten times as much), and the attributes `authz.entry_id` and
+`authz.decision_id` (by which a collector can drop a copy), `authz.action` and `authz.allowed`.
 """
 
+import json
 import logging
 import os
+import subprocess
+import sys
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -28,6 +33,7 @@ from opentelemetry.sdk._logs.export import LogRecordExportResult
 from opentelemetry.sdk.resources import Resource
 
 from authz_service import metrics, store
+from authz_service.config import Settings
 from authz_service.log import audit, checkpoints
 from authz_service.log.retrying import Retrying
 from authz_service.private_files import write_secret
@@ -36,22 +42,17 @@ from authz_service.store.entry_form import canonical_at
 
 log = logging.getLogger("authz.log_writer")
 BATCH = 500
+RESTART_SECONDS = 60.0
 EVENT = "authz.decision"
 _EPOCH = datetime(1970, 1, 1)
 
 
-def body(row: dict) -> dict:
-    """The entry as GET /v1/decisions/stream shows it, its nulls left out."""
+def body(row: dict) -> str:
+    """The entry as a line of GET /v1/decisions/stream (JSON), its time with microseconds."""
     shown = {**audit.item(row), "leaf_index": row["leaf_index"]}
     if isinstance(shown["at"], datetime):
         shown["at"] = canonical_at(shown["at"]) + "Z"
-    return _without_nulls(shown)
-
-
-def _without_nulls(value):
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    return value
+    return json.dumps(shown, ensure_ascii=False)
 
 
 def _epoch_nanos(at: datetime) -> int:
@@ -65,7 +66,8 @@ def record(row: dict, resource: Resource) -> ReadableLogRecord:
     at = row["at"] if isinstance(row["at"], datetime) else datetime.fromisoformat(row["at"])
     entry = LogRecord(timestamp=_epoch_nanos(at), observed_timestamp=time.time_ns(), severity_text="INFO",
                       severity_number=SeverityNumber.INFO, body=body(row), event_name=EVENT,
-                      attributes={"authz.entry_id": int(row["seq"]), "authz.decision_id": row["id"]})
+                      attributes={"authz.entry_id": int(row["seq"]), "authz.decision_id": row["id"],
+                                  "authz.action": row["action"], "authz.allowed": bool(row["allowed"])})
     return ReadableLogRecord(log_record=entry, resource=resource)
 
 
@@ -116,8 +118,36 @@ class Exporter(Retrying):
             metrics.LOG_OTLP_SENT.inc(len(rows))
 
 
-def start(settings) -> Retrying | None:
-    """An exporting thread (daemon) when AUTHZ_LOG_OTLP_ENDPOINT is set; None otherwise."""
+class Child:
+    """The exporter as a child process of the log writer at low priority: its encoding must not
+    hold the writer's interpreter. Polled from the writer's loop: one that ended is started
+    again, at most once a minute; it ends itself when the writer is gone (its stdin closes)."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.started = -RESTART_SECONDS
+
+    def check(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            return
+        if self.process is not None:
+            log.warning("the OTLP exporter ended (exit %s)", self.process.returncode)
+        if time.monotonic() - self.started >= RESTART_SECONDS:
+            self.started = time.monotonic()
+            self.process = subprocess.Popen([sys.executable, "-m", "authz_service.log.otlp"],
+                                            stdin=subprocess.PIPE)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            self.process = None
+
+
+def start(settings) -> Child | None:
+    """The exporting process when AUTHZ_LOG_OTLP_ENDPOINT is set (an http(s) URL); None otherwise."""
     endpoint = settings.log_otlp_endpoint
     if not endpoint:
         return None
@@ -125,4 +155,26 @@ def start(settings) -> Retrying | None:
         log.error("AUTHZ_LOG_OTLP_ENDPOINT is an http(s) URL, not %s: nothing is sent",
                   endpoint.split("://")[0] + "://...")
         return None
-    return Exporter(settings).start("authz-otlp-export")
+    child = Child()
+    child.check()
+    return child
+
+
+def main() -> None:
+    """`python -m authz_service.log.otlp`: send until stdin closes (the log writer is gone)."""
+    os.nice(10)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = Settings.from_env()
+    store.connect(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    exporter = Exporter(settings)
+
+    def until_the_writer_is_gone() -> None:
+        sys.stdin.buffer.read()
+        exporter.stop()
+
+    threading.Thread(target=until_the_writer_is_gone, daemon=True).start()
+    exporter.run()
+
+
+if __name__ == "__main__":
+    main()
