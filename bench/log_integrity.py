@@ -7,7 +7,7 @@
    checkpoint every 100,000; target <= 60 s;
 3. an inclusion proof at 10,000,000 entries (tree.inclusion, as GET /v1/log/proofs/inclusion
    builds it); the fill writes the tree's kept subtree roots and the log_tree edge directly, with
-   real entries in a few 256-leaf blocks only; target <= 5 ms.
+   real entries in a few 256-leaf blocks only; target <= 5 ms. Also its CPU, queries and rows.
 The logging cost with the tree and checkpoints on is bench/decision_log_cost.py's.
 
     .venv/bin/python bench/log_integrity.py [--postgres URL] [--entries N] [--proof-size N] [--parts 1 2 3] [--strict]
@@ -108,8 +108,10 @@ def _name(url: str) -> str:
 
 def synthetic_tree(size: int, blocks: list[int]) -> None:
     """A tree of `size` leaves: random roots for the 256-leaf blocks, except `blocks` and the last
-    (partial) one, whose entries are real rows; height-16 roots and the edge computed from them."""
-    from authz_service.log import merkle, tree
+    (partial) one, whose entries are real rows; every kept root above them (heights 12, 16, ...)
+    and the edge computed from them, as the writer would have kept them."""
+    from authz_service.log import tree
+    from authz_service.log.merkle import Frontier
     from authz_service.store import log_tree
 
     log_tree.state()  # the tree's row, made empty
@@ -117,52 +119,56 @@ def synthetic_tree(size: int, blocks: list[int]) -> None:
     whole, rest = divmod(size, 256)
     real = set(blocks) | ({whole} if rest else set())
     heights8 = [None if b in real else rng.randbytes(32) for b in range(whole)]
-    fill_blocks(sorted(real), size, heights8)
-    edge = merkle.Frontier()
-    nodes16 = []
+    kept = fill_blocks(sorted(real), size, heights8)  # their roots at heights 4 and 8
+    edge = Frontier()
     for b, node in enumerate(heights8):  # the edge over whole blocks: each a subtree of height 8
-        edge_append_subtree(edge, node, 8, nodes16, b)
-    for first in range(0, len(heights8), 5000):  # a statement's parameters are limited
-        log_tree.save_nodes([(8, b, h.hex()) for b, h in enumerate(heights8[first:first + 5000], first)])
-    log_tree.save_nodes([(16, i, h.hex()) for i, h in nodes16])
+        kept.append((8, b, node))
+        edge_append_subtree(edge, node, 8, kept)
+    for first in range(0, len(kept), 5000):  # a statement's parameters are limited
+        log_tree.save_nodes([(h, i, node.hex()) for h, i, node in kept[first:first + 5000]])
     for leaf in log_tree.leaves(0, whole * 256, size):
         edge.append(bytes.fromhex(leaf))
     tree.save(edge)
 
 
-def edge_append_subtree(edge, node: bytes, height: int, done: list, position: int) -> None:
-    """Append a complete subtree of 2**height leaves (aligned) to the edge; height-16 roots kept."""
+def edge_append_subtree(edge, node: bytes, height: int, done: list) -> None:
+    """Append a complete aligned subtree of 2**height leaves to the edge; the roots it completes
+    at a kept height (a multiple of merkle.STRIDE) added to `done` as (height, index, root)."""
     from authz_service.log import merkle
 
-    size, h = edge.size >> height, height
+    size, h, end = edge.size >> height, height, edge.size + (1 << height)
     while size & 1:
         node = merkle.node_hash(edge.hashes.pop(), node)
         size, h = size >> 1, h + 1
-        if h == 16:
-            done.append((((position + 1) >> 8) - 1, node))
+        if h % merkle.STRIDE == 0:
+            done.append((h, (end >> h) - 1, node))
     edge.hashes.append(node)
-    edge.size += 1 << height
+    edge.size = end
 
 
-def fill_blocks(real: list[int], size: int, heights8: list) -> None:
-    """Real entries for the blocks in `real` (seq = leaf + 1), chained among themselves only."""
+def fill_blocks(real: list[int], size: int, heights8: list) -> list:
+    """Real entries for the blocks in `real` (seq = leaf + 1), chained among themselves only;
+    the roots of the whole blocks in `heights8`; their kept roots below height 8, returned."""
     from authz_service.log import merkle
     from authz_service.log.chain import chain_hash
     from authz_service.store import decisions
 
+    kept = []
     for b in real:
         first, last = b * 256, min(b * 256 + 256, size)
         prepared = _batch(first, last - first)
-        rows, leaves = [], []
+        rows, edge, done = [], merkle.Frontier(), []
         for i, (_, body, start) in enumerate(prepared):
             seq = first + i + 1
             leaf = merkle.leaf_hash(body)
             rows.append((*start, seq, "0" * 64, chain_hash(seq, "0" * 64, body), seq - 1, leaf.hex()))
-            leaves.append(leaf)
+            edge.append(leaf, done)
         with decisions.chain_end():
             decisions.insert(rows)
+        kept += [(h, i + (first >> h), node) for h, i, node in done if h < 8]
         if b < len(heights8):
-            heights8[b] = merkle.root(leaves)
+            heights8[b] = edge.root()
+    return kept
 
 
 def proof_time(url: str, size: int, samples: int) -> float:

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
-STRIDE = 8  # subtrees of 2**8, 2**16, ... leaves are kept whole (log_node), as C2SP tlog-tiles does
+STRIDE = 4  # roots of subtrees of 2**4, 2**8, 2**12, ... leaves are kept (log_node; decision 039)
 
 
 def leaf_hash(data: bytes) -> bytes:

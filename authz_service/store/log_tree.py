@@ -82,12 +82,15 @@ def nodes(height: int, first: int, end: int) -> dict[int, str]:
     return dict(tuples(query))
 
 
-def proof_reads(base: int, nodes: list[tuple[int, int, int]], leaves: list[tuple[int, int]]
-                ) -> tuple[dict[tuple[int, int], str], dict[int, str]]:
+def proof_reads(base: int, nodes: list[tuple[int, int, int]], leaves: list[tuple[int, int]],
+                with_state: bool = False) -> tuple[dict[tuple[int, int], str], dict[int, str], tuple[int, int] | None]:
     """What a proof reads, in one query: the kept roots of several (height, first, end) ranges,
-    by (height, position), and the stored leaves of several [lo, hi) ranges, by leaf index (live
-    entries only). Plain SQL: a few hundred rows without the ORM's cost per row."""
+    by (height, position), the stored leaves of several [lo, hi) ranges, by leaf index (live
+    entries only), and with `with_state` the tree's (base, size) from the same snapshot (None
+    when it has no row yet). Plain SQL: tens of rows without the ORM's cost per row."""
     mark, parts, params = database.param, [], []
+    if with_state:
+        parts.append('SELECT -2, "base", CAST("size" AS VARCHAR(20)) FROM "log_tree" WHERE "id" = 1')
     if nodes:
         where = " OR ".join([f'("height" = {mark} AND "position" >= {mark} AND "position" < {mark})'] * len(nodes))
         parts.append(f'SELECT "height", "position", "hash" FROM "log_node" WHERE {where}')
@@ -98,12 +101,15 @@ def proof_reads(base: int, nodes: list[tuple[int, int, int]], leaves: list[tuple
         params += [base + v for w in leaves for v in w]
     kept: dict[tuple[int, int], str] = {}
     stored: dict[int, str] = {}
+    state = None
     for height, position, value in database.execute_sql(" UNION ALL ".join(parts), params).fetchall() if parts else []:
-        if height < 0:
+        if height >= 0:
+            kept[height, position] = value
+        elif height == -1:
             stored[position - 1 - base] = value
         else:
-            kept[height, position] = value
-    return kept, stored
+            state = position, int(value)
+    return kept, stored, state
 
 
 def leaf_of(seq: int, base: int = 0) -> str | None:
