@@ -4,6 +4,8 @@ migration 7's leaves for older entries."""
 
 from collections.abc import Iterator
 
+from peewee import SqliteDatabase
+
 from authz_service.store.entry_form import CONTENT, content, leaf_hex
 from authz_service.store.models import Decision, LogHead, LogNode, LogTree, database
 from authz_service.store.rows import dicts, tuples
@@ -88,21 +90,14 @@ def proof_reads(base: int, nodes: list[tuple[int, int, int]], leaves: list[tuple
     by (height, position), the stored leaves of several [lo, hi) ranges, by leaf index (live
     entries only), and with `with_state` the tree's (base, size) from the same snapshot (None
     when it has no row yet). Plain SQL: tens of rows without the ORM's cost per row."""
-    mark, parts, params = database.param, [], []
+    sql, params = (_reads_sqlite if isinstance(database.obj, SqliteDatabase) else _reads_postgres)(
+        nodes, [(base + lo, base + hi) for lo, hi in leaves])
     if with_state:
-        parts.append('SELECT -2, "base", CAST("size" AS VARCHAR(20)) FROM "log_tree" WHERE "id" = 1')
-    if nodes:
-        where = " OR ".join([f'("height" = {mark} AND "position" >= {mark} AND "position" < {mark})'] * len(nodes))
-        parts.append(f'SELECT "height", "position", "hash" FROM "log_node" WHERE {where}')
-        params += [v for w in nodes for v in w]
-    if leaves:
-        where = " OR ".join([f'("seq" > {mark} AND "seq" <= {mark})'] * len(leaves))
-        parts.append(f'SELECT -1, "seq", "leaf_hash" FROM "decision" WHERE "leaf_hash" IS NOT NULL AND ({where})')
-        params += [base + v for w in leaves for v in w]
+        sql = f'SELECT -2, "base", CAST("size" AS VARCHAR(20)) FROM "log_tree" WHERE "id" = 1 UNION ALL {sql}'
     kept: dict[tuple[int, int], str] = {}
     stored: dict[int, str] = {}
     state = None
-    for height, position, value in database.execute_sql(" UNION ALL ".join(parts), params).fetchall() if parts else []:
+    for height, position, value in database.execute_sql(sql, params).fetchall():
         if height >= 0:
             kept[height, position] = value
         elif height == -1:
@@ -110,6 +105,38 @@ def proof_reads(base: int, nodes: list[tuple[int, int, int]], leaves: list[tuple
         else:
             state = position, int(value)
     return kept, stored, state
+
+
+_NO_ROWS = 'SELECT -3, 0, \'\' WHERE 1 = 0'
+
+
+def _reads_sqlite(nodes: list[tuple[int, int, int]], seqs: list[tuple[int, int]]) -> tuple[str, list[int]]:
+    """proof_reads' query on SQLite: one OR term a range."""
+    mark, parts, params = database.param, [_NO_ROWS], []
+    if nodes:
+        where = " OR ".join([f'("height" = {mark} AND "position" >= {mark} AND "position" < {mark})'] * len(nodes))
+        parts.append(f'SELECT "height", "position", "hash" FROM "log_node" WHERE {where}')
+        params += [v for w in nodes for v in w]
+    if seqs:
+        where = " OR ".join([f'("seq" > {mark} AND "seq" <= {mark})'] * len(seqs))
+        parts.append(f'SELECT -1, "seq", "leaf_hash" FROM "decision" WHERE "leaf_hash" IS NOT NULL AND ({where})')
+        params += [v for w in seqs for v in w]
+    return " UNION ALL ".join(parts), params
+
+
+_POSTGRES_READS = (  # LATERAL ... OFFSET 0: an index scan a range, whatever the statistics say
+    'SELECT n.* FROM unnest(%s::smallint[], %s::bigint[], %s::bigint[]) AS r(h, lo, hi), LATERAL '
+    '(SELECT "height", "position", "hash" FROM "log_node" WHERE "height" = r.h AND "position" >= r.lo '
+    'AND "position" < r.hi OFFSET 0) AS n UNION ALL SELECT d.* FROM unnest(%s::bigint[], %s::bigint[]) AS r(lo, hi), LATERAL '
+    '(SELECT -1, "seq", "leaf_hash" FROM "decision" WHERE "seq" > r.lo AND "seq" <= r.hi '
+    'AND "leaf_hash" IS NOT NULL OFFSET 0) AS d')
+
+
+def _reads_postgres(nodes: list[tuple[int, int, int]], seqs: list[tuple[int, int]]) -> tuple[str, list[list[int]]]:
+    """proof_reads' query on PostgreSQL: the ranges as arrays, so its text is always the same
+    (psycopg keeps it prepared; no parsing of a long text each time)."""
+    return _POSTGRES_READS, [[n[0] for n in nodes], [n[1] for n in nodes], [n[2] for n in nodes],
+                             [s[0] for s in seqs], [s[1] for s in seqs]]
 
 
 def leaf_of(seq: int, base: int = 0) -> str | None:
