@@ -132,11 +132,11 @@ _POSTGRES_READS = (  # LATERAL ... OFFSET 0: an index scan a range, whatever the
     'AND "leaf_hash" IS NOT NULL OFFSET 0) AS d')
 
 
-def _reads_postgres(nodes: list[tuple[int, int, int]], seqs: list[tuple[int, int]]) -> tuple[str, list[list[int]]]:
+def _reads_postgres(nodes: list[tuple[int, int, int]], seqs: list[tuple[int, int]]) -> tuple[str, list[str]]:
     """proof_reads' query on PostgreSQL: the ranges as arrays, so its text is always the same
     (psycopg keeps it prepared; no parsing of a long text each time)."""
-    return _POSTGRES_READS, [[n[0] for n in nodes], [n[1] for n in nodes], [n[2] for n in nodes],
-                             [s[0] for s in seqs], [s[1] for s in seqs]]
+    columns = [[n[0] for n in nodes], [n[1] for n in nodes], [n[2] for n in nodes], [s[0] for s in seqs], [s[1] for s in seqs]]
+    return _POSTGRES_READS, ["{" + ",".join(map(str, c)) + "}" for c in columns]  # array literals: cheaper to send
 
 
 def leaf_of(seq: int, base: int = 0) -> str | None:
