@@ -63,6 +63,7 @@ def test_proofs_verify_against_the_signed_checkpoint(client, api, witness):
     ("/v1/log/proofs/inclusion?size=1", 400),
     ("/v1/log/proofs/inclusion?entry_id=%C2%B2&size=1", 422),
     ("/v1/log/proofs/inclusion?entry_id=1&size=100000", 404),
+    ("/v1/log/proofs/inclusion?entry_id=999999999999999999&size=999999999999999999", 404),  # read, then refused
     ("/v1/log/proofs/inclusion?entry_id=999&size=1", 404),
     ("/v1/log/proofs/consistency?from=3&to=1", 422),
     ("/v1/log/proofs/consistency?from=x&to=1", 422),
