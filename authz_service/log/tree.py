@@ -37,29 +37,6 @@ def edge_at(seq: int) -> tuple[merkle.Frontier, int]:
     return rebuilt, base
 
 
-def keep_levels() -> int:
-    """Migration 12 (docs/decisions/039-inclusion-proof-reads.md): the roots of the complete
-    subtrees at the heights kept since (4, 12, 20, ...: a multiple of merkle.STRIDE, not of 8),
-    from the stored leaves in one pass; how many. Heights 8, 16, ... stay as stored. At a leaf
-    that is gone the pass stops: proofs past it read smaller subtrees, as they could before."""
-    base, size, _ = log_tree.state()
-    edge, done, kept = merkle.Frontier(), list[tuple[int, int, bytes]](), 0
-    try:
-        for leaf in log_tree.leaves(base, 0, size):
-            edge.append(bytes.fromhex(leaf), done)
-            if len(done) >= 1000:
-                kept, done = kept + _save_new(done), []
-    except (MissingLeaves, ValueError) as exc:
-        log.error("the tree's new kept levels stop at leaf %d: %s", edge.size, exc)
-    return kept + _save_new(done)
-
-
-def _save_new(done: list[tuple[int, int, bytes]]) -> int:
-    new = [node for node in done if node[0] % 8]
-    _save_nodes(new)
-    return len(new)
-
-
 def _save_nodes(done: list[tuple[int, int, bytes]]) -> list[tuple[int, int, bytes]]:
     log_tree.save_nodes([(height, index, node.hex()) for height, index, node in done])
     return []

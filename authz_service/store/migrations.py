@@ -113,9 +113,7 @@ def _v10_access_requests(db: pw.Database) -> None:
 def _v12_log_tree_levels(db: pw.Database) -> None:
     """The tree keeps subtree roots every 4 levels, not 8 (R7.6; a proof reads ~log2 n rows; see
     docs/decisions/039-inclusion-proof-reads.md): the new levels of a stored tree, from its leaves."""
-    from authz_service.log import tree  # the log builds on the store: imported when run
-
-    tree.keep_levels()
+    log_tree.keep_levels(4)  # log/merkle.py's STRIDE as of this version
 
 
 MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered),
