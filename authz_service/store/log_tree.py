@@ -2,6 +2,8 @@
 its right edge (`log_tree`), each entry's leaf, the roots of complete subtrees (`log_node`), and
 migration 7's leaves for older entries."""
 
+import hashlib
+import logging
 from collections.abc import Iterator
 
 from peewee import SqliteDatabase
@@ -11,6 +13,7 @@ from authz_service.store.models import Decision, LogHead, LogNode, LogTree, data
 from authz_service.store.rows import dicts, tuples
 
 HASH_HEX = 64
+log = logging.getLogger("authz.log_tree")
 
 
 class MissingLeaves(Exception):
@@ -68,6 +71,34 @@ def keep_leaves(through_seq: int) -> None:
         'INSERT INTO "log_node" ("height", "position", "hash") SELECT 0, "leaf_index", "leaf_hash" '
         f'FROM "decision" WHERE "seq" <= {database.param} AND "leaf_index" IS NOT NULL '
         'AND "leaf_hash" IS NOT NULL ON CONFLICT DO NOTHING', (through_seq,))
+
+
+def keep_levels(stride: int) -> int:
+    """Migration 12 (docs/decisions/039-inclusion-proof-reads.md): the roots of the complete
+    subtrees at heights the tree did not keep before (a multiple of `stride`, not of 8), from
+    the stored leaves in one pass, as log/merkle.py's Frontier finds them; how many. Heights
+    8, 16, ... stay as stored. At a leaf that is gone the pass stops: proofs past it read
+    smaller subtrees, as they could before."""
+    base, size, _ = state()
+    edge: list[tuple[int, bytes]] = []  # (height, root) of the perfect subtrees on the right edge
+    done: list[tuple[int, int, str]] = []
+    kept = count = 0
+    try:
+        for leaf in leaves(base, 0, size):
+            node, height = bytes.fromhex(leaf), 0
+            while edge and edge[-1][0] == height:
+                node, height = hashlib.sha256(b"\x01" + edge.pop()[1] + node).digest(), height + 1
+                if height % stride == 0 and height % 8:
+                    done.append((height, ((count + 1) >> height) - 1, node.hex()))
+            edge.append((height, node))
+            count += 1
+            if len(done) >= 1000:
+                save_nodes(done)
+                kept, done = kept + len(done), []
+    except (MissingLeaves, ValueError) as exc:
+        log.error("the tree's new kept levels stop at leaf %d: %s", count, exc)
+    save_nodes(done)
+    return kept + len(done)
 
 
 def save_nodes(nodes: list[tuple[int, int, str]]) -> None:
