@@ -4,7 +4,7 @@ checkpoint, the key that signs them, inclusion and consistency proofs (RFC 6962)
 import base64
 
 import marshmallow as ma
-from flask import Response, current_app
+from flask import Response, current_app, jsonify
 from flask.views import MethodView
 
 from authz_service.api.base import Blueprint, invalid
@@ -41,7 +41,7 @@ class ConsistencyQuery(ma.Schema):
     new = Count(0, data_key="to")
 
 
-class InclusionOut(ma.Schema):
+class InclusionOut(ma.Schema):  # documents the answer, built as it is sent (no dump: R7.6, issue 19)
     entry_id = F.String()
     leaf_index = F.Integer()
     tree_size = F.Integer()
@@ -103,8 +103,8 @@ class Inclusion(MethodView):
             index, leaf, proof = tree.inclusion(query["entry_id"], query["size"])
         except (ValueError, tree.MissingLeaves) as exc:
             raise NotFound("entry in a tree of that size", str(query["entry_id"])) from exc
-        return {"entry_id": str(query["entry_id"]), "leaf_index": index, "tree_size": query["size"],
-                "leaf_hash": leaf.hex(), "proof": [h.hex() for h in proof]}
+        return jsonify({"entry_id": str(query["entry_id"]), "leaf_index": index, "tree_size": query["size"],
+                        "leaf_hash": leaf.hex(), "proof": [h.hex() for h in proof]})  # InclusionOut, as built
 
 
 @blp.route("/proofs/consistency")
@@ -120,4 +120,4 @@ class Consistency(MethodView):
             proof = tree.consistency(query["old"], query["new"])
         except (ValueError, tree.MissingLeaves) as exc:
             raise NotFound("tree size", str(query["new"])) from exc
-        return {"old": query["old"], "new": query["new"], "proof": [h.hex() for h in proof]}
+        return jsonify({"from": query["old"], "to": query["new"], "proof": [h.hex() for h in proof]})  # ConsistencyOut

@@ -1,18 +1,15 @@
 """The log's Merkle tree, RFC 6962 / RFC 9162 hashing, as pure functions (R7.6;
-docs/decisions/030-signed-checkpoints.md).
-
-A leaf is SHA-256(0x00 || entry bytes), a node SHA-256(0x01 || left || right), the empty
-tree's root SHA-256(""). `Frontier` keeps the roots of the perfect subtrees along the right
-edge, so appending is O(log n) and the root of every size is at hand. Proofs are built from
-ranges of leaves (`inclusion_ranges`, `consistency_ranges`): each proof hash is the root of
-one range, so a caller can stream the leaves of a range from storage instead of holding all.
+docs/decisions/030-signed-checkpoints.md). A leaf is SHA-256(0x00 || entry bytes), a node
+SHA-256(0x01 || left || right), the empty tree's root SHA-256(""). `Frontier` keeps the roots
+of the perfect subtrees along the right edge (appending is O(log n)). Each proof hash is the
+root of one range of leaves (`inclusion_ranges`, `consistency_ranges`), read from kept roots.
 """
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
-STRIDE = 8  # subtrees of 2**8, 2**16, ... leaves are kept whole (log_node), as C2SP tlog-tiles does
+STRIDE = 4  # roots of subtrees of 2**4, 2**8, 2**12, ... leaves are kept (log_node; decision 039)
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -71,16 +68,22 @@ def range_root(lo: int, hi: int, leaves: Callable[[int, int], Iterable[bytes]],
     all are kept; anything else is split as RFC 6962 splits it, down to `leaves` of small ranges."""
     n = hi - lo
     if n & (n - 1) == 0 and lo % n == 0 and n >= 1 << STRIDE:
-        height = n.bit_length() - 1
-        kept = height - height % STRIDE
+        kept = (n.bit_length() - 1) // STRIDE * STRIDE  # the kept height at or below this one
         parts = nodes(kept, lo >> kept, hi >> kept)
         found = [p for p in parts if p is not None]
         if len(found) == len(parts) == n >> kept:
-            return root(found)
+            return _perfect_root(found)
     if n <= 1 << STRIDE:
         return root(leaves(lo, hi))
     k = _split(n)
     return node_hash(range_root(lo, lo + k, leaves, nodes), range_root(lo + k, hi, leaves, nodes))
+
+
+def _perfect_root(nodes: list[bytes]) -> bytes:
+    """The root over 2**k sibling subtree roots, level by level."""
+    while len(nodes) > 1:
+        nodes = [node_hash(nodes[i], nodes[i + 1]) for i in range(0, len(nodes), 2)]
+    return nodes[0]
 
 
 def range_plan(lo: int, hi: int, out: list[tuple[int, int, int]]) -> None:
@@ -88,8 +91,7 @@ def range_plan(lo: int, hi: int, out: list[tuple[int, int, int]]) -> None:
     (height, first, end) for kept roots, (-1, lo, hi) for leaves; so a caller reads them at once."""
     n = hi - lo
     if n & (n - 1) == 0 and lo % n == 0 and n >= 1 << STRIDE:
-        height = n.bit_length() - 1
-        kept = height - height % STRIDE
+        kept = (n.bit_length() - 1) // STRIDE * STRIDE
         out.append((kept, lo >> kept, hi >> kept))
     elif n <= 1 << STRIDE:
         out.append((-1, lo, hi))

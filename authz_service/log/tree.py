@@ -61,17 +61,19 @@ def size_and_root() -> tuple[int, bytes]:
     return size, merkle.Frontier(size, [bytes.fromhex(h) for h in edge]).root()
 
 
-def _range_root(base: int, ranges: Sequence[tuple[int, int]] = (), stored: dict[int, str] | None = None):
-    """MTH of a range of leaves, from the kept subtree roots where it can (R7.6). What the
-    `ranges` of a proof read is fetched first in two queries (one for kept roots, one for
-    leaves, into `stored`, with the leaves already there); anything missing from that is read
-    on its own, as before."""
+def _range_root(base: int, ranges: Sequence[tuple[int, int]] = (), stored: dict[int, str] | None = None,
+                with_state: bool = False):
+    """(MTH of a range of leaves, from the kept subtree roots where it can (R7.6); the tree's
+    (base, size) when `with_state`). What the `ranges` of a proof read is fetched first in one
+    query (kept roots, and leaves into `stored`, with the leaves already there, and the tree's
+    state); anything missing from that is read on its own, as before."""
     plan: list[tuple[int, int, int]] = []
     for lo, hi in ranges:
         merkle.range_plan(lo, hi, plan)
     stored = {} if stored is None else stored
-    kept, found = log_tree.proof_reads(base, [p for p in plan if p[0] >= 0],
-                                       [(lo, hi) for h, lo, hi in plan if h < 0] + [(i, i + 1) for i in stored])
+    kept, found, state = log_tree.proof_reads(
+        base, [p for p in plan if p[0] >= 0], [(lo, hi) for h, lo, hi in plan if h < 0] + [(i, i + 1) for i in stored],
+        with_state)
     stored.update(found)
 
     def leaves(lo: int, hi: int):
@@ -85,24 +87,43 @@ def _range_root(base: int, ranges: Sequence[tuple[int, int]] = (), stored: dict[
         found = log_tree.nodes(height, first, end)
         return [bytes.fromhex(found[i]) if i in found else None for i in range(first, end)]
 
-    return lambda lo, hi: merkle.range_root(lo, hi, leaves, nodes)
+    return (lambda lo, hi: merkle.range_root(lo, hi, leaves, nodes)), state
 
 
 def root_at(size: int) -> bytes:
     """The root of the tree of the first `size` leaves, from the stored leaves."""
     base, _, _ = log_tree.state()
-    return _range_root(base)(0, size)
+    return _range_root(base)[0](0, size)
+
+
+_base_seen = [0]  # the tree's base as last read (it is set once, when the tree's row is made)
 
 
 def inclusion(seq: int, size: int) -> tuple[int, bytes, list[bytes]]:
     """(leaf index, leaf hash, proof) of entry `seq` in the tree of `size` leaves; ValueError
-    when the entry or the size is not in the tree, MissingLeaves when a leaf is gone."""
-    base, current, _ = log_tree.state()
+    when the entry or the size is not in the tree, MissingLeaves when a leaf is gone. One
+    query: planned with the base last seen, which the tree's state read with it confirms."""
+    guess = _base_seen[0]
+    found = _inclusion(seq, size, guess) if 0 <= seq - 1 - guess < size else None
+    if found is None:  # not the tree's base (or no tree yet): read it first, then plan
+        _base_seen[0] = log_tree.state()[0]
+        found = _inclusion(seq, size, _base_seen[0])
+    if found is None:
+        raise ValueError("the tree was made anew while its proof was read")
+    return found
+
+
+def _inclusion(seq: int, size: int, base: int) -> tuple[int, bytes, list[bytes]] | None:
+    """inclusion() with the tree's base taken to be `base`; None when the tree's state says otherwise."""
     index = seq - 1 - base
-    if not 0 <= index < size <= current:
-        raise ValueError(f"entry {seq} is not in a tree of {size} leaves (the log has {current})")
+    if not 0 <= index < size:
+        raise ValueError(f"entry {seq} is not in a tree of {size} leaves")
     ranges, stored = merkle.inclusion_ranges(index, size), {index: ""}  # its own leaf read with the rest
-    range_root = _range_root(base, ranges, stored)
+    range_root, state = _range_root(base, ranges, stored, with_state=True)
+    if state is None or state[0] != base:
+        return None
+    if size > state[1]:
+        raise ValueError(f"entry {seq} is not in a tree of {size} leaves (the log has {state[1]})")
     leaf = stored[index] or log_tree.leaf_of(seq, base)
     if not leaf:
         raise MissingLeaves(f"entry {seq} is not stored")
@@ -115,4 +136,4 @@ def consistency(old: int, new: int) -> list[bytes]:
     if not 0 <= old <= new <= current:
         raise ValueError(f"no proof from {old} to {new} leaves (the log has {current})")
     ranges = merkle.consistency_ranges(old, new)
-    return merkle.prove(ranges, _range_root(base, ranges))
+    return merkle.prove(ranges, _range_root(base, ranges)[0])

@@ -2,13 +2,18 @@
 its right edge (`log_tree`), each entry's leaf, the roots of complete subtrees (`log_node`), and
 migration 7's leaves for older entries."""
 
+import hashlib
+import logging
 from collections.abc import Iterator
+
+from peewee import SqliteDatabase
 
 from authz_service.store.entry_form import CONTENT, content, leaf_hex
 from authz_service.store.models import Decision, LogHead, LogNode, LogTree, database
 from authz_service.store.rows import dicts, tuples
 
 HASH_HEX = 64
+log = logging.getLogger("authz.log_tree")
 
 
 class MissingLeaves(Exception):
@@ -68,11 +73,40 @@ def keep_leaves(through_seq: int) -> None:
         'AND "leaf_hash" IS NOT NULL ON CONFLICT DO NOTHING', (through_seq,))
 
 
+def keep_levels(stride: int) -> int:
+    """Migration 12 (docs/decisions/039-inclusion-proof-reads.md): the roots of the complete
+    subtrees at heights the tree did not keep before (a multiple of `stride`, not of 8), from
+    the stored leaves in one pass, as log/merkle.py's Frontier finds them; how many. Heights
+    8, 16, ... stay as stored. At a leaf that is gone the pass stops: proofs past it read
+    smaller subtrees, as they could before."""
+    base, size, _ = state()
+    edge: list[tuple[int, bytes]] = []  # (height, root) of the perfect subtrees on the right edge
+    done: list[tuple[int, int, str]] = []
+    kept = count = 0
+    try:
+        for leaf in leaves(base, 0, size):
+            node, height = bytes.fromhex(leaf), 0
+            while edge and edge[-1][0] == height:
+                node, height = hashlib.sha256(b"\x01" + edge.pop()[1] + node).digest(), height + 1
+                if height % stride == 0 and height % 8:
+                    done.append((height, ((count + 1) >> height) - 1, node.hex()))
+            edge.append((height, node))
+            count += 1
+            if len(done) >= 1000:
+                save_nodes(done)
+                kept, done = kept + len(done), []
+    except (MissingLeaves, ValueError) as exc:
+        log.error("the tree's new kept levels stop at leaf %d: %s", count, exc)
+    save_nodes(done)
+    return kept + len(done)
+
+
 def save_nodes(nodes: list[tuple[int, int, str]]) -> None:
     """Keep completed subtree roots (height, index, hex); a rebuilt tree's replace the old."""
-    if nodes:
-        (LogNode.insert_many(nodes, fields=[LogNode.height, LogNode.position, LogNode.hash])
-         .on_conflict(conflict_target=[LogNode.height, LogNode.position], preserve=[LogNode.hash]).execute())
+    if nodes:  # plain SQL: a batch of 1,000 entries keeps ~67 roots (docs/decisions/039-inclusion-proof-reads.md)
+        values = ", ".join([f"({database.param}, {database.param}, {database.param})"] * len(nodes))
+        database.execute_sql(f'INSERT INTO "log_node" ("height", "position", "hash") VALUES {values} ON CONFLICT '
+                             '("height", "position") DO UPDATE SET "hash" = EXCLUDED."hash"', [v for n in nodes for v in n])
 
 
 def nodes(height: int, first: int, end: int) -> dict[int, str]:
@@ -82,28 +116,59 @@ def nodes(height: int, first: int, end: int) -> dict[int, str]:
     return dict(tuples(query))
 
 
-def proof_reads(base: int, nodes: list[tuple[int, int, int]], leaves: list[tuple[int, int]]
-                ) -> tuple[dict[tuple[int, int], str], dict[int, str]]:
+def proof_reads(base: int, nodes: list[tuple[int, int, int]], leaves: list[tuple[int, int]],
+                with_state: bool = False) -> tuple[dict[tuple[int, int], str], dict[int, str], tuple[int, int] | None]:
     """What a proof reads, in one query: the kept roots of several (height, first, end) ranges,
-    by (height, position), and the stored leaves of several [lo, hi) ranges, by leaf index (live
-    entries only). Plain SQL: a few hundred rows without the ORM's cost per row."""
-    mark, parts, params = database.param, [], []
+    by (height, position), the stored leaves of several [lo, hi) ranges, by leaf index (live
+    entries only), and with `with_state` the tree's (base, size) from the same snapshot (None
+    when it has no row yet). Plain SQL: tens of rows without the ORM's cost per row."""
+    sql, params = (_reads_sqlite if isinstance(database.obj, SqliteDatabase) else _reads_postgres)(
+        nodes, [(base + lo, base + hi) for lo, hi in leaves])
+    if with_state:
+        sql = f'SELECT -2, "base", CAST("size" AS VARCHAR(20)) FROM "log_tree" WHERE "id" = 1 UNION ALL {sql}'
+    kept: dict[tuple[int, int], str] = {}
+    stored: dict[int, str] = {}
+    state = None
+    for height, position, value in database.execute_sql(sql, params).fetchall():
+        if height >= 0:
+            kept[height, position] = value
+        elif height == -1:
+            stored[position - 1 - base] = value
+        else:
+            state = position, int(value)
+    return kept, stored, state
+
+
+_NO_ROWS = 'SELECT -3, 0, \'\' WHERE 1 = 0'
+
+
+def _reads_sqlite(nodes: list[tuple[int, int, int]], seqs: list[tuple[int, int]]) -> tuple[str, list[int]]:
+    """proof_reads' query on SQLite: one OR term a range."""
+    mark, parts, params = database.param, [_NO_ROWS], []
     if nodes:
         where = " OR ".join([f'("height" = {mark} AND "position" >= {mark} AND "position" < {mark})'] * len(nodes))
         parts.append(f'SELECT "height", "position", "hash" FROM "log_node" WHERE {where}')
         params += [v for w in nodes for v in w]
-    if leaves:
-        where = " OR ".join([f'("seq" > {mark} AND "seq" <= {mark})'] * len(leaves))
+    if seqs:
+        where = " OR ".join([f'("seq" > {mark} AND "seq" <= {mark})'] * len(seqs))
         parts.append(f'SELECT -1, "seq", "leaf_hash" FROM "decision" WHERE "leaf_hash" IS NOT NULL AND ({where})')
-        params += [base + v for w in leaves for v in w]
-    kept: dict[tuple[int, int], str] = {}
-    stored: dict[int, str] = {}
-    for height, position, value in database.execute_sql(" UNION ALL ".join(parts), params).fetchall() if parts else []:
-        if height < 0:
-            stored[position - 1 - base] = value
-        else:
-            kept[height, position] = value
-    return kept, stored
+        params += [v for w in seqs for v in w]
+    return " UNION ALL ".join(parts), params
+
+
+_POSTGRES_READS = (  # LATERAL ... OFFSET 0: an index scan a range, whatever the statistics say
+    'SELECT n.* FROM unnest(%s::smallint[], %s::bigint[], %s::bigint[]) AS r(h, lo, hi), LATERAL '
+    '(SELECT "height", "position", "hash" FROM "log_node" WHERE "height" = r.h AND "position" >= r.lo '
+    'AND "position" < r.hi OFFSET 0) AS n UNION ALL SELECT d.* FROM unnest(%s::bigint[], %s::bigint[]) AS r(lo, hi), LATERAL '
+    '(SELECT -1, "seq", "leaf_hash" FROM "decision" WHERE "seq" > r.lo AND "seq" <= r.hi '
+    'AND "leaf_hash" IS NOT NULL OFFSET 0) AS d')
+
+
+def _reads_postgres(nodes: list[tuple[int, int, int]], seqs: list[tuple[int, int]]) -> tuple[str, list[str]]:
+    """proof_reads' query on PostgreSQL: the ranges as arrays, so its text is always the same
+    (psycopg keeps it prepared; no parsing of a long text each time)."""
+    columns = [[n[0] for n in nodes], [n[1] for n in nodes], [n[2] for n in nodes], [s[0] for s in seqs], [s[1] for s in seqs]]
+    return _POSTGRES_READS, ["{" + ",".join(map(str, c)) + "}" for c in columns]  # array literals: cheaper to send
 
 
 def leaf_of(seq: int, base: int = 0) -> str | None:

@@ -110,9 +110,16 @@ def _v10_access_requests(db: pw.Database) -> None:
     db.create_tables([m.AccessRequest], safe=True)
 
 
+def _v12_log_tree_levels(db: pw.Database) -> None:
+    """The tree keeps subtree roots every 4 levels, not 8 (R7.6; a proof reads ~log2 n rows; see
+    docs/decisions/039-inclusion-proof-reads.md): the new levels of a stored tree, from its leaves."""
+    log_tree.keep_levels(4)  # log/merkle.py's STRIDE as of this version
+
+
 MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered),
               (4, _v4_service_ids_per_customer), (5, _v5_console_sessions), (6, _v6_users_by_group),
-              (7, _v7_log_tree), (8, _v8_decision_facts), (9, _v9_link_ends), (10, _v10_access_requests)]
+              (7, _v7_log_tree), (8, _v8_decision_facts), (9, _v9_link_ends), (10, _v10_access_requests),
+              (12, _v12_log_tree_levels)]
 
 
 def current_version(db: pw.Database) -> int:

@@ -241,8 +241,9 @@ class LogTree(BaseModel):
 
 
 class LogNode(BaseModel):
-    """Roots of the tree's complete aligned subtrees of 256, 65,536, ... leaves (height 8, 16,
-    ...): `position` counts them from the left. Proofs read these instead of every leaf (R7.6)."""
+    """Roots of the tree's complete aligned subtrees of 16, 256, 4,096, ... leaves (height 4, 8,
+    12, ...; migration 12 added 4, 12, 20, ...): `position` counts them from the left. Proofs
+    read these instead of every leaf (R7.6); height 0 holds the leaves of archived entries."""
 
     height = pw.SmallIntegerField()
     position = pw.BigIntegerField()

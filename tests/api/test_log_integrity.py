@@ -8,6 +8,7 @@ import pytest
 from authz_client import LogProofError, open_checkpoint
 from authz_client.log_proofs import LogProofs
 
+from authz_service.api.log_integrity import ConsistencyOut, InclusionOut
 from authz_service.log import checkpoints, merkle
 from authz_service.log.checkpoints import parse
 from authz_service.log.signing import Signer, Verifier
@@ -62,6 +63,7 @@ def test_proofs_verify_against_the_signed_checkpoint(client, api, witness):
     ("/v1/log/proofs/inclusion?size=1", 400),
     ("/v1/log/proofs/inclusion?entry_id=%C2%B2&size=1", 422),
     ("/v1/log/proofs/inclusion?entry_id=1&size=100000", 404),
+    ("/v1/log/proofs/inclusion?entry_id=999999999999999999&size=999999999999999999", 404),  # read, then refused
     ("/v1/log/proofs/inclusion?entry_id=999&size=1", 404),
     ("/v1/log/proofs/consistency?from=3&to=1", 422),
     ("/v1/log/proofs/consistency?from=x&to=1", 422),
@@ -126,3 +128,16 @@ def test_a_key_file_others_can_read_is_503_not_500(client, witness, tmp_path):
     for path in ("/v1/log/key", "/v1/log/checkpoint"):
         answer = get(client, path)
         assert answer.status_code == 503 and answer.json["error"]["code"] == "unavailable", answer.json
+
+
+def test_proof_answers_are_what_their_schemas_document(client, api, witness):
+    """The proof views build their JSON themselves (no schema dump, issue 19): the same fields
+    and values as InclusionOut and ConsistencyOut send, so clients and exports read them as before."""
+    for n in range(3):
+        api.authorize("alice@acme.example", "port.view", "initech", resource={"type": "port", "id": f"p{n}"})
+    got = get(client, "/v1/log/proofs/inclusion?entry_id=2&size=3").json
+    assert got == InclusionOut().dump(got) and set(got) == {"entry_id", "leaf_index", "tree_size", "leaf_hash", "proof"}
+    assert isinstance(got["entry_id"], str) and got["tree_size"] == 3 and len(got["proof"]) == 2
+    got = get(client, "/v1/log/proofs/consistency?from=1&to=3").json
+    assert got == ConsistencyOut().dump({"old": got.get("from"), "new": got.get("to"), "proof": got.get("proof")})
+    assert (got["from"], got["to"]) == (1, 3)

@@ -132,13 +132,15 @@ def test_out_of_range_positions_are_refused_not_proven():
         raise AssertionError("an out-of-range proof was built")
 
 
-def test_appends_report_every_completed_subtree_of_256_and_65536_leaves():
+def test_appends_report_every_completed_subtree_of_16_256_4096_and_65536_leaves():
+    """Kept every 4 levels (docs/decisions/039-inclusion-proof-reads.md), none between."""
     leaves = leaves_of(70_000)
     edge, done = merkle.Frontier(), []
     for leaf in leaves:
         edge.append(leaf, done)
-    assert [(h, i) for h, i, _ in done if h == 8] == [(8, i) for i in range(70_000 // 256)]
-    assert [(h, i) for h, i, _ in done if h == 16] == [(16, 0)]
+    for height in (4, 8, 12, 16):
+        assert [(h, i) for h, i, _ in done if h == height] == [(height, i) for i in range(70_000 >> height)]
+    assert {h for h, _, _ in done} == {4, 8, 12, 16}
     for height, index, node in done[::37] + [d for d in done if d[0] == 16]:
         size = 1 << height
         assert node == merkle.root(leaves[index * size:(index + 1) * size]), (height, index)

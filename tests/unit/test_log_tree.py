@@ -88,9 +88,11 @@ def test_complete_subtrees_are_kept_and_proofs_use_them(log):
         append([entry(start + i) for i in range(150)])
     leaves = [merkle.leaf_hash(content(r)) for r in stored()]
     with store.connection():
-        kept = list(LogNode.select().order_by(LogNode.position).tuples())
-        assert [(h, p) for h, p, _ in kept] == [(8, 0), (8, 1)]
-        assert [bytes.fromhex(node) for _, _, node in kept] == [merkle.root(leaves[:256]), merkle.root(leaves[256:512])]
+        kept = list(LogNode.select().order_by(LogNode.height, LogNode.position).tuples())
+        assert [(h, p) for h, p, _ in kept] == [(4, i) for i in range(600 // 16)] + [(8, 0), (8, 1)]
+        assert [bytes.fromhex(node) for _, _, node in kept] == \
+            [merkle.root(leaves[i * 16:i * 16 + 16]) for i in range(600 // 16)] + \
+            [merkle.root(leaves[:256]), merkle.root(leaves[256:512])]
         size, root = tree.size_and_root()
         for seq in (1, 256, 300, 600):
             index, leaf, proof = tree.inclusion(seq, size)
