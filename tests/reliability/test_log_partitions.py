@@ -14,7 +14,7 @@ from authz_service.cli import main
 from authz_service.config import Settings
 from authz_service.log import checkpoints
 from authz_service.store import decisions, migrations, partitions
-from authz_service.store.models import database, utcnow
+from authz_service.store.models import database
 from tests.support import backends
 from tests.support.log_entries import append, entry
 
@@ -84,12 +84,14 @@ def test_migration_11_keeps_every_row_the_chain_and_the_checkpoints(log_env, mon
     assert code == 0 and "13 entries extend 2 checkpoints" in out, out
 
 
-def test_writes_across_a_month_boundary_land_in_two_partitions(log_env):
-    """The writer makes this month's and the next month's partitions before it needs them."""
+def test_writes_across_a_month_boundary_land_in_two_partitions(log_env, monkeypatch):
+    """The writer makes this month's and the next month's partitions before it needs them
+    (here months after the ones migration 11 made)."""
     _app()
-    first = partitions.next_month(partitions.month_of(utcnow()))
+    monkeypatch.setattr(partitions, "utcnow", lambda: datetime(2031, 5, 20))
+    first = datetime(2031, 6, 1)
     append(_at(first - timedelta(seconds=1), first, first + timedelta(seconds=1)))
-    assert _where() == {partitions.name(first - timedelta(days=1)): 1, partitions.name(first): 2}
+    assert _where() == {"decision_2031_05": 1, "decision_2031_06": 2}
     with store.connection():
         assert [e["seq"] for e in decisions.walk(0)] == [1, 2, 3]
 
