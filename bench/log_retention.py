@@ -1,0 +1,165 @@
+"""The decision log partitioned by month on PostgreSQL (migration 11; docs/decisions/
+038-log-partitions.md; docs/performance.md): the same entries in a partitioned and in an
+unpartitioned (version 10) decision table, then, in one run,
+
+1. an account's activity page (decisions.page, newest first, 50 entries), and the same page
+   bounded to one month, on each table: median and p95 latency, and their ratio;
+2. retention of all months but the last (`authz log archive`'s drop step, decisions.drop_through):
+   whole partitions dropped vs the same rows deleted one by one, and the ratio.
+
+    .venv/bin/python bench/log_retention.py [--postgres URL] [--months N] [--per-month N]
+    .venv/bin/python bench/log_retention.py --quick    # 3 months of 5,000 entries
+
+PostgreSQL: --postgres, else AUTHZ_TEST_POSTGRES_URL; the bench makes and drops its own
+databases there. Without one it says so and measures nothing (SQLite is never partitioned).
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.log_integrity import _app, _postgres  # noqa: E402  (after the path is set)
+
+ACCOUNTS = 1000
+START = datetime(2026, 1, 1)
+
+
+def _months(count: int) -> list[datetime]:
+    from authz_service.store import partitions
+
+    months = [START]
+    while len(months) < count:
+        months.append(partitions.next_month(months[-1]))
+    return months
+
+
+def fill(url: str, months: list[datetime], per_month: int, partitioned: bool) -> None:
+    """The same entries on either table: `per_month` spread over each month, 1,000 a batch."""
+    from authz_service import store
+    from authz_service.log import chain
+    from authz_service.store import migrations, partitions
+    from authz_service.store.models import database
+
+    if partitioned:
+        _app(url)
+    else:  # a version 10 database: the plain table
+        db = store.connect(url, migrate=False)
+        kept = migrations.MIGRATIONS
+        migrations.MIGRATIONS = [s for s in kept if s[0] < 11]
+        with store.connection():
+            migrations.run(db)
+        migrations.MIGRATIONS = kept
+    with store.connection():
+        if partitioned:
+            with database.atomic():
+                for month in months:
+                    if month not in partitions.months(database.obj):
+                        partitions.add_month(database.obj, month)
+        for month in months:
+            step = (partitions.next_month(month) - month) / per_month
+            for first in range(0, per_month, 1000):
+                chain.write([chain.Ticket([_entry(month, step, n) for n in range(first, min(per_month, first + 1000))],
+                                          None)])
+        database.execute_sql('ANALYZE "decision"')
+
+
+def _entry(month: datetime, step: timedelta, n: int):
+    from authz_service.log import chain
+
+    account = f"c{(n * 7919) % ACCOUNTS:04d}"
+    return chain._prepare({"at": month + step * n, "user_email": f"u{n % 97}@acme.example",
+                           "account_id": account, "log_account": account, "action": "port.view",
+                           "allowed": n % 3 != 0, "group": "regular", "rule": "policies/services.csv:10",
+                           "reason": "bench", "caller": "bench"})
+
+
+def pages(samples: int, month: datetime | None) -> tuple[float, float]:
+    """(median, p95) ms of an account's first page, over random accounts (bounded to `month`)."""
+    from authz_service import store
+    from authz_service.store import decisions, partitions
+
+    rng, took = random.Random(7), []
+    with store.connection():
+        for _ in range(samples):
+            account = f"c{rng.randrange(ACCOUNTS):04d}"
+            filters = {"account_id": account, "log_account": account}
+            if month is not None:
+                filters.update(since=month, until=partitions.next_month(month))
+            began = time.perf_counter()
+            items, _ = decisions.page(filters, None, 50)
+            took.append((time.perf_counter() - began) * 1000)
+            assert items
+    took.sort()
+    return statistics.median(took), took[int(len(took) * 0.95)]
+
+
+def retention(before: datetime) -> tuple[float, int]:
+    """Seconds of the drop step of archiving every entry before `before`; entries it removed."""
+    from authz_service import store
+    from authz_service.store import decisions
+    from authz_service.store.models import Decision
+
+    with store.connection():
+        anchor = decisions.anchor()
+        seq, last_hash = (Decision.select(Decision.seq, Decision.hash).where(Decision.at < before)
+                          .order_by(Decision.seq.desc()).limit(1).tuples().first())
+        count = Decision.select().where(Decision.seq <= seq).count()
+        began = time.perf_counter()
+        decisions.drop_through(anchor, seq, last_hash, before)
+        return time.perf_counter() - began, count
+
+
+def run(url: str, months: list[datetime], per_month: int, partitioned: bool, samples: int) -> dict:
+    began = time.perf_counter()
+    fill(url, months, per_month, partitioned)
+    filled = time.perf_counter() - began
+    return {"filled": filled, "page": pages(samples, None), "month": pages(samples, months[-2]),
+            "retention": retention(months[-1])}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", default=os.environ.get("AUTHZ_TEST_POSTGRES_URL"))
+    parser.add_argument("--months", type=int, default=6)
+    parser.add_argument("--per-month", type=int, default=50_000)
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.months, args.per_month, args.samples = 3, 5_000, 50
+    if not args.postgres:
+        print("no PostgreSQL (--postgres or AUTHZ_TEST_POSTGRES_URL): nothing to measure, SQLite is not partitioned")
+        return 0
+    months, found = _months(args.months), {}
+    for partitioned in (True, False):
+        url, drop = _postgres(args.postgres)
+        try:
+            found[partitioned] = run(url, months, args.per_month, partitioned, args.samples)
+        finally:
+            drop()
+    total = args.months * args.per_month
+    print(f"{total:,} entries over {args.months} months, {ACCOUNTS} accounts; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    for key, label in (("page", "1. an account's page, newest first"), ("month", "1. the same page, one month")):
+        (pm, pp), (um, up) = found[True][key], found[False][key]
+        print(f"{label}: partitioned median {pm:.2f} ms (p95 {pp:.2f}), plain {um:.2f} ms (p95 {up:.2f}); "
+              f"partitioned / plain {pm / um:.2f}")
+    (ps, pn), (us, un) = found[True]["retention"], found[False]["retention"]
+    assert pn == un
+    print(f"2. retention of {args.months - 1} months ({pn:,} entries): partition drop {ps * 1000:.0f} ms, "
+          f"row DELETE {us * 1000:.0f} ms; DELETE / drop {us / ps:.0f}x")
+    if args.quick:
+        print("quick run: a smoke test of the whole path; the figures are not compared with any target")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
