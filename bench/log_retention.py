@@ -5,7 +5,8 @@ unpartitioned (version 10) decision table, then, in one run,
 1. an account's activity page (decisions.page, newest first, 50 entries), and the same page
    bounded to one month, on each table: median and p95 latency, and their ratio;
 2. retention of all months but the last (`authz log archive`'s drop step, decisions.drop_through):
-   whole partitions dropped vs the same rows deleted one by one, and the ratio.
+   whole partitions dropped vs the same rows deleted one by one, and the ratio; then the
+   VACUUM each table needs afterwards, and the log's size on disk before and after it.
 
     .venv/bin/python bench/log_retention.py [--postgres URL] [--months N] [--per-month N]
     .venv/bin/python bench/log_retention.py --quick    # 3 months of 5,000 entries
@@ -117,19 +118,33 @@ def retention(before: datetime) -> tuple[float, int]:
         return time.perf_counter() - began, count
 
 
+def vacuum(url: str) -> tuple[float, int, int]:
+    """(seconds of VACUUM "decision", bytes of the log's tables and indexes before it, after)."""
+    import psycopg
+
+    size = ("SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class AS c WHERE c.oid = 'decision'::regclass "
+            "OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'decision'::regclass)")
+    with psycopg.connect(url, autocommit=True) as conn:
+        before = conn.execute(size).fetchone()[0]
+        began = time.perf_counter()
+        conn.execute('VACUUM "decision"')
+        took = time.perf_counter() - began
+        return took, before, conn.execute(size).fetchone()[0]
+
+
 def run(url: str, months: list[datetime], per_month: int, partitioned: bool, samples: int) -> dict:
     began = time.perf_counter()
     fill(url, months, per_month, partitioned)
     filled = time.perf_counter() - began
     return {"filled": filled, "page": pages(samples, None), "month": pages(samples, months[-2]),
-            "retention": retention(months[-1])}
+            "retention": retention(months[-1]), "vacuum": vacuum(url)}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", default=os.environ.get("AUTHZ_TEST_POSTGRES_URL"))
     parser.add_argument("--months", type=int, default=6)
-    parser.add_argument("--per-month", type=int, default=50_000)
+    parser.add_argument("--per-month", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
@@ -155,7 +170,12 @@ def main() -> int:
     (ps, pn), (us, un) = found[True]["retention"], found[False]["retention"]
     assert pn == un
     print(f"2. retention of {args.months - 1} months ({pn:,} entries): partition drop {ps * 1000:.0f} ms, "
-          f"row DELETE {us * 1000:.0f} ms; DELETE / drop {us / ps:.0f}x")
+          f"row DELETE {us * 1000:.0f} ms; DELETE / drop {us / ps:.1f}x")
+    (pv, pb, pa), (uv, ub, ua) = found[True]["vacuum"], found[False]["vacuum"]
+    print(f"2. then VACUUM: partitioned {pv * 1000:.0f} ms, {pb / 2**20:.0f} MiB before and {pa / 2**20:.0f} after; "
+          f"plain {uv * 1000:.0f} ms, {ub / 2**20:.0f} MiB before and {ua / 2**20:.0f} after (VACUUM frees "
+          f"deleted rows for reuse, it does not shrink the files); (DELETE + VACUUM) / drop "
+          f"{(us + uv) / ps:.1f}x")
     if args.quick:
         print("quick run: a smoke test of the whole path; the figures are not compared with any target")
     return 0
