@@ -163,6 +163,8 @@ def main() -> int:
     total = args.months * args.per_month
     print(f"{total:,} entries over {args.months} months, {ACCOUNTS} accounts; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"0. writing them (chain.write, 1,000 a batch): partitioned {total / found[True]['filled']:,.0f} entries/s, "
+          f"plain {total / found[False]['filled']:,.0f} entries/s")
     for key, label in (("page", "1. an account's page, newest first"), ("month", "1. the same page, one month")):
         (pm, pp), (um, up) = found[True][key], found[False][key]
         print(f"{label}: partitioned median {pm:.2f} ms (p95 {pp:.2f}), plain {um:.2f} ms (p95 {up:.2f}); "
