@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.log_integrity import _app, _postgres  # noqa: E402  (after the path is set)
+from bench.log_integrity import _postgres  # noqa: E402  (after the path is set)
 
 ACCOUNTS = 1000
 START = datetime(2026, 1, 1)
@@ -42,34 +42,36 @@ def _months(count: int) -> list[datetime]:
     return months
 
 
-def fill(url: str, months: list[datetime], per_month: int, partitioned: bool) -> None:
-    """The same entries on either table: `per_month` spread over each month, 1,000 a batch."""
+def fill(url: str, months: list[datetime], per_month: int, partitioned: bool) -> float:
+    """The same entries on either table: `per_month` spread over each month, 1,000 a batch;
+    the seconds spent in chain.write."""
     from authz_service import store
     from authz_service.log import chain
     from authz_service.store import migrations, partitions
     from authz_service.store.models import database
 
-    if partitioned:
-        _app(url)
-    else:  # a version 10 database: the plain table
-        db = store.connect(url, migrate=False)
-        kept = migrations.MIGRATIONS
+    db, kept = store.connect(url, migrate=False), migrations.MIGRATIONS
+    if not partitioned:  # a version 10 database: the plain table
         migrations.MIGRATIONS = [s for s in kept if s[0] < 11]
-        with store.connection():
-            migrations.run(db)
-        migrations.MIGRATIONS = kept
+    with store.connection():
+        migrations.run(db)
+    migrations.MIGRATIONS = kept
     with store.connection():
         if partitioned:
             with database.atomic():
                 for month in months:
                     if month not in partitions.months(database.obj):
                         partitions.add_month(database.obj, month)
+        spent = 0.0
         for month in months:
             step = (partitions.next_month(month) - month) / per_month
             for first in range(0, per_month, 1000):
-                chain.write([chain.Ticket([_entry(month, step, n) for n in range(first, min(per_month, first + 1000))],
-                                          None)])
+                batch = [_entry(month, step, n) for n in range(first, min(per_month, first + 1000))]
+                began = time.perf_counter()
+                chain.write([chain.Ticket(batch, None)])
+                spent += time.perf_counter() - began
         database.execute_sql('ANALYZE "decision"')
+    return spent
 
 
 def _entry(month: datetime, step: timedelta, n: int):
@@ -82,8 +84,9 @@ def _entry(month: datetime, step: timedelta, n: int):
                            "reason": "bench", "caller": "bench"})
 
 
-def pages(samples: int, month: datetime | None) -> tuple[float, float]:
-    """(median, p95) ms of an account's first page, over random accounts (bounded to `month`)."""
+def pages(samples: int, month: datetime | None) -> tuple[float, float, str]:
+    """(median, p95) ms of an account's first page, over random accounts (bounded to `month`),
+    and the shape of the plan of the last one."""
     from authz_service import store
     from authz_service.store import decisions, partitions
 
@@ -99,7 +102,32 @@ def pages(samples: int, month: datetime | None) -> tuple[float, float]:
             took.append((time.perf_counter() - began) * 1000)
             assert items
     took.sort()
-    return statistics.median(took), took[int(len(took) * 0.95)]
+    return statistics.median(took), took[int(len(took) * 0.95)], _shape(filters)
+
+
+def _shape(filters: dict) -> str:
+    """The kinds of node in PostgreSQL's plan of the last page's query (why the times differ)."""
+    from authz_service import store
+    from authz_service.store import decisions
+    from authz_service.store.models import database
+
+    seen: list = []
+    real = decisions.tuples
+    decisions.tuples = lambda query: seen.append(query.sql()) or []
+    try:
+        with store.connection():
+            decisions.page(filters, None, 50)
+            (plan,), = database.execute_sql("EXPLAIN (FORMAT JSON) " + seen[0][0], seen[0][1]).fetchone()
+    finally:
+        decisions.tuples = real
+    kinds, todo = [], [plan["Plan"]]
+    while todo:
+        node = todo.pop(0)
+        todo.extend(node.get("Plans", []))
+        kind = node["Node Type"] + (" Backward" if node.get("Scan Direction") == "Backward" else "")
+        if kind not in kinds:
+            kinds.append(kind)
+    return " > ".join(kinds)
 
 
 def retention(before: datetime) -> tuple[float, int]:
@@ -133,9 +161,7 @@ def vacuum(url: str) -> tuple[float, int, int]:
 
 
 def run(url: str, months: list[datetime], per_month: int, partitioned: bool, samples: int) -> dict:
-    began = time.perf_counter()
-    fill(url, months, per_month, partitioned)
-    filled = time.perf_counter() - began
+    filled = fill(url, months, per_month, partitioned)
     return {"filled": filled, "page": pages(samples, None), "month": pages(samples, months[-2]),
             "retention": retention(months[-1]), "vacuum": vacuum(url)}
 
@@ -166,9 +192,9 @@ def main() -> int:
     print(f"0. writing them (chain.write, 1,000 a batch): partitioned {total / found[True]['filled']:,.0f} entries/s, "
           f"plain {total / found[False]['filled']:,.0f} entries/s")
     for key, label in (("page", "1. an account's page, newest first"), ("month", "1. the same page, one month")):
-        (pm, pp), (um, up) = found[True][key], found[False][key]
+        (pm, pp, ps), (um, up, us) = found[True][key], found[False][key]
         print(f"{label}: partitioned median {pm:.2f} ms (p95 {pp:.2f}), plain {um:.2f} ms (p95 {up:.2f}); "
-              f"partitioned / plain {pm / um:.2f}")
+              f"partitioned / plain {pm / um:.2f}\n   plans: partitioned {ps}; plain {us}")
     (ps, pn), (us, un) = found[True]["retention"], found[False]["retention"]
     assert pn == un
     print(f"2. retention of {args.months - 1} months ({pn:,} entries): partition drop {ps * 1000:.0f} ms, "
