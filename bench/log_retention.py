@@ -27,7 +27,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.log_integrity import _postgres  # noqa: E402  (after the path is set)
 
 ACCOUNTS = 1000
 START = datetime(2026, 1, 1)
@@ -84,25 +83,32 @@ def _entry(month: datetime, step: timedelta, n: int):
                            "reason": "bench", "caller": "bench"})
 
 
-def pages(samples: int, month: datetime | None) -> tuple[float, float, str]:
-    """(median, p95) ms of an account's first page, over random accounts (bounded to `month`),
-    and the shape of the plan of the last one."""
+def pages(dbs: dict, samples: int, month: datetime | None) -> dict:
+    """For each table: (median, p95) ms of an account's first page over random accounts
+    (bounded to `month`), the tables taking turns sample by sample, and the plan's shape."""
     from authz_service import store
     from authz_service.store import decisions, partitions
+    from authz_service.store.models import database
 
-    rng, took = random.Random(7), []
-    with store.connection():
-        for _ in range(samples):
-            account = f"c{rng.randrange(ACCOUNTS):04d}"
-            filters = {"account_id": account, "log_account": account}
-            if month is not None:
-                filters.update(since=month, until=partitions.next_month(month))
-            began = time.perf_counter()
-            items, _ = decisions.page(filters, None, 50)
-            took.append((time.perf_counter() - began) * 1000)
+    rng, took = random.Random(7), {kind: [] for kind in dbs}
+    for sample in range(samples):
+        account = f"c{rng.randrange(ACCOUNTS):04d}"
+        filters = {"account_id": account, "log_account": account}
+        if month is not None:
+            filters.update(since=month, until=partitions.next_month(month))
+        for kind in sorted(dbs, reverse=sample % 2 == 1):  # neither always first
+            database.initialize(dbs[kind])
+            with store.connection():
+                began = time.perf_counter()
+                items, _ = decisions.page(filters, None, 50)
+                took[kind].append((time.perf_counter() - began) * 1000)
             assert items
-    took.sort()
-    return statistics.median(took), took[int(len(took) * 0.95)], _shape(filters)
+    found = {}
+    for kind, times in took.items():
+        times.sort()
+        database.initialize(dbs[kind])
+        found[kind] = statistics.median(times), times[int(len(times) * 0.95)], _shape(filters)
+    return found
 
 
 def _shape(filters: dict) -> str:
@@ -160,10 +166,62 @@ def vacuum(url: str) -> tuple[float, int, int]:
         return took, before, conn.execute(size).fetchone()[0]
 
 
-def run(url: str, months: list[datetime], per_month: int, partitioned: bool, samples: int) -> dict:
-    filled = fill(url, months, per_month, partitioned)
-    return {"filled": filled, "page": pages(samples, None), "month": pages(samples, months[-2]),
-            "retention": retention(months[-1]), "vacuum": vacuum(url)}
+def _databases(url: str, names: list[str]) -> tuple[dict, object]:
+    """Fresh databases on the server of `url`, by name; and a function dropping them."""
+    import psycopg
+
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    made = {name: f"bench_retention_{os.getpid()}_{name}" for name in names}
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for real in made.values():
+            conn.execute(f'CREATE DATABASE "{real}"')
+
+    def drop(dbs: dict) -> None:
+        for db in dbs.values():
+            db.close_all()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for real in made.values():
+                conn.execute(f'DROP DATABASE IF EXISTS "{real}" WITH (FORCE)')
+
+    return {name: url.rsplit("/", 1)[0] + "/" + real for name, real in made.items()}, drop
+
+
+def measure(urls: dict, months: list[datetime], per_month: int, samples: int, dbs: dict) -> dict:
+    """Both tables filled alike, their pages timed in turns, then each one's retention."""
+    from authz_service.store.models import database
+
+    found: dict = {"filled": {}, "retention": {}, "vacuum": {}}
+    for kind, url in urls.items():
+        found["filled"][kind] = fill(url, months, per_month, kind == "partitioned")
+        dbs[kind] = database.obj
+    found["page"] = pages(dbs, samples, None)
+    found["month"] = pages(dbs, samples, months[-2])
+    for kind, url in urls.items():
+        database.initialize(dbs[kind])
+        found["retention"][kind] = retention(months[-1])
+        found["vacuum"][kind] = vacuum(url)
+    return found
+
+
+def report(found: dict, months: int, per_month: int) -> None:
+    total = months * per_month
+    print(f"{total:,} entries over {months} months, {ACCOUNTS} accounts; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"0. writing them (chain.write, 1,000 a batch): partitioned "
+          f"{total / found['filled']['partitioned']:,.0f} entries/s, plain {total / found['filled']['plain']:,.0f} entries/s")
+    for key, label in (("page", "1. an account's page, newest first"), ("month", "1. the same page, one month")):
+        (pm, pp, ps), (um, up, us) = found[key]["partitioned"], found[key]["plain"]
+        print(f"{label}: partitioned median {pm:.2f} ms (p95 {pp:.2f}), plain {um:.2f} ms (p95 {up:.2f}); "
+              f"partitioned / plain {pm / um:.2f}\n   plans: partitioned {ps}; plain {us}")
+    (ps, pn), (us, un) = found["retention"]["partitioned"], found["retention"]["plain"]
+    assert pn == un
+    print(f"2. retention of {months - 1} months ({pn:,} entries): partition drop {ps * 1000:.0f} ms, "
+          f"row DELETE {us * 1000:.0f} ms; DELETE / drop {us / ps:.1f}x")
+    (pv, pb, pa), (uv, ub, ua) = found["vacuum"]["partitioned"], found["vacuum"]["plain"]
+    print(f"2. then VACUUM: partitioned {pv * 1000:.0f} ms, {pb / 2**20:.0f} MiB before and {pa / 2**20:.0f} after; "
+          f"plain {uv * 1000:.0f} ms, {ub / 2**20:.0f} MiB before and {ua / 2**20:.0f} after (VACUUM frees "
+          f"deleted rows for reuse, it does not shrink the files); (DELETE + VACUUM) / drop "
+          f"{(us + uv) / ps:.1f}x")
 
 
 def main() -> int:
@@ -179,31 +237,13 @@ def main() -> int:
     if not args.postgres:
         print("no PostgreSQL (--postgres or AUTHZ_TEST_POSTGRES_URL): nothing to measure, SQLite is not partitioned")
         return 0
-    months, found = _months(args.months), {}
-    for partitioned in (True, False):
-        url, drop = _postgres(args.postgres)
-        try:
-            found[partitioned] = run(url, months, args.per_month, partitioned, args.samples)
-        finally:
-            drop()
-    total = args.months * args.per_month
-    print(f"{total:,} entries over {args.months} months, {ACCOUNTS} accounts; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"0. writing them (chain.write, 1,000 a batch): partitioned {total / found[True]['filled']:,.0f} entries/s, "
-          f"plain {total / found[False]['filled']:,.0f} entries/s")
-    for key, label in (("page", "1. an account's page, newest first"), ("month", "1. the same page, one month")):
-        (pm, pp, ps), (um, up, us) = found[True][key], found[False][key]
-        print(f"{label}: partitioned median {pm:.2f} ms (p95 {pp:.2f}), plain {um:.2f} ms (p95 {up:.2f}); "
-              f"partitioned / plain {pm / um:.2f}\n   plans: partitioned {ps}; plain {us}")
-    (ps, pn), (us, un) = found[True]["retention"], found[False]["retention"]
-    assert pn == un
-    print(f"2. retention of {args.months - 1} months ({pn:,} entries): partition drop {ps * 1000:.0f} ms, "
-          f"row DELETE {us * 1000:.0f} ms; DELETE / drop {us / ps:.1f}x")
-    (pv, pb, pa), (uv, ub, ua) = found[True]["vacuum"], found[False]["vacuum"]
-    print(f"2. then VACUUM: partitioned {pv * 1000:.0f} ms, {pb / 2**20:.0f} MiB before and {pa / 2**20:.0f} after; "
-          f"plain {uv * 1000:.0f} ms, {ub / 2**20:.0f} MiB before and {ua / 2**20:.0f} after (VACUUM frees "
-          f"deleted rows for reuse, it does not shrink the files); (DELETE + VACUUM) / drop "
-          f"{(us + uv) / ps:.1f}x")
+    months, dbs = _months(args.months), {}
+    urls, drop = _databases(args.postgres, ["partitioned", "plain"])
+    try:
+        found = measure(urls, months, args.per_month, args.samples, dbs)
+    finally:
+        drop(dbs)
+    report(found, args.months, args.per_month)
     if args.quick:
         print("quick run: a smoke test of the whole path; the figures are not compared with any target")
     return 0
