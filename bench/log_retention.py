@@ -13,6 +13,8 @@ unpartitioned (version 10) decision table, then, in one run,
 
 PostgreSQL: --postgres, else AUTHZ_TEST_POSTGRES_URL; the bench makes and drops its own
 databases there. Without one it says so and measures nothing (SQLite is never partitioned).
+
+Longer than 200 lines: the fill, the timed pages, retention and the report read together.
 """
 
 import argparse
