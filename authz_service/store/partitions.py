@@ -118,7 +118,7 @@ def ensure() -> None:
                 if month not in have:
                     add_month(database.obj, month)
             database.execute_sql("SET LOCAL lock_timeout = DEFAULT")
-    except pw.OperationalError as exc:  # lock_timeout: the default partition keeps the rows for now
+    except pw.DatabaseError as exc:  # lock_timeout, or any refusal: the default partition keeps the rows for now
         log.warning("the decision log's partition for %s is not made yet: %s", f"{now:%Y-%m}", exc)
         return
     _ready.add(now)

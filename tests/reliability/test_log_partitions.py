@@ -147,3 +147,21 @@ def test_a_month_holding_an_entry_after_the_archived_ones_is_kept(log_env, tmp_p
     assert "archived 1 entries" in _archive("2026-03-01", tmp_path / "old.jsonl")
     assert _where() == {"decision_2026_02": 1, "decision_2026_03": 1}
     assert _verify(log_env, tmp_path / "old.jsonl")[0] == 0
+
+
+def test_a_month_blocked_by_a_reader_leaves_the_rows_in_the_default_partition(log_env, monkeypatch):
+    """Making a month waits for readers of the default partition only so long: the batch is
+    written anyway (into the default partition) and the next batch makes the month, moving them."""
+    import psycopg
+
+    _app()
+    monkeypatch.setattr(partitions, "LOCK_WAIT", "200ms")
+    monkeypatch.setattr(partitions, "utcnow", lambda: datetime(2031, 5, 20))
+    with psycopg.connect(backends.PG_URL) as reader:
+        reader.execute('SELECT * FROM "decision_default" LIMIT 1').fetchall()  # its lock, held till the end
+        append(_at(datetime(2031, 5, 20)))
+        assert _where() == {"decision_default": 1}
+    append(_at(datetime(2031, 5, 21)))
+    assert _where() == {"decision_2031_05": 2}
+    with store.connection():
+        assert [e["seq"] for e in decisions.walk(0)] == [1, 2]
