@@ -8,7 +8,7 @@ PORT   ?= 8080
 # make test fails below this line coverage of authz_service (docs/decisions/025-tests.md says how it was set)
 COVERAGE_FLOOR := 85
 # The benchmarks, each named after what it measures; bench/bare_app.py and bench/peers_cerbos.py are helpers.
-BENCHES := decide link_changes request_cpu serve_throughput decision_log_cost log_integrity customers_page access_search peers analysis console_pages otlp_export
+BENCHES := decide link_changes request_cpu serve_throughput decision_log_cost log_integrity customers_page access_search peers analysis console_pages log_retention otlp_export
 # wrk for bench/serve_throughput.py, installed with apt-get where it can be; without it that bench skips.
 INSTALL_WRK = command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	apt-get install -y -qq wrk) >/dev/null 2>&1 || echo "wrk could not be installed: bench/serve_throughput.py will skip"

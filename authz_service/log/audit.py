@@ -162,7 +162,7 @@ def archive(before: datetime, out: Path) -> int:
         return 0
     os.replace(partial, out)
     log_tree.keep_leaves(seq)  # R7.6: the archived entries' leaf hashes stay, so proofs still build
-    decisions.drop_through(anchor, seq, prev)
+    decisions.drop_through(anchor, seq, prev, before)  # whole months dropped on PostgreSQL (038)
     return count
 
 

@@ -10,7 +10,7 @@ from playhouse.db_url import register_database
 from playhouse.postgres_ext import PooledPsycopg3Database
 
 from authz_service.private_files import private_file
-from authz_service.store import facts_cache, migrations, settings
+from authz_service.store import facts_cache, migrations, partitions, settings
 from authz_service.store.errors import Unconfirmed
 from authz_service.store.models import database
 
@@ -103,6 +103,7 @@ def connect(url: str, busy_timeout_ms: int | None = None, migrate: bool = False)
     db = _open(url, busy_timeout_ms)
     database.initialize(db)
     settings.forget()
+    partitions.forget()
     if getattr(db, "database", None) == ":memory:":
         db.connect()  # an in-memory database lives as long as its one connection
         if migrate:
@@ -120,6 +121,7 @@ def migrate(url: str, busy_timeout_ms: int | None = None) -> list[int]:
     db = _open(url, busy_timeout_ms)
     database.initialize(db)
     settings.forget()
+    partitions.forget()
     try:
         with db.connection_context():
             return migrations.run(db)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import peewee as pw
 
-from authz_service.store import log_stats
+from authz_service.store import log_stats, partitions
 from authz_service.store.entry_form import CONTENT, FACTS
 from authz_service.store.models import Decision, LogHead, database
 from authz_service.store.rows import tuples
@@ -135,6 +135,7 @@ def insert(rows: list[tuple]) -> None:
     PostgreSQL (less CPU per row than executemany, in the writer and in the server:
     docs/performance.md), one executemany on SQLite."""
     if not _is_sqlite():
+        partitions.ensure()  # this month's and the next month's partitions (migration 11)
         with database.cursor().copy(f'COPY "decision" ({_NAMES}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)
@@ -175,14 +176,16 @@ def walk(after_seq: int = 0, chunk: int = 5000) -> Iterator[dict]:
         after_seq = rows[-1][COLUMNS.index("seq")]
 
 
-def drop_through(expected: tuple[int, str], seq: int, last_hash: str) -> int:
-    """Delete live entries up to `seq` (archived first) and move the anchor there.
-
-    Refused when another archiving moved the anchor since it was read as `expected`.
-    """
+def drop_through(expected: tuple[int, str], seq: int, last_hash: str, before: datetime | None = None) -> int:
+    """Delete live entries up to `seq` (archived first) and move the anchor there; on the
+    partitioned table, first drop each month wholly archived and ended by `before`. The number
+    of rows deleted one by one. Refused when another archiving moved the anchor since it was
+    read as `expected`."""
     with chain_end():
         if anchor() != tuple(expected):
             raise RuntimeError("the log was archived meanwhile; nothing dropped")
+        if before is not None and partitions.is_partitioned(database.obj):
+            partitions.drop_archived(before, seq)
         gone = Decision.delete().where(Decision.seq <= seq).execute()
         LogHead.update(archived_seq=seq, archived_hash=last_hash).where(LogHead.id == 1).execute()
     return gone

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import peewee as pw
 
-from authz_service.store import facts_cache, log_tree, summary_schema
+from authz_service.store import facts_cache, log_tree, partitions, summary_schema
 from authz_service.store import models as m
 
 
@@ -110,6 +110,14 @@ def _v10_access_requests(db: pw.Database) -> None:
     db.create_tables([m.AccessRequest], safe=True)
 
 
+def _v11_partition_log(db: pw.Database) -> None:
+    """PostgreSQL: the decision log partitioned by month of `at`, every row kept, so retention
+    drops whole months (docs/decisions/038-log-partitions.md). SQLite: nothing to do (recorded)."""
+    if not isinstance(db, pw.SqliteDatabase) and not partitions.is_partitioned(db):
+        partitions.convert(db)
+    partitions.forget()
+
+
 def _v12_log_tree_levels(db: pw.Database) -> None:
     """The tree keeps subtree roots every 4 levels, not 8 (R7.6; a proof reads ~log2 n rows; see
     docs/decisions/039-inclusion-proof-reads.md): the new levels of a stored tree, from its leaves."""
@@ -119,7 +127,7 @@ def _v12_log_tree_levels(db: pw.Database) -> None:
 MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered),
               (4, _v4_service_ids_per_customer), (5, _v5_console_sessions), (6, _v6_users_by_group),
               (7, _v7_log_tree), (8, _v8_decision_facts), (9, _v9_link_ends), (10, _v10_access_requests),
-              (12, _v12_log_tree_levels)]
+              (11, _v11_partition_log), (12, _v12_log_tree_levels)]
 
 
 def current_version(db: pw.Database) -> int:
