@@ -72,7 +72,7 @@ def test_migration_11_keeps_every_row_the_chain_and_the_checkpoints(log_env, mon
     with store.connection():
         before = list(decisions.walk(0))
         assert not partitions.is_partitioned(db)
-        assert migrations.run(db) == [11]
+        assert migrations.run(db)[0] == 11  # and any later step
         assert partitions.is_partitioned(db)
         assert list(decisions.walk(0)) == before
     assert _where() == {"decision_2026_03": 5, "decision_2026_04": 7}
