@@ -120,7 +120,7 @@ def init_app(app) -> flask_smorest.Api:
                                             or g.get("request_id") or _request_id())
         if "started" in g:
             rule = request.url_rule.rule if request.url_rule else "unmatched"
-            metrics.LATENCY.labels(endpoint=rule).observe(time.perf_counter() - g.started)
+            metrics.observe_latency(rule, time.perf_counter() - g.started)
         return response
 
     return api
