@@ -1,6 +1,7 @@
 """The decision path's shortcuts write what the longer way wrote (docs/decisions/041-cpu-per-decision.md):
 the spool row built straight from an entry, and the metrics' remembered children (R7.1, R7.4)."""
 
+import os
 from datetime import datetime
 
 import pytest
@@ -53,3 +54,22 @@ def test_each_answer_is_timed_under_its_own_endpoint():
     metrics.observe_latency("/access/v1/evaluation", 0.002)
     metrics.observe_latency("/v1/authorize", 0.003)
     assert (count("/v1/authorize") - before[0], count("/access/v1/evaluation") - before[1]) == (2, 1)
+
+
+def test_new_request_ids_are_32_hex_digits_unique_and_differ_between_processes():
+    from authz_service import api
+
+    made = [api.request_id_for("") for _ in range(2000)] + [api.request_id_for("not a token!")]
+    assert len(set(made)) == len(made)
+    assert all(len(one) == 32 and int(one, 16) >= 0 and one == one.lower() for one in made)
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # a forked worker draws its own ids
+        os.write(writer, api.request_id_for("").encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    theirs = os.read(reader, 64).decode()
+    os.close(reader)
+    os.close(writer)
+    assert theirs[:16] != made[0][:16] and theirs not in made
+    assert api.request_id_for("given-1.2_3") == "given-1.2_3"
