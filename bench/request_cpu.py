@@ -10,6 +10,13 @@ timed in turns; each figure is the median over the rounds.
 
     .venv/bin/python bench/request_cpu.py [--rounds 7] [--requests 600]
     .venv/bin/python bench/request_cpu.py --quick   # a smoke run: one round of 50 requests
+    .venv/bin/python bench/request_cpu.py --decisions [--rounds 5 --requests 2000]
+
+--decisions measures CPU time (user + sys of this one process, so the machine's other load
+does not count) per request and per decision for bench/peers.py's three requests, and the log
+writer's per entry it stores (docs/decisions/041-cpu-per-decision.md). Compare two versions
+in turns (`--only` one kind), each run's own figures: CPU time still grows with the load of
+a shared machine (caches, hyperthreads), less than wall time does.
 """
 
 import argparse
@@ -30,14 +37,26 @@ from bench.serve_throughput import BARE, CHECKS  # noqa: E402  (the same request
 from tests.support.server import KEY  # noqa: E402
 
 
+def post(path: str, body: dict) -> bytes:
+    raw = json.dumps(body).encode()
+    return (b"POST " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Authorization: Bearer " + KEY.encode() + b"\r\nContent-Length: " + str(len(raw)).encode()
+            + b"\r\n\r\n" + raw)
+
+
 def requests() -> list[bytes]:
-    out = []
-    for user, action, account in CHECKS:
-        body = json.dumps({"user": user, "action": action, "account": account}).encode()
-        out.append(b"POST /v1/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                   b"Authorization: Bearer " + KEY.encode() + b"\r\nContent-Length: "
-                   + str(len(body)).encode() + b"\r\n\r\n" + body)
-    return out
+    return [post("/v1/authorize", {"user": u, "action": a, "account": c}) for u, a, c in CHECKS]
+
+
+def decision_requests() -> dict[str, tuple[list[bytes], int]]:
+    """name -> (requests, decisions per request): bench/peers.py's three kinds of request."""
+    evaluations = [{"subject": {"type": "user", "id": u}, "action": {"name": a},
+                    "resource": {"type": "account", "id": c}} for u, a, c in CHECKS]
+    batch = {"subject": evaluations[0]["subject"],
+             "evaluations": [{k: e[k] for k in ("action", "resource")} for e in (evaluations * 100)[:100]]}
+    return {"/v1/authorize": (requests(), 1),
+            "AuthZEN evaluation": ([post("/access/v1/evaluation", e) for e in evaluations], 1),
+            "AuthZEN evaluations, 100 items": ([post("/access/v1/evaluations", batch)], 100)}
 
 
 def apps(tmp: Path) -> dict:
@@ -81,24 +100,58 @@ def worker(app, parser: str, direct_log: bool, log_path: Path):
     return one
 
 
-def time_requests(one, reqs: list[bytes], n: int) -> float:
-    """Microseconds per request over n requests on one kept-alive connection."""
+def time_requests(one, reqs: list[bytes], n: int, clock=time.perf_counter) -> float:
+    """Microseconds per request over n requests on one kept-alive connection (`clock`'s)."""
     from gunicorn.workers.gthread import TConn
 
     server, client = socket.socketpair()
     conn = TConn(one.cfg, server, ("127.0.0.1", 40000), ("127.0.0.1", 8080))
     try:
-        start = time.perf_counter()
+        start = clock()
         for i in range(n):
             client.sendall(reqs[i % len(reqs)])
             if one.handle(conn) is not True:
                 raise SystemExit("the request was not answered with keep-alive")
-            if b" 200 OK" not in client.recv(65536)[:20]:
+            if b" 200 OK" not in _answer(client)[:20]:
                 raise SystemExit("the request was not answered 200")
-        return (time.perf_counter() - start) / n * 1e6
+        return (clock() - start) / n * 1e6
     finally:
         server.close()
         client.close()
+
+
+def _answer(client: socket.socket) -> bytes:
+    """One whole answer (a 100-item one spans several reads)."""
+    data = client.recv(1 << 20)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        body += client.recv(1 << 20)
+    return data
+
+
+def decision_cpu(one, spool_path: Path, rounds: int, n: int, only: str | None) -> None:
+    """CPU time (this process: user + sys) per request of each kind and per decision, shipped
+    settings, the decision log on; then the log writer's CPU per entry storing what they spooled."""
+    from authz_service.log.ingest import Ingester
+
+    store_spool = Ingester(str(spool_path), dedupe=False)
+    store_spool.step()  # what earlier runs appended: not this measure's
+    print(f"CPU time per request and per decision (process time, user + sys; median of {rounds} rounds; "
+          f"gunicorn's handling with the shipped settings, the app, the spool append):")
+    for name, (reqs, per) in decision_requests().items():
+        if only not in (None, "writer") and not name.startswith(only) or only == "writer" and per > 1:
+            continue
+        count = max(1, n // per)
+        time_requests(one, reqs, max(1, count // 4), time.process_time)  # warm up
+        got = statistics.median(time_requests(one, reqs, count, time.process_time) for _ in range(rounds))
+        print(f"  {name:32s} {got:9.0f} µs a request {got / per:7.1f} µs a decision ({count} x {rounds})")
+    if only in (None, "writer"):
+        before = time.process_time()
+        stored = store_spool.step()
+        spent = time.process_time() - before
+        print(f"  {'log writer, per entry stored':32s} {spent / max(stored, 1) * 1e6:9.1f} µs "
+              f"({stored} entries in batches of up to 2,000, SQLite)")
 
 
 def main() -> int:
@@ -106,6 +159,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--quick", action="store_true", help="smoke run: one round of 50 requests")
+    parser.add_argument("--decisions", action="store_true",
+                        help="only the CPU time per decision (authorize, AuthZEN, 100 items, the log writer)")
+    parser.add_argument("--only", help="with --decisions: one kind (/v1/authorize, AuthZEN evaluation, "
+                        "AuthZEN evaluations, writer: the authorize requests, then the writer)")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.requests = 1, 50
@@ -113,6 +170,11 @@ def main() -> int:
                "C parser, direct access line (shipped)": ("fast", True)}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        if args.decisions:
+            service = apps(tmp)["authorize, SQLite, log on"]
+            decision_cpu(worker(service, "fast", True, tmp / "access.log"), tmp / "bench.spool",
+                         args.rounds, args.requests, args.only)
+            return 0
         reqs = requests()
         servers = {(name, label): worker(app, p, direct, tmp / "access.log")
                    for name, app in apps(tmp).items() for label, (p, direct) in configs.items()}

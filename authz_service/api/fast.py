@@ -100,7 +100,7 @@ class FastAuthorize:
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
                    *extra, ("X-Request-Id", request_id)]
         start_response(status, headers)
-        metrics.LATENCY.labels(endpoint=path).observe(time.perf_counter() - started)
+        metrics.observe_latency(path, time.perf_counter() - started)
         return [payload]
 
     def _read(self, environ) -> object | None:

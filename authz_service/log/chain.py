@@ -52,8 +52,8 @@ def chain_hash(seq: int, prev_hash: str, body: bytes) -> str:
     return hashlib.sha256(b"%d:%s:" % (seq, prev_hash.encode()) + body).hexdigest()
 
 
-def _prepare(entry: dict) -> tuple[dict, bytes, tuple]:
-    """Fill what a caller may leave out; (entry, hashed content, row start), built unlocked."""
+def _filled(entry: dict) -> tuple[dict, bytes]:
+    """Fill what a caller may leave out; (entry, hashed content), built unlocked."""
     at = entry.get("at") or utcnow()
     if isinstance(at, datetime) and at.tzinfo is not None:
         at = at.astimezone(UTC).replace(tzinfo=None)
@@ -63,7 +63,12 @@ def _prepare(entry: dict) -> tuple[dict, bytes, tuple]:
         entry.setdefault(key, None)
     entry["allowed"] = bool(entry["allowed"])
     values.fit(entry)  # R7.4: no value may stop the log
-    return entry, content(entry), decisions.row_start(entry)
+    return entry, content(entry)
+
+
+def _prepare(entry: dict) -> tuple[dict, bytes, tuple]:
+    """(entry, hashed content, row start): an entry as chain.write takes it."""
+    return (*_filled(entry), decisions.row_start(entry))
 
 
 def _chain(seq: int, prev_hash: str, prepared: list[tuple], edge: merkle.Frontier, done: list) -> list[tuple]:
@@ -153,8 +158,8 @@ def append(entries: list[dict], activity: tuple[list[str], datetime] | None = No
     `activity` = (customer ids, time): R5.6 last activity, updated in the same
     transaction as the entries; if that update fails, neither it nor the entries are kept.
     """
-    prepared = [_prepare(e) for e in entries]
-    ids = [entry["id"] for entry, _, _ in prepared]
+    prepared = [_filled(e) for e in entries]  # the row start only where it is stored here
+    ids = [entry["id"] for entry, _ in prepared]
     if activity and not activity[0]:
         activity = None  # no customer to update
     if not prepared and activity is None:
@@ -168,7 +173,7 @@ def append(entries: list[dict], activity: tuple[list[str], datetime] | None = No
         _to_spool(host_spool, prepared, activity)
         return ids
     also = (lambda: summary.note_activity(*activity)) if activity else None
-    ticket = Ticket(prepared, also)
+    ticket = Ticket([(entry, body, decisions.row_start(entry)) for entry, body in prepared], also)
     _writer.submit(ticket)
     if ticket.error is not None:
         if ticket.also_failed:
@@ -178,7 +183,8 @@ def append(entries: list[dict], activity: tuple[list[str], datetime] | None = No
 
 
 def _to_spool(host_spool: spool.Spool, prepared: list[tuple], activity) -> None:
-    rows = [[*decisions.row_to_wire(start), body.decode()] for _, body, start in prepared]
+    # the wire row straight from the entry (row_to_wire(row_start(entry)), one list built, not three)
+    rows = [decisions.wire_row(entry, body.decode()) for entry, body in prepared]
     wire = [sorted(set(activity[0])), activity[1].isoformat()] if activity else None
     try:
         host_spool.append(rows, wire)

@@ -104,6 +104,15 @@ def row_to_wire(start: tuple) -> list:
     return [start[0], str(start[1]), *start[2:]]
 
 
+_TAIL = CONTENT[2:]
+
+
+def wire_row(entry: dict, body: str) -> list:
+    """row_to_wire(row_start(entry)) and the hashed content last: one spool row (log/spool.py)."""
+    return [entry["id"], str(entry["at"]), *map(entry.__getitem__, _TAIL), bool(entry.get("altered")),
+            entry.get("facts"), entry.get("policy_version"), body]
+
+
 def row_from_wire(values: list) -> tuple:
     """A row start sent by row_to_wire, as this database takes it."""
     if len(values) == len(CONTENT):  # written before `altered` existed

@@ -22,10 +22,9 @@ def read(email: str, account_id: str | None) -> tuple[tuple | None, str]:
                                     lambda row: short)
 
 
-def _query(email: str, account_id: str | None) -> tuple | None:
-    """The one query: user, home account, account and link."""
-    p = database.param
-    sql = (
+def _sql(p: str) -> str:
+    """The one query's text for a database's parameter mark."""
+    return (
         f'SELECT u.account_id, u.grp, a.kind, a.partner_id, l.grp, h.kind, l.expires_at '
         f'FROM (SELECT 1 AS one) AS x '
         f'LEFT JOIN "{User._meta.table_name}" AS u ON u.email = {p} '
@@ -33,7 +32,16 @@ def _query(email: str, account_id: str | None) -> tuple | None:
         f'LEFT JOIN "{Account._meta.table_name}" AS a ON a.id = {p} '
         f'LEFT JOIN "{Link._meta.table_name}" AS l ON l.user_email = u.email AND l.customer_id = a.id'
     )
-    row = database.execute_sql(sql, (email, account_id)).fetchone()
+
+
+_SQL: dict[str, str] = {}  # by parameter mark: built once, not at every decision
+
+
+def _query(email: str, account_id: str | None) -> tuple | None:
+    """The one query: user, home account, account and link."""
+    db = database.obj  # the proxy's own attribute lookups cost more than the query's Python side
+    sql = _SQL.get(db.param) or _SQL.setdefault(db.param, _sql(db.param))
+    row = db.execute_sql(sql, (email, account_id)).fetchone()
     return None if row is None else (*row[:6], None if row[6] is None else from_micros(row[6]))
 
 
