@@ -15,6 +15,7 @@ import itertools
 import os
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from authz_service import metrics
@@ -175,6 +176,28 @@ def append(entries: list[dict], activity: tuple[list[str], datetime] | None = No
             raise ticket.error
         raise LogUnavailable(f"the decision log could not commit: {ticket.error}") from ticket.error
     return ids
+
+
+def append_once(entries: list[dict], keep: Callable[[list[dict]], set[str]]) -> list[str]:
+    """Entries committed here, never through the spool, with `keep(entries)` run first in the same
+    transaction, under the chain's lock: only the entries whose ids it returns are stored (their
+    ids, in order). What `keep` writes commits with them, so a record made once stays once."""
+    prepared = [_prepare(e) for e in entries]
+    if not prepared:
+        return []
+    if decisions.in_transaction():
+        raise InsideTransaction("a decision is recorded in its own commit, never inside a caller's transaction")
+    ticket = Ticket(prepared, None)
+
+    def choose() -> None:
+        kept = keep([entry for entry, _, _ in prepared])
+        ticket.prepared = [p for p in prepared if p[0]["id"] in kept]
+
+    ticket.also = choose
+    _writer.submit(ticket)
+    if ticket.error is not None:
+        raise LogUnavailable(f"the decision log could not commit: {ticket.error}") from ticket.error
+    return [entry["id"] for entry, _, _ in ticket.prepared]
 
 
 def _to_spool(host_spool: spool.Spool, prepared: list[tuple], activity) -> None:
