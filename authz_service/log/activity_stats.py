@@ -10,10 +10,10 @@ over. A view therefore costs a full count once per filter and process, then the 
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from authz_service.log import audit, chain
-from authz_service.store import log_stats
+from authz_service.store import activity_rollup, log_stats
 
 HOURLY_UP_TO = timedelta(days=14)  # a range this short or shorter is drawn per hour
 STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
@@ -41,10 +41,35 @@ def _key(store_filter: dict) -> tuple:
     return tuple(sorted((k, str(v)) for k, v in store_filter.items() if v is not None))
 
 
+def _is_whole_day(at: datetime | None) -> bool:
+    """No bound, or midnight UTC (an aware time is read in UTC; the log keeps naive UTC)."""
+    if at is not None and at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return at is None or at == datetime(at.year, at.month, at.day)
+
+
+def _rolled_up(store_filter: dict) -> Tally | None:
+    """The totals from the log writer's rollup (decision 042), when it holds the filter: an
+    account or all, an outcome, whole UTC days (the console's from/to); else None."""
+    if (any(store_filter.get(k) is not None for k in ("user_email", "action", "text", "log_account"))
+            or store_filter.get("account_id") == "" or not all(_is_whole_day(store_filter.get(k)) for k in ("since", "until"))
+            or not activity_rollup.is_kept()):
+        return None
+    kept = Tally(0, 0)
+    for hour, allowed, n in activity_rollup.outcomes(store_filter):
+        kept.hours[hour, allowed] += n
+    kept.actions.update(dict(activity_rollup.denials(store_filter, activity_rollup.BY_ACTION)))
+    kept.users.update(dict(activity_rollup.denials(store_filter, activity_rollup.BY_USER)))
+    return kept
+
+
 def tally(filters: dict) -> Tally:
-    """The filter's totals, brought up to the log's last entry."""
+    """The filter's totals, from the rollup, or else brought up to the log's last entry."""
     chain.sync()
     store_filter = audit.wanted(filters)
+    rolled = _rolled_up(store_filter)
+    if rolled is not None:
+        return rolled
     start, last = log_stats.bounds()
     with _lock:
         kept = _tallies.pop(_key(store_filter), None)

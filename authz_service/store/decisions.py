@@ -12,7 +12,7 @@ from datetime import datetime
 
 import peewee as pw
 
-from authz_service.store import log_stats
+from authz_service.store import activity_rollup, log_stats
 from authz_service.store.entry_form import CONTENT, FACTS
 from authz_service.store.models import Decision, LogHead, database
 from authz_service.store.rows import tuples
@@ -183,6 +183,8 @@ def drop_through(expected: tuple[int, str], seq: int, last_hash: str) -> int:
     with chain_end():
         if anchor() != tuple(expected):
             raise RuntimeError("the log was archived meanwhile; nothing dropped")
+        if activity_rollup.is_kept():  # the chart counts the live log only (decision 042)
+            activity_rollup.add_range(expected[0], seq, sign=-1)
         gone = Decision.delete().where(Decision.seq <= seq).execute()
         LogHead.update(archived_seq=seq, archived_hash=last_hash).where(LogHead.id == 1).execute()
     return gone
