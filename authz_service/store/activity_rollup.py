@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import peewee as pw
 
 from authz_service.store.models import BaseModel, Decision, database
+from authz_service.store.rows import tuples
 
 ALL = ""  # the row of every account (an entry's account id is never empty: it could not be decided)
 ALLOWED, DENIED, BY_ACTION, BY_USER = "allowed", "denied", "action", "user"
@@ -78,13 +79,13 @@ def add_range(after: int, through: int, sign: int = 1) -> None:
     """Count the stored entries after < seq <= through in or out, CHUNK at a time."""
     while after < through:
         upto = min(after + CHUNK, through)
-        add(_columns().where((Decision.seq > after) & (Decision.seq <= upto)).tuples().iterator(), sign)
+        add(tuples(_columns().where((Decision.seq > after) & (Decision.seq <= upto))), sign)
         after = upto
 
 
 def backfill() -> None:
     """Migration 13: the rollup of every live entry, read in chunks of seq."""
-    low, high = Decision.select(pw.fn.MIN(Decision.seq), pw.fn.MAX(Decision.seq)).tuples().get()
+    ((low, high),) = tuples(Decision.select(pw.fn.MIN(Decision.seq), pw.fn.MAX(Decision.seq)))
     if low is not None:
         add_range(low - 1, high)
 
@@ -106,7 +107,7 @@ def outcomes(filters: dict) -> list[tuple[str, bool, int]]:
     query = (ActivityCount.select(ActivityCount.bucket, ActivityCount.kind, ActivityCount.entries)
              .where(ActivityCount.account == (filters.get("account_id") or ALL), ActivityCount.kind.in_(kinds),
                     *_within(filters, 13)))
-    return [(bucket, kind == ALLOWED, int(n)) for bucket, kind, n in query.tuples()]
+    return [(bucket, kind == ALLOWED, int(n)) for bucket, kind, n in tuples(query)]
 
 
 def denials(filters: dict, kind: str) -> list[tuple[str, int]]:
@@ -118,7 +119,7 @@ def denials(filters: dict, kind: str) -> list[tuple[str, int]]:
              .where(ActivityCount.account == (filters.get("account_id") or ALL), ActivityCount.kind == kind,
                     *_within(filters, 10))
              .group_by(ActivityCount.value))
-    return [(value, int(n)) for value, n in query.tuples() if n]
+    return [(value, int(n)) for value, n in tuples(query) if n]
 
 
 def is_kept() -> bool:

@@ -11,7 +11,15 @@ from datetime import datetime
 
 import peewee as pw
 
-from authz_service.store.models import Account, BaseModel, Decision, Link, database, from_micros, to_micros
+from authz_service.store.models import (
+    Account,
+    BaseModel,
+    Decision,
+    Link,
+    database,
+    from_micros,
+    to_micros,
+)
 from authz_service.store.rows import tuples
 
 
@@ -87,7 +95,7 @@ def first_records(ends: list[tuple[str, "Ended"]]) -> set[str]:
              for c, e, t in keys if (c, e, t) not in done]
     if fresh:
         LinkEnd.insert_many(fresh).execute()
-    return {row["entry_id"] for row in fresh}
+    return {str(row["entry_id"]) for row in fresh}
 
 
 def recorded(entry_ids: list[str]) -> set[str]:

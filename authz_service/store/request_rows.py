@@ -92,9 +92,10 @@ def approve(request_id: str, by: str, group: str, hours: int, now: datetime, set
                granted_hours=hours)
         row = get(request_id)
         existing = _held_link(row.requester, row.customer_id)
-        keep = existing is not None and not settle(existing, ends)
-        link, _ = directory.put_link(row.requester, row.customer_id, existing["group"] if keep else group,
-                                     directory.KEEP if keep else ends)
+        if existing is not None and not settle(existing, ends):  # kept as it is: nothing written
+            link, _ = directory.put_link(row.requester, row.customer_id, existing["group"], directory.KEEP)
+        else:
+            link, _ = directory.put_link(row.requester, row.customer_id, group, ends)
     return {**as_dict(row, now), "link": link}
 
 
