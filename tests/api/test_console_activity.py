@@ -75,8 +75,8 @@ def _shown(client, query: str) -> tuple[list, list]:
 
 def test_the_rolled_up_chart_is_the_logs_before_and_after_an_archive(client, tmp_path):
     """Decision 042: filters the log writer's rollup holds (an account or all, an outcome, whole
-    days) show exactly the log's counts per hour and per day, and still do once the oldest days
-    are archived (archiving takes their counts back out)."""
+    days) show exactly the log's counts per hour and per day: read from the rollup, then with the
+    entries appended since, and once the oldest days are archived (their counts taken out)."""
     today = datetime.combine(utcnow().date(), time())
     actions = ("port.view", "port.create", "billing.view")
     made = [log_entries.entry(n, at=today - timedelta(days=n % 4, hours=n % 5, minutes=n % 7),
@@ -89,8 +89,11 @@ def test_the_rolled_up_chart_is_the_logs_before_and_after_an_archive(client, tmp
              ("account=hooli&allowed=false", {"account": "hooli", "allowed": False}),
              (f"from={first}&to={last}&unit=hour",
               {"since": today - timedelta(days=2), "until": today + timedelta(days=1), "unit": "hour"})]
-    for moment in ("before", "after"):
-        if moment == "after":
+    for moment in ("rolled up", "appended since", "archived"):
+        if moment == "appended since":  # counted from the log over the new entries' seq only
+            log_entries.append([log_entries.entry(n, at=today + timedelta(minutes=n), action=actions[n % 3],
+                                                  allowed=n % 2 == 0) for n in range(9)])
+        if moment == "archived":
             with store.connection():
                 assert audit.archive(today - timedelta(days=1), tmp_path / "old.jsonl") > 0
         for query, where in cases:
