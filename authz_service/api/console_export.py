@@ -4,6 +4,7 @@ JSON object per line (NDJSON) or one CSV row, its target split into two columns.
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Callable, Iterator
 
 from authz_service.api.log_schemas import EntryOut
@@ -14,7 +15,20 @@ COLUMNS = ("entry_id", "at", "user", "action", "resource_type", "resource_id", "
            "altered", "facts", "policy_version")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such a
 # cell is written with a leading apostrophe, which spreadsheets show as text and do not keep.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets also read the full-width and small forms (U+FF1D, U+FE62, ...) as these, and skip
+# leading blanks and control characters: the check is on the first other character, NFKC-folded.
+FORMULA_START = ("=", "+", "-", "@")
+SKIPPED = ("Cc", "Cf", "Zs", "Zl", "Zp")  # control, format (zero-width, BOM) and space characters
+
+
+def is_formula(text: str) -> bool:
+    """Whether a spreadsheet could take the cell for a formula (decision 042): it opens with a tab
+    or a carriage return, or its first character that is not blank or control is one of
+    FORMULA_START in any of its compatibility forms."""
+    if text.startswith(("\t", "\r")):
+        return True
+    first = next((c for c in text if unicodedata.category(c) not in SKIPPED), "")
+    return unicodedata.normalize("NFKC", first).startswith(FORMULA_START)
 
 
 def csv_cell(value) -> str:
@@ -25,7 +39,7 @@ def csv_cell(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True) if isinstance(value, dict) else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return "'" + text if is_formula(text) else text
 
 
 def csv_row(entry: dict) -> list[str]:

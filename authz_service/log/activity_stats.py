@@ -4,16 +4,17 @@ same filter as GET /v1/decisions (R7.3; decision 036): what the console's chart 
 The log only grows (R7.4): each process keeps, per filter, running totals (allowed and denied per
 hour, denials per action and per user) and the last `seq` they cover; a later view counts only the
 entries appended since, in the database. Archiving (the live log's start moves) starts the totals
-over. A view therefore costs a full count once per filter and process, then the new entries only.
+over. The totals start from the log writer's rollup where it holds the filter (an account or all,
+an outcome, whole days: decision 042), else from a full count of the filter, once per process.
 """
 
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from authz_service.log import audit, chain
-from authz_service.store import log_stats
+from authz_service.store import activity_rollup, log_stats
 
 HOURLY_UP_TO = timedelta(days=14)  # a range this short or shorter is drawn per hour
 STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
@@ -41,17 +42,56 @@ def _key(store_filter: dict) -> tuple:
     return tuple(sorted((k, str(v)) for k, v in store_filter.items() if v is not None))
 
 
+def _is_whole_day(at: datetime | None) -> bool:
+    """No bound, or midnight UTC (an aware time is read in UTC; the log keeps naive UTC)."""
+    if at is not None and at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return at is None or at == datetime(at.year, at.month, at.day)
+
+
+def _is_rolled_up(store_filter: dict) -> bool:
+    """Whether the log writer's rollup holds the filter (decision 042): an account or all, an
+    outcome, whole UTC days (the console's from/to)."""
+    return (all(store_filter.get(k) is None for k in ("user_email", "action", "text", "log_account"))
+            and store_filter.get("account_id") != "" and _is_whole_day(store_filter.get("since"))
+            and _is_whole_day(store_filter.get("until")) and activity_rollup.is_kept())
+
+
+def _from_rollup(store_filter: dict) -> Tally | None:
+    """The filter's totals read from the rollup, as of the log's bounds read before and after it
+    (the rollup changes only with them, in the same transaction); None if they moved meanwhile."""
+    before = log_stats.bounds()
+    kept = Tally(*before)
+    for hour, allowed, n in activity_rollup.outcomes(store_filter):
+        kept.hours[hour, allowed] += n
+    kept.actions.update(dict(activity_rollup.denials(store_filter, activity_rollup.BY_ACTION)))
+    kept.users.update(dict(activity_rollup.denials(store_filter, activity_rollup.BY_USER)))
+    kept.last_hash = log_stats.hash_at(kept.last)
+    return kept if log_stats.bounds() == before else None
+
+
+def _fresh(store_filter: dict, start: int) -> Tally:
+    """New totals: from the rollup when it holds the filter, else none yet (a full count)."""
+    if _is_rolled_up(store_filter):
+        for _ in range(3):
+            kept = _from_rollup(store_filter)
+            if kept is not None:
+                return kept
+    return Tally(start, start)
+
+
 def tally(filters: dict) -> Tally:
     """The filter's totals, brought up to the log's last entry."""
     chain.sync()
     store_filter = audit.wanted(filters)
-    start, last = log_stats.bounds()
     with _lock:
         kept = _tallies.pop(_key(store_filter), None)
+    start, last = log_stats.bounds()
     if (kept is None or kept.start != start or kept.last > last
             or (kept.last > start and log_stats.hash_at(kept.last) != kept.last_hash)):
-        kept = Tally(start, start)
-    if kept.last < last:
+        kept = _fresh(store_filter, start)
+        start, last = log_stats.bounds()
+    if kept.start == start and kept.last < last:
         seqs = (kept.last, last) if kept.last > start else None  # None: every entry, by the best index
         for hour, allowed, action, n in log_stats.per_hour(store_filter, seqs):
             kept.hours[hour, allowed] += n

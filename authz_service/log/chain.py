@@ -15,11 +15,12 @@ import itertools
 import os
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from authz_service import metrics
 from authz_service.log import merkle, spool, tree, values
-from authz_service.store import decisions, summary
+from authz_service.store import activity_rollup, decisions, summary
 from authz_service.store.entry_form import content
 from authz_service.store.models import utcnow
 
@@ -116,8 +117,11 @@ def write(tickets: list[Ticket]) -> None:
         prepared = [p for t in tickets if t.error is None for p in t.prepared]
         if prepared:
             (edge, _), done = tree.edge_at(seq), list[tuple[int, int, bytes]]()
-            decisions.insert(_chain(seq, last_hash, prepared, edge, done))
+            rows = _chain(seq, last_hash, prepared, edge, done)
+            decisions.insert(rows)
             tree.save(edge, done)
+            if activity_rollup.is_kept():  # the chart's counts, with their entries (decision 042)
+                activity_rollup.add((r[1], r[2], r[3], r[5], r[8]) for r in rows)
     metrics.LOG_BATCH.observe(len(prepared))
 
 
@@ -180,6 +184,28 @@ def append(entries: list[dict], activity: tuple[list[str], datetime] | None = No
             raise ticket.error
         raise LogUnavailable(f"the decision log could not commit: {ticket.error}") from ticket.error
     return ids
+
+
+def append_once(entries: list[dict], keep: Callable[[list[dict]], set[str]]) -> list[str]:
+    """Entries committed here, never through the spool, with `keep(entries)` run first in the same
+    transaction, under the chain's lock: only the entries whose ids it returns are stored (their
+    ids, in order). What `keep` writes commits with them, so a record made once stays once."""
+    prepared = [_prepare(e) for e in entries]
+    if not prepared:
+        return []
+    if decisions.in_transaction():
+        raise InsideTransaction("a decision is recorded in its own commit, never inside a caller's transaction")
+    ticket = Ticket(prepared, None)
+
+    def choose() -> None:
+        kept = keep([entry for entry, _, _ in prepared])
+        ticket.prepared = [p for p in prepared if p[0]["id"] in kept]
+
+    ticket.also = choose
+    _writer.submit(ticket)
+    if ticket.error is not None:
+        raise LogUnavailable(f"the decision log could not commit: {ticket.error}") from ticket.error
+    return [entry["id"] for entry, _, _ in ticket.prepared]
 
 
 def _to_spool(host_spool: spool.Spool, prepared: list[tuple], activity) -> None:

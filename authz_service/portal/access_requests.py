@@ -10,7 +10,8 @@ from authz_service import cursors
 from authz_service.decide import authorize
 from authz_service.mail import access_mail
 from authz_service.policy import Facts, Policy
-from authz_service.store import Conflict, NotFound, directory, request_rows
+from authz_service.portal import link_ends
+from authz_service.store import Conflict, NotFound, directory, links, request_rows
 from authz_service.store.models import database, utcnow
 
 MAX_HOURS = 30 * 24  # R10.2: at most 30 days
@@ -100,13 +101,48 @@ def _granted(policy: Policy, row, group: str | None, hours: int | None) -> tuple
     return group, hours
 
 
+def _until(ends) -> str:
+    return "no end" if ends is None else ends.isoformat(timespec="seconds") + "Z"
+
+
+def _settler(policy: Policy, row, group: str):
+    """Decision 042: an approval never takes away what the requester holds. Over a link that
+    already allows all the granted group does, as long or longer, the link is kept as it is
+    (False); a link the grant only widens or lengthens is replaced (True); any other (a
+    narrower or an incomparable group, an earlier end) is refused: 409 `link_exists`."""
+    home = (directory.get_user(row.requester) or {}).get("group", "")
+
+    def settle(existing: dict, ends) -> bool:
+        old_end = existing["expires_at"]
+        if not links.is_live(old_end, utcnow()):
+            return True  # an ended link is no link (R10.1): its end was recorded first
+        has, gets = _allowed(policy, home, existing["group"]), _allowed(policy, home, group)
+        if gets <= has and (old_end is None or old_end >= ends):
+            return False
+        if has <= gets and old_end is not None and old_end <= ends:
+            return True
+        raise Conflict("link_exists", f"{row.requester} already holds {existing['group']} on {row.customer_id} "
+                       f"until {_until(old_end)}; approving {group} until {_until(ends)} would take part of it "
+                       "away: change the link itself, or deny", request_id=row.id, group=existing["group"])
+    return settle
+
+
+def _end_ended(row) -> None:
+    """R10.1: an ended link the approval would reuse has its end recorded first (as a PUT does)."""
+    existing = links.get_link(row.requester, row.customer_id)
+    if existing is not None and not links.is_live(existing["expires_at"], utcnow()):
+        link_ends.end_one(row.requester, row.customer_id)
+
+
 def approve(policy: Policy, actor: str, request_id: str, group: str | None, hours: int | None, caller=None):
-    """Approved and the expiring link made, in one transaction; 409 unless pending."""
+    """Approved and the expiring link made, in one transaction; 409 unless pending, or when it
+    would take away part of a link the requester holds (decision 042)."""
     row = request_rows.get(request_id)
     with authorize.change(policy, actor, "grant.manage", row.partner, _resource(request_id), None, caller):
         request_rows.require_pending(row, utcnow())
         group, hours = _granted(policy, row, group, hours)
-        return request_rows.approve(request_id, actor.lower(), group, hours, utcnow())
+        _end_ended(row)
+        return request_rows.approve(request_id, actor.lower(), group, hours, utcnow(), _settler(policy, row, group))
 
 
 def deny(policy: Policy, actor: str, request_id: str, reason: str, caller=None) -> dict:
@@ -136,7 +172,8 @@ def decide_by_key(policy: Policy, operator: str, request_id: str, approve_it: bo
     request_rows.require_pending(row, utcnow())
     if approve_it:
         group, hours = _granted(policy, row, None, None)
-        done = request_rows.approve(request_id, operator, group, hours, utcnow())
+        _end_ended(row)
+        done = request_rows.approve(request_id, operator, group, hours, utcnow(), _settler(policy, row, group))
     else:
         done = request_rows.deny(request_id, operator, reason, utcnow())
     authorize.record_operator(operator, "manage", "grant.manage", row.partner, _resource(request_id), caller,

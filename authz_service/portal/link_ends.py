@@ -50,9 +50,13 @@ def sweep(now: datetime | None = None, email: str | None = None, customer_id: st
     earlier = link_ends.recorded([link.end_entry for link, _ in won if link.end_entry is not None])
     # a stale claim whose entry is stored was recorded: only its row is left to remove
     fresh = [(link, entry_id) for link, entry_id in won if link.end_entry not in earlier]
-    chain.append([_entry(link, entry_id) for link, entry_id in fresh])
+    # R10.1, decision 042: a sweeper that stalled past STALE_CLAIM while another recorded this end
+    # finds the end's record made and stores nothing
+    by_id = {entry_id: link for link, entry_id in fresh}
+    stored = chain.append_once([_entry(link, entry_id) for link, entry_id in fresh],
+                               lambda entries: link_ends.first_records([(e["id"], by_id[e["id"]]) for e in entries]))
     link_ends.remove([(link, entry_id) for link, entry_id in won], now)
-    return len(fresh)
+    return len(stored)
 
 
 def _expiry_entry(row, entry_id: str) -> dict:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import peewee as pw
 
-from authz_service.store import log_stats, partitions
+from authz_service.store import activity_rollup, log_stats, partitions
 from authz_service.store.entry_form import CONTENT, FACTS
 from authz_service.store.models import Decision, LogHead, database
 from authz_service.store.rows import tuples
@@ -193,6 +193,8 @@ def drop_through(expected: tuple[int, str], seq: int, last_hash: str, before: da
     with chain_end():
         if anchor() != tuple(expected):
             raise RuntimeError("the log was archived meanwhile; nothing dropped")
+        if activity_rollup.is_kept():  # the chart counts the live log only (decision 042)
+            activity_rollup.add_range(expected[0], seq, sign=-1)
         if before is not None and partitions.is_partitioned(database.obj):
             partitions.drop_archived(before, seq)
         gone = Decision.delete().where(Decision.seq <= seq).execute()

@@ -9,8 +9,32 @@ still record each end exactly once (docs/decisions/035-time-bound-access.md).
 from dataclasses import dataclass
 from datetime import datetime
 
-from authz_service.store.models import Account, Decision, Link, database, from_micros, to_micros
+import peewee as pw
+
+from authz_service.store.models import (
+    Account,
+    BaseModel,
+    Decision,
+    Link,
+    database,
+    from_micros,
+    to_micros,
+)
 from authz_service.store.rows import tuples
+
+
+class LinkEnd(BaseModel):
+    """One recorded end of one link (R10.1): a link ends at most once at a given instant, so its
+    end is recorded at most once however long a sweeper stalls (migration 13; decision 042)."""
+
+    customer_id = pw.CharField(max_length=64)
+    user_email = pw.CharField(max_length=254)
+    ends_at = pw.BigIntegerField()  # microseconds since the epoch, as link.expires_at
+    entry_id = pw.CharField(max_length=32)
+
+    class Meta:
+        table_name = "link_end"
+        primary_key = pw.CompositeKey("customer_id", "user_email", "ends_at")
 
 
 @dataclass(frozen=True)
@@ -53,6 +77,25 @@ def claim(links: list[tuple[Ended, str]], now: datetime) -> list[tuple[Ended, st
             if Link.update(end_entry=entry_id).where(this & held).execute():
                 won.append((link, entry_id))
     return won
+
+
+def first_records(ends: list[tuple[str, "Ended"]]) -> set[str]:
+    """Of (entry id, link) pairs, the entry ids whose link's end has no record yet, each recorded
+    now: run under the log's lock, in the transaction that stores the entries (chain.append_once),
+    so of two sweepers recording the same end only the first stores an entry."""
+    keys = {(link.customer_id, link.email, to_micros(link.expires_at)): entry_id for entry_id, link in ends}
+    if not keys:
+        return set()
+    done = set()
+    for customer_id, email, ends_at in keys:
+        where = (LinkEnd.customer_id == customer_id) & (LinkEnd.user_email == email) & (LinkEnd.ends_at == ends_at)
+        if LinkEnd.select().where(where).exists():
+            done.add((customer_id, email, ends_at))
+    fresh = [{"customer_id": c, "user_email": e, "ends_at": t, "entry_id": keys[c, e, t]}
+             for c, e, t in keys if (c, e, t) not in done]
+    if fresh:
+        LinkEnd.insert_many(fresh).execute()
+    return {str(row["entry_id"]) for row in fresh}
 
 
 def recorded(entry_ids: list[str]) -> set[str]:

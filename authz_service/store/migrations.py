@@ -10,7 +10,14 @@ from contextlib import contextmanager
 
 import peewee as pw
 
-from authz_service.store import facts_cache, log_tree, partitions, summary_schema
+from authz_service.store import (
+    activity_rollup,
+    facts_cache,
+    link_ends,
+    log_tree,
+    partitions,
+    summary_schema,
+)
 from authz_service.store import models as m
 
 
@@ -124,10 +131,17 @@ def _v12_log_tree_levels(db: pw.Database) -> None:
     log_tree.keep_levels(4)  # log/merkle.py's STRIDE as of this version
 
 
+def _v13_rollup_and_link_ends(db: pw.Database) -> None:
+    """The Activity chart's rollup, counted from every live entry in chunks; and each link's end
+    recorded once, keyed by link and end (R7.3, R10.1; decision 042)."""
+    db.create_tables([activity_rollup.ActivityCount, link_ends.LinkEnd], safe=True)
+    activity_rollup.backfill()
+
+
 MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered),
               (4, _v4_service_ids_per_customer), (5, _v5_console_sessions), (6, _v6_users_by_group),
               (7, _v7_log_tree), (8, _v8_decision_facts), (9, _v9_link_ends), (10, _v10_access_requests),
-              (11, _v11_partition_log), (12, _v12_log_tree_levels)]
+              (11, _v11_partition_log), (12, _v12_log_tree_levels), (13, _v13_rollup_and_link_ends)]
 
 
 def current_version(db: pw.Database) -> int:

@@ -4,9 +4,11 @@ update, so two admins deciding at once cannot both win (docs/decisions/035-time-
 import uuid
 from datetime import datetime, timedelta
 
+import peewee as pw
+
 from authz_service.store import directory
 from authz_service.store.errors import Conflict, NotFound
-from authz_service.store.models import AccessRequest, database, to_micros
+from authz_service.store.models import AccessRequest, Link, database, to_micros
 
 WAIT = timedelta(days=7)  # R10.2: a request waits at most this long
 STATUSES = ("pending", "approved", "denied", "cancelled", "expired")
@@ -80,14 +82,30 @@ def _close(request_id: str, now: datetime, **changes) -> None:
         raise Conflict("not_pending", "the request changed meanwhile", request_id=request_id)
 
 
-def approve(request_id: str, by: str, group: str, hours: int, now: datetime) -> dict:
-    """Approved and its expiring link made, in one transaction (R10.2): both or neither."""
+def approve(request_id: str, by: str, group: str, hours: int, now: datetime, settle) -> dict:
+    """Approved and its expiring link made, in one transaction (R10.2): both or neither.
+    `settle(existing link or None, granted end)` says whether the link is written (True) or a
+    link the requester holds already is kept as it is (False); it raises to refuse both."""
+    ends = now + timedelta(hours=hours)
     with database.atomic():
         _close(request_id, now, status="approved", decided_by=by, decided_at=now, granted_group=group,
                granted_hours=hours)
         row = get(request_id)
-        link, _ = directory.put_link(row.requester, row.customer_id, group, now + timedelta(hours=hours))
+        existing = _held_link(row.requester, row.customer_id)
+        if existing is not None and not settle(existing, ends):  # kept as it is: nothing written
+            link, _ = directory.put_link(row.requester, row.customer_id, existing["group"], directory.KEEP)
+        else:
+            link, _ = directory.put_link(row.requester, row.customer_id, group, ends)
     return {**as_dict(row, now), "link": link}
+
+
+def _held_link(email: str, customer_id: str) -> dict | None:
+    """The requester's link to the customer, locked on PostgreSQL until the approval commits."""
+    query = Link.select(Link.group, Link.expires_at).where((Link.user == email) & (Link.customer == customer_id))
+    if not isinstance(database.obj, pw.SqliteDatabase):
+        query = query.for_update()
+    row = query.first()
+    return None if row is None else {"group": row.group, "expires_at": row.expires_at}
 
 
 def deny(request_id: str, by: str, reason: str, now: datetime) -> dict:
