@@ -7,6 +7,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 # make test fails below this line coverage of authz_service (docs/decisions/025-tests.md says how it was set)
 COVERAGE_FLOOR := 85
+# make test's pytest-xdist workers, one per core of CI's 2 (docs/decisions/040-ci-time.md); TEST_WORKERS=0 runs in one process
+TEST_WORKERS ?= 2
 # The benchmarks, each named after what it measures; bench/bare_app.py and bench/peers_cerbos.py are helpers.
 BENCHES := decide link_changes request_cpu serve_throughput decision_log_cost log_integrity customers_page access_search peers analysis console_pages log_retention otlp_export
 # wrk for bench/serve_throughput.py, installed with apt-get where it can be; without it that bench skips.
@@ -30,10 +32,10 @@ run: install ## load the demo data, print the demo key (reused), serve on $(HOST
 	$(BIN)/authz demo --check-port --host $(HOST) --port $(PORT)
 	$(BIN)/authz serve --host $(HOST) --port $(PORT)
 
-test: install ## policy check (invariants proven, lint clean) and decision tables, then the whole pytest suite with coverage and its floor
+test: install ## policy check (invariants proven, lint clean) and decision tables, then the whole pytest suite on $(TEST_WORKERS) processes with coverage and its floor
 	$(BIN)/authz policy check
 	$(BIN)/authz policy test
-	$(BIN)/pytest -q --cov=authz_service --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --cov=authz_service --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 lint: install ## ruff, mypy over the package (pyproject's [tool.mypy]) and the client (--strict), vulture (nothing dead), and the committed permission matrix must match the policy
 	$(BIN)/ruff check authz_service tests bench clients/python

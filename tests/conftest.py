@@ -28,10 +28,11 @@ def empty_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
-def app(database_url):
+def app(database_url, tmp_path):
     """The service on a fresh database, with authz_service/data/demo.toml loaded."""
     application = create_app({"database_url": database_url, "bootstrap_key": BOOTSTRAP,
-                              "policy_poll_seconds": 0}, migrate=True)
+                              "policy_poll_seconds": 0, **backends.side_files(database_url, tmp_path)},
+                             migrate=True)
     with store.connection():
         fixtures.load()
     yield application

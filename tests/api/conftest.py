@@ -12,6 +12,7 @@ from authz_service import store
 from authz_service.app import create_app
 from authz_service.log import spool
 from authz_service.store import fixtures
+from tests.support import backends
 from tests.support.auth import BOOTSTRAP
 from tests.support.log_writer import WriterHost
 from tests.support.reads import close_database
@@ -29,7 +30,8 @@ def writer_host(tmp_path_factory):
 def app(database_url, tmp_path, request, monkeypatch, writer_host):
     """The service on a fresh database with the demo data; decisions go through the spool."""
     application = create_app({"database_url": database_url, "bootstrap_key": BOOTSTRAP,
-                              "policy_poll_seconds": 0, "log_spool_dir": str(tmp_path)}, migrate=True)
+                              "policy_poll_seconds": 0, "log_spool_dir": str(tmp_path),
+                              **backends.side_files(database_url, tmp_path)}, migrate=True)
     writer = None
     if request.node.get_closest_marker("in_process_log") is None:
         writer = writer_host.start(application.config["AUTHZ"], database_url)

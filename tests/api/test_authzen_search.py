@@ -5,6 +5,7 @@ import pytest
 
 from authz_service.app import create_app
 from authz_service.store import fixtures
+from tests.support import backends
 from tests.support.authzen import (
     ALICE,
     BOB,
@@ -164,14 +165,15 @@ def test_each_search_is_recorded_once_as_the_key_that_asked(client):
     assert "port.view" in entries[2]["reason"] and RECORD in entries[2]["reason"]
 
 
-def test_discovery_names_every_endpoint_without_a_key(client, database_url):
+def test_discovery_names_every_endpoint_without_a_key(client, database_url, tmp_path):
     """C.6: 200 JSON, no key; the base from AUTHZ_PUBLIC_URL, else the request's."""
     response = client.get("/.well-known/authzen-configuration")
     assert response.status_code == 200 and response.mimetype == "application/json"
     assert response.json["policy_decision_point"] == "http://localhost"
     assert response.json["access_evaluation_endpoint"] == "http://localhost/access/v1/evaluation"
     public = create_app({"database_url": database_url, "policy_poll_seconds": 0,
-                         "public_url": "https://pdp.example.com/"}).test_client()
+                         "public_url": "https://pdp.example.com/",
+                         **backends.side_files(database_url, tmp_path / "public")}).test_client()
     config = public.get("/.well-known/authzen-configuration").json
     assert config == {"policy_decision_point": "https://pdp.example.com",
                       **{f"{name}_endpoint": f"https://pdp.example.com/access/v1/{path}" for name, path in [

@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+from tests.support import backends
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 METHODS = ("get", "put", "post", "patch", "delete")
 HEADING = re.compile(r"^### (GET|PUT|POST|PATCH|DELETE) (/\S*)$")
@@ -73,7 +75,7 @@ def test_every_endpoint_the_integration_guide_calls_is_served(client):
     assert sorted(p for p in called if not any(t.match(p) for t in templates)) == []
 
 
-def test_the_guides_discovery_document_is_the_services(database_url):
+def test_the_guides_discovery_document_is_the_services(database_url, tmp_path):
     """The discovery document shown in docs/integrating.md is what the service answers with
     AUTHZ_PUBLIC_URL=https://authz.example.com, member for member."""
     import json
@@ -84,7 +86,8 @@ def test_the_guides_discovery_document_is_the_services(database_url):
     text = GUIDE.read_text(encoding="utf-8")
     shown = json.loads(text.split("/.well-known/authzen-configuration\n```\n```json\n", 1)[1].split("```", 1)[0])
     app = create_app({"database_url": database_url, "policy_poll_seconds": 0,
-                      "public_url": "https://authz.example.com"}, migrate=True)
+                      "public_url": "https://authz.example.com", **backends.side_files(database_url, tmp_path)},
+                     migrate=True)
     try:
         assert app.test_client().get("/.well-known/authzen-configuration").json == shown
     finally:

@@ -76,7 +76,7 @@ def test_without_expires_at_an_end_is_kept_and_null_removes_it(client):
     rfc(datetime.now(UTC) + timedelta(days=367)),  # more than a year ahead
     "2026-13-01T00:00:00Z", "tomorrow", "2030-01-01T00:00:00",  # malformed, no offset
     "9999-12-31T23:59:59-23:59",  # out of range once in UTC
-])
+], ids=["past", "over-a-year", "month-13", "tomorrow", "no-offset", "out-of-range"])  # the same names on every xdist worker
 def test_a_past_far_or_malformed_end_is_422_and_changes_nothing(client, value):
     """R10.1: an end that is past, more than a year ahead or not an RFC 3339 time: 422, nothing changed."""
     assert put_link(client, group="regular").status_code == 201

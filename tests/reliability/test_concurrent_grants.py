@@ -13,7 +13,8 @@ from authz_service.log import audit
 from tests.support import backends
 from tests.support.auth import bearer
 
-pytestmark = pytest.mark.skipif(not backends.PG_URL, reason="needs AUTHZ_TEST_POSTGRES_URL")
+pytestmark = [pytest.mark.skipif(not backends.PG_URL, reason="needs AUTHZ_TEST_POSTGRES_URL"),
+              backends.SHARES_CHECKOUT_VAR]
 EMAIL = ("l" * 60 + ".") * 3 + "m" * 50 + "@acme.example"  # 253 characters: the log cuts its target
 ADMIN = {"user": "ada@acme.example"}
 

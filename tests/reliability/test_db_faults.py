@@ -12,7 +12,8 @@ from tests.support.auth import BOOTSTRAP, bearer
 from tests.support.proxy import Proxy
 from tests.support.soak import SCALE, tally
 
-pytestmark = pytest.mark.skipif(not backends.PG_URL, reason="needs AUTHZ_TEST_POSTGRES_URL")
+pytestmark = [pytest.mark.skipif(not backends.PG_URL, reason="needs AUTHZ_TEST_POSTGRES_URL"),
+              backends.SHARES_CHECKOUT_VAR]
 CHECK = {"user": "ada@acme.example", "action": "port.delete", "account": "initech"}
 
 

@@ -71,6 +71,9 @@ class WriterHost:
         lock = spool.hold(spool_path)
         socket_path = os.path.join(os.path.dirname(spool_path), "writer.sock")
         env = {"AUTHZ_DATABASE_URL": database_url, "AUTHZ_LOG_SPOOL_DIR": os.path.dirname(spool_path)}
+        for name in ("log_key_file", "log_witness_dir"):  # the app's own, when the test set them
+            if getattr(settings, name):
+                env[f"AUTHZ_{name.upper()}"] = getattr(settings, name)
         read, write = os.pipe()
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         conn.connect(self.path)

@@ -17,7 +17,7 @@ import pytest
 from tests.support import backends
 from tests.support.server import KEY, Server
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, backends.SHARES_CHECKOUT_VAR,
               pytest.mark.skipif(not backends.PG_URL, reason="needs AUTHZ_TEST_POSTGRES_URL")]
 
 ADMIN = "ada@acme.example"

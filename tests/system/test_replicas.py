@@ -7,7 +7,7 @@ import pytest
 from tests.support import backends
 from tests.support.server import Server
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres,
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, backends.SHARES_CHECKOUT_VAR,
               pytest.mark.skipif(not backends.PG_URL, reason="needs AUTHZ_TEST_POSTGRES_URL")]
 
 LINK = "/v1/customers/hooli/links/lee@acme.example"

@@ -130,6 +130,7 @@ def test_one_thread_workers_keep_connections_alive(tmp_path):
         server.stop()
 
 
+@backends.SHARES_CHECKOUT_VAR
 @pytest.mark.parametrize("backend", backends.available())
 def test_serve_migrates_a_new_database_once_in_its_master(tmp_path, backend):
     """docs/decisions/023: on an empty database `authz serve` migrates once, before its log

@@ -19,7 +19,7 @@ from authz_service.store import keys as store_keys
 from authz_service.store.models import utcnow
 from tests.support import backends
 
-pytestmark = [pytest.mark.postgres,
+pytestmark = [pytest.mark.postgres, backends.SHARES_CHECKOUT_VAR,
               pytest.mark.skipif(not backends.PG_URL, reason="needs AUTHZ_TEST_POSTGRES_URL")]
 
 KEY = ("lee@acme.example", "hooli")
