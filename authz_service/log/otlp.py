@@ -98,11 +98,12 @@ class Exporter(Retrying):
         done, last = 0, self.last()
         while True:
             with store.connection():
-                rows, newest, archived = log_reads.after(last, BATCH), log_reads.newest_seq(), decisions.anchor()[0]
+                rows, newest = log_reads.after(last, BATCH), log_reads.newest_seq()
+                archived = decisions.anchor()[0] if rows and rows[0]["seq"] != last + 1 else 0
             metrics.LOG_OTLP_LAG.set(max(0, newest - last))
             if not rows:
                 return done
-            if rows[0]["seq"] != last + 1:  # archived before it was sent: say so, never silently
+            if archived:  # archived before it was sent: say so, never silently
                 log.warning("decision entries %d to %d were archived before they were sent to %s",
                             last + 1, min(archived, rows[0]["seq"] - 1), self.endpoint)
             result = self.exporter.export([record(row, self.resource) for row in rows])
