@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from authz_service import store
 from authz_service.app import create_app
-from authz_service.store import activity_rollup
+from authz_service.store import decisions
 
 KEY = "bench-bootstrap-key-0123456789"
 PARTNER, BIG = "p", "p-c000"
@@ -92,26 +92,23 @@ def sign_in(client) -> None:
 
 
 def append(path: str, args, first_seq: int, count: int) -> None:
-    """`count` more entries after `first_seq - 1`, as the log writer would append them, now, with
-    their counts in the Activity rollup (decision 042) in the same transaction."""
+    """`count` more entries after `first_seq - 1`, as the log writer would append them, now; the
+    Activity rollup counts them only once folded (decision 044), so a view counts them from the log."""
     db = sqlite3.connect(path)
     rows = list(log_rows(count, args.customers, args.users, datetime(2026, 12, 1)))
     db.executemany(f'INSERT INTO "decision" ({COLUMNS["decision"]}) VALUES ({", ".join("?" * 19)})',
                    [(f"n{first_seq + i:031d}", first_seq + i, *row[2:]) for i, row in enumerate(rows)])
-    found = activity_rollup.counts((row[4], row[5], row[6], row[8], row[11]) for row in rows)
-    db.executemany('INSERT INTO "activity_count" (kind, account, bucket, value, entries) VALUES (?, ?, ?, ?, ?) '
-                   'ON CONFLICT (account, kind, bucket, value) DO UPDATE SET entries = entries + excluded.entries',
-                   [(*key, n) for key, n in found.items()])
     db.commit()
     db.close()
 
 
 def roll_up() -> float:
-    """Count the bulk-loaded entries into the rollup, as migration 13 does for a log stored
-    before it (decision 042); the seconds it took."""
+    """Fold the bulk-loaded entries into the Activity rollup, as the log writer does behind
+    itself (decision 044); the seconds it took."""
     started = time.perf_counter()
-    with store.connection(), store.database.atomic():
-        activity_rollup.backfill()
+    with store.connection():
+        while decisions.fold_rollup(100_000):
+            pass
     return time.perf_counter() - started
 
 

@@ -5,7 +5,8 @@ The log only grows (R7.4): each process keeps, per filter, running totals (allow
 hour, denials per action and per user) and the last `seq` they cover; a later view counts only the
 entries appended since, in the database. Archiving (the live log's start moves) starts the totals
 over. The totals start from the log writer's rollup where it holds the filter (an account or all,
-an outcome, whole days: decision 042), else from a full count of the filter, once per process.
+an outcome, whole days: decisions 042, 044), up to its mark, else from a full count of the
+filter, once per process.
 """
 
 import threading
@@ -58,16 +59,17 @@ def _is_rolled_up(store_filter: dict) -> bool:
 
 
 def _from_rollup(store_filter: dict) -> Tally | None:
-    """The filter's totals read from the rollup, as of the log's bounds read before and after it
-    (the rollup changes only with them, in the same transaction); None if they moved meanwhile."""
-    before = log_stats.bounds()
+    """The filter's totals read from the rollup, up to its mark (the entries after it are
+    counted from the log by `tally`); None if the log's start or the mark moved meanwhile (the
+    rollup changes only with them, in the same transaction)."""
+    before = log_stats.bounds()[0], activity_rollup.mark()
     kept = Tally(*before)
     for hour, allowed, n in activity_rollup.outcomes(store_filter):
         kept.hours[hour, allowed] += n
     kept.actions.update(dict(activity_rollup.denials(store_filter, activity_rollup.BY_ACTION)))
     kept.users.update(dict(activity_rollup.denials(store_filter, activity_rollup.BY_USER)))
     kept.last_hash = log_stats.hash_at(kept.last)
-    return kept if log_stats.bounds() == before else None
+    return kept if (log_stats.bounds()[0], activity_rollup.mark()) == before else None
 
 
 def _fresh(store_filter: dict, start: int) -> Tally:

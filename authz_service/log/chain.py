@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from authz_service import metrics
 from authz_service.log import merkle, spool, tree, values
-from authz_service.store import activity_rollup, decisions, summary
+from authz_service.store import decisions, summary
 from authz_service.store.entry_form import content
 from authz_service.store.models import utcnow
 
@@ -119,9 +119,7 @@ def write(tickets: list[Ticket]) -> None:
             (edge, _), done = tree.edge_at(seq), list[tuple[int, int, bytes]]()
             rows = _chain(seq, last_hash, prepared, edge, done)
             decisions.insert(rows)
-            tree.save(edge, done)
-            if activity_rollup.is_kept():  # the chart's counts, with their entries (decision 042)
-                activity_rollup.add((r[1], r[2], r[3], r[5], r[8]) for r in rows)
+            tree.save(edge, done)  # the chart's rollup is folded in behind (decision 044)
     metrics.LOG_BATCH.observe(len(prepared))
 
 

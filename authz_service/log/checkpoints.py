@@ -20,8 +20,11 @@ from authz_service import store
 from authz_service.log import tree
 from authz_service.log.signing import NoteError, Signer, Verifier
 from authz_service.private_files import publish_once, read_secret
+from authz_service.store import decisions
 
 SUFFIX = ".checkpoint"
+FOLD_MOST = 20_000  # entries folded into the Activity rollup a tick (about 0.1 s of the writer)
+FOLD_SECONDS = 1.0  # then a pause, once it has caught up
 log = logging.getLogger("authz.log_writer")
 
 
@@ -130,6 +133,7 @@ class Scheduler:
         from authz_service.log import otlp, witness_push  # here: they import this module
 
         self.settings, self.every, self.size, self.due = settings, settings.log_checkpoint_seconds, -1, 0.0
+        self.fold_due = 0.0
         from authz_service.log.checkpoint_audit import Audit
 
         self.pusher = witness_push.start(settings)  # AUTHZ_LOG_WITNESS_PUSH: a thread, never this loop
@@ -150,6 +154,14 @@ class Scheduler:
             self.pusher.wake.set()
         return True
 
+    def fold(self) -> None:
+        """The Activity rollup brought up behind the stored entries (decision 044): a chunk at
+        most each tick, then nothing for a second once it has caught up."""
+        if time.monotonic() < self.fold_due:
+            return
+        if decisions.fold_rollup(FOLD_MOST) < FOLD_MOST:
+            self.fold_due = time.monotonic() + FOLD_SECONDS
+
     def tick(self, failing: str, now: bool = False) -> None:
         """`step` for the writer's loop: never while storing fails, never raising (entries come first)."""
         if failing:
@@ -161,6 +173,7 @@ class Scheduler:
                 self.otlp.stop()  # the next writer starts another, which resumes where this one was
         try:
             self.step()
+            self.fold()
             self.audit.step()
             if self.otlp is not None:
                 self.otlp.check()

@@ -1,18 +1,18 @@
-"""The Activity chart's rollup (R7.3; decisions 036, 042): the log's entries counted per hour,
-account and outcome, and its denials per day, account and action or user, kept by the log
-writer in the transaction that stores the entries and taken back by archiving in the one that
-drops them, so the counts always equal the live log's.
+"""The Activity chart's rollup (R7.3; decisions 036, 042, 044): the log's entries counted per hour,
+account and outcome, and its denials per day, account and action or user, for every entry up to
+a mark (`seq`). The log writer folds the entries stored since the mark in behind itself, a few
+thousand at a time, in one SQL statement each; archiving takes out what it drops in the
+transaction that drops it. A chart reads the rollup and counts only the entries after the mark
+from the log (log/activity_stats.py), so its counts always equal the live log's.
 
 Rows hold one account's counts, or every account's (`account` ALL). A chart reads a few
 hundred rows instead of counting the log; filters the rollup does not hold (a user, an action,
-free text, a time that is not a whole UTC day) are counted from the log (log/activity_stats.py).
+free text, a time that is not a whole UTC day) are counted from the log.
 """
 
 import operator
 import weakref
-from collections import Counter
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC
 
 import peewee as pw
 
@@ -21,7 +21,7 @@ from authz_service.store.rows import tuples
 
 ALL = ""  # the row of every account (an entry's account id is never empty: it could not be decided)
 ALLOWED, DENIED, BY_ACTION, BY_USER = "allowed", "denied", "action", "user"
-CHUNK = 20_000  # entries read at a time by the backfill and by archiving
+CHUNK = 100_000  # entries counted a statement by the backfill and by archiving
 
 
 class ActivityCount(BaseModel):
@@ -39,58 +39,60 @@ class ActivityCount(BaseModel):
         primary_key = pw.CompositeKey("account", "kind", "bucket", "value")
 
 
-def _hour(at) -> str:
-    """"YYYY-MM-DD HH" of a stored time (SQLite keeps it as text, PostgreSQL as a datetime)."""
-    return at.strftime("%Y-%m-%d %H") if isinstance(at, datetime) else str(at)[:13].replace("T", " ")
+class RolledThrough(BaseModel):
+    """The rollup's mark: it counts every live entry with seq <= `through` (migration 14)."""
+
+    id = pw.IntegerField(primary_key=True)  # always 1
+    through = pw.BigIntegerField()
+
+    class Meta:
+        table_name = "activity_rolled"
 
 
-def counts(entries: Iterable[tuple]) -> Counter:
-    """(kind, account, bucket, value) -> entries, for (at, user, account, action, allowed) rows."""
-    found: Counter = Counter()
-    for at, user, account, action, allowed in entries:
-        hour = _hour(at)
-        for where in {account or ALL, ALL}:
-            found[ALLOWED if allowed else DENIED, where, hour, ""] += 1
-            if not allowed:
-                found[BY_ACTION, where, hour[:10], action or ""] += 1
-                found[BY_USER, where, hour[:10], user or ""] += 1
-    return found
+# Each entry counted in up to six rows, grouped in the database: (dim 0) its outcome per hour,
+# (1) its action and (2) its user per day if denied; for every account (mine 0) and its own (1).
+_COUNT = """INSERT INTO "activity_count" ("kind", "account", "bucket", "value", "entries")
+SELECT CASE x.dim WHEN 0 THEN (CASE WHEN d.allowed THEN 'allowed' ELSE 'denied' END)
+                  WHEN 1 THEN 'action' ELSE 'user' END,
+       CASE x.mine WHEN 1 THEN d.account_id ELSE '' END,
+       CASE x.dim WHEN 0 THEN {hour} ELSE {day} END,
+       CASE x.dim WHEN 0 THEN '' WHEN 1 THEN COALESCE(d.action, '') ELSE COALESCE(d.user_email, '') END,
+       {p} * COUNT(*)
+FROM "decision" AS d CROSS JOIN (SELECT 0 AS dim, 0 AS mine UNION ALL SELECT 1, 0 UNION ALL SELECT 2, 0
+     UNION ALL SELECT 0, 1 UNION ALL SELECT 1, 1 UNION ALL SELECT 2, 1) AS x
+WHERE d.seq > {p} AND d.seq <= {p} AND (x.dim = 0 OR NOT d.allowed)
+  AND (x.mine = 0 OR COALESCE(d.account_id, '') <> '')
+GROUP BY 1, 2, 3, 4
+ON CONFLICT ("account", "kind", "bucket", "value")
+DO UPDATE SET "entries" = "activity_count"."entries" + excluded."entries"
+"""
+_SQLITE = {"hour": "REPLACE(SUBSTR(d.at, 1, 13), 'T', ' ')", "day": "SUBSTR(d.at, 1, 10)", "p": "?"}
+_POSTGRES = {"hour": "TO_CHAR(d.at, 'YYYY-MM-DD HH24')", "day": "TO_CHAR(d.at, 'YYYY-MM-DD')", "p": "%s"}
 
 
-# One statement a batch, not peewee's insert_many: a batch of 1,000 entries makes ~2,000 rollup
-# rows (denials by user and action), whose query building cost the writer ~10x its own CPU an entry.
-_UPSERT = ('INSERT INTO "activity_count" ("kind", "account", "bucket", "value", "entries") {rows} '
-           'ON CONFLICT ("account", "kind", "bucket", "value") '
-           'DO UPDATE SET "entries" = "activity_count"."entries" + EXCLUDED."entries"')
-_SQLITE_ROWS = "VALUES (?, ?, ?, ?, ?)"
-_POSTGRES_ROWS = "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[])"
-
-
-def add(entries: Iterable[tuple], sign: int = 1) -> None:
-    """Count (at, user, account, action, allowed) rows in (sign 1) or out (-1, archiving); called
-    inside the transaction that stores or drops them. Rows in key order (one lock order)."""
-    rows = sorted((k, a, b, v, sign * n) for (k, a, b, v), n in counts(entries).items())
-    if not rows:
-        return
+def add_range(after: int, through: int, sign: int = 1) -> None:
+    """Count the stored entries after < seq <= through in (sign 1) or out (-1, archiving), CHUNK
+    at a time; called inside the transaction that moves the mark or drops them."""
     db = database.obj
-    if isinstance(db, pw.SqliteDatabase):
-        db.cursor().executemany(_UPSERT.format(rows=_SQLITE_ROWS), rows)
-    else:
-        db.execute_sql(_UPSERT.format(rows=_POSTGRES_ROWS), [list(column) for column in zip(*rows, strict=True)])
+    sql = _COUNT.format(**(_SQLITE if isinstance(db, pw.SqliteDatabase) else _POSTGRES))
+    while after < through:
+        upto = min(after + CHUNK, through)
+        db.execute_sql(sql, (sign, after, upto))
+        after = upto
     if sign < 0:
         ActivityCount.delete().where(ActivityCount.entries <= 0).execute()
 
 
-def _columns():
-    return Decision.select(Decision.at, Decision.user_email, Decision.account_id, Decision.action, Decision.allowed)
+def mark(lock: bool = False) -> int:
+    """The seq the rollup counts through; `lock` holds its row to the end of the transaction
+    (PostgreSQL: folding and archiving take turns)."""
+    query = RolledThrough.select(RolledThrough.through).where(RolledThrough.id == 1)
+    return (query.for_update() if lock else query).scalar() or 0
 
 
-def add_range(after: int, through: int, sign: int = 1) -> None:
-    """Count the stored entries after < seq <= through in or out, CHUNK at a time."""
-    while after < through:
-        upto = min(after + CHUNK, through)
-        add(tuples(_columns().where((Decision.seq > after) & (Decision.seq <= upto))), sign)
-        after = upto
+def set_mark(through: int) -> None:
+    RolledThrough.insert(id=1, through=through).on_conflict(
+        conflict_target=[RolledThrough.id], update={RolledThrough.through: through}).execute()
 
 
 def backfill() -> None:
@@ -136,15 +138,15 @@ _KEPT: "weakref.WeakKeyDictionary[pw.Database, bool]" = weakref.WeakKeyDictionar
 
 
 def is_kept() -> bool:
-    """Whether this database has the rollup (migration 13 applied): one catalog lookup until it
-    has (a table no step removes), then none."""
+    """Whether this database has the rollup and its mark (migration 14 applied): one catalog
+    lookup until it has (a table no step removes), then none."""
     db = database.obj
     if _KEPT.get(db):
         return True
     if isinstance(db, pw.SqliteDatabase):
-        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activity_count'"
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activity_rolled'"
     else:
-        sql = "SELECT 1 WHERE to_regclass('activity_count') IS NOT NULL"
+        sql = "SELECT 1 WHERE to_regclass('activity_rolled') IS NOT NULL"
     kept = database.execute_sql(sql).fetchone() is not None
     if kept:
         _KEPT[db] = True

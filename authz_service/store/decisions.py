@@ -63,12 +63,34 @@ def chain_end():
 
     SQLite: BEGIN IMMEDIATE; PostgreSQL: a row lock on the head row.
     """
+    with _one_writer():
+        yield _read_head(not _is_sqlite())
+
+
+@contextmanager
+def _one_writer():
+    """A transaction; on SQLite, the write lock taken at BEGIN, after the other log writers."""
     if not _is_sqlite():
         with database.atomic():
-            yield _read_head(True)
+            yield
     else:
         with _writers_queue(database.database), database.atomic("IMMEDIATE"):
-            yield _read_head(False)
+            yield
+
+
+def fold_rollup(most: int) -> int:
+    """Count up to `most` entries stored after the Activity rollup's mark into it and move the
+    mark past them, in one transaction; how many (decision 044). The log writer calls it behind
+    itself; PostgreSQL replicas take turns on the mark's row, never on the chain's."""
+    if not activity_rollup.is_kept():
+        return 0
+    with _one_writer():
+        through = activity_rollup.mark(lock=not _is_sqlite())
+        upto = min(Decision.select(pw.fn.MAX(Decision.seq)).scalar() or 0, through + most)
+        if upto > through:
+            activity_rollup.add_range(through, upto)
+            activity_rollup.set_mark(upto)
+    return max(upto - through, 0)
 
 
 HEAD = ('SELECT h.archived_seq, h.archived_hash, d.seq, d.hash FROM "log_head" AS h LEFT JOIN '
@@ -193,8 +215,10 @@ def drop_through(expected: tuple[int, str], seq: int, last_hash: str, before: da
     with chain_end():
         if anchor() != tuple(expected):
             raise RuntimeError("the log was archived meanwhile; nothing dropped")
-        if activity_rollup.is_kept():  # the chart counts the live log only (decision 042)
-            activity_rollup.add_range(expected[0], seq, sign=-1)
+        if activity_rollup.is_kept():  # the chart counts the live log only (decisions 042, 044)
+            through = activity_rollup.mark(lock=not _is_sqlite())
+            activity_rollup.add_range(expected[0], min(through, seq), sign=-1)
+            activity_rollup.set_mark(max(through, seq))  # what is dropped and not yet folded, never
         if before is not None and partitions.is_partitioned(database.obj):
             partitions.drop_archived(before, seq)
         gone = Decision.delete().where(Decision.seq <= seq).execute()

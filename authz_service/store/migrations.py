@@ -12,6 +12,7 @@ import peewee as pw
 
 from authz_service.store import (
     activity_rollup,
+    decisions,
     facts_cache,
     link_ends,
     log_tree,
@@ -138,10 +139,19 @@ def _v13_rollup_and_link_ends(db: pw.Database) -> None:
     activity_rollup.backfill()
 
 
+def _v14_rollup_mark(db: pw.Database) -> None:
+    """The rollup is folded in behind the log writer up to a mark (decision 044); the writer
+    kept it up to the last entry until now, so the mark starts there."""
+    db.create_tables([activity_rollup.RolledThrough], safe=True)
+    with decisions.chain_end() as (seq, _):  # no entry is stored meanwhile
+        activity_rollup.set_mark(seq)
+
+
 MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered),
               (4, _v4_service_ids_per_customer), (5, _v5_console_sessions), (6, _v6_users_by_group),
               (7, _v7_log_tree), (8, _v8_decision_facts), (9, _v9_link_ends), (10, _v10_access_requests),
-              (11, _v11_partition_log), (12, _v12_log_tree_levels), (13, _v13_rollup_and_link_ends)]
+              (11, _v11_partition_log), (12, _v12_log_tree_levels), (13, _v13_rollup_and_link_ends),
+              (14, _v14_rollup_mark)]
 
 
 def current_version(db: pw.Database) -> int:

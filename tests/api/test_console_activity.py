@@ -7,7 +7,8 @@ from collections import Counter
 from datetime import datetime, time, timedelta
 
 from authz_service import store
-from authz_service.log import audit
+from authz_service.log import activity_stats, audit
+from authz_service.store import decisions
 from authz_service.store.models import utcnow
 from tests.support import log_entries
 from tests.support.auth import BOOTSTRAP
@@ -73,10 +74,16 @@ def _shown(client, query: str) -> tuple[list, list]:
     return bars, [(action, int(n)) for action, n in ranked]
 
 
+def _fold(most: int) -> None:
+    with store.connection():
+        decisions.fold_rollup(most)
+
+
 def test_the_rolled_up_chart_is_the_logs_before_and_after_an_archive(client, tmp_path):
-    """Decision 042: filters the log writer's rollup holds (an account or all, an outcome, whole
-    days) show exactly the log's counts per hour and per day: read from the rollup, then with the
-    entries appended since, and once the oldest days are archived (their counts taken out)."""
+    """Decisions 042, 044: filters the log writer's rollup holds (an account or all, an outcome,
+    whole days) show exactly the log's counts per hour and per day: before any fold, read from
+    the rollup, with entries appended after its mark, partly folded, and once the oldest days are
+    archived (their counts taken out)."""
     today = datetime.combine(utcnow().date(), time())
     actions = ("port.view", "port.create", "billing.view")
     made = [log_entries.entry(n, at=today - timedelta(days=n % 4, hours=n % 5, minutes=n % 7),
@@ -89,12 +96,19 @@ def test_the_rolled_up_chart_is_the_logs_before_and_after_an_archive(client, tmp
              ("account=hooli&allowed=false", {"account": "hooli", "allowed": False}),
              (f"from={first}&to={last}&unit=hour",
               {"since": today - timedelta(days=2), "until": today + timedelta(days=1), "unit": "hour"})]
-    for moment in ("rolled up", "appended since", "archived"):
+    for moment in ("not folded", "rolled up", "appended since", "partly folded", "archived"):
+        if moment == "rolled up":
+            _fold(10**6)
+        if moment == "partly folded":
+            _fold(4)
         if moment == "appended since":  # counted from the log over the new entries' seq only
             log_entries.append([log_entries.entry(n, at=today + timedelta(minutes=n), action=actions[n % 3],
                                                   allowed=n % 2 == 0) for n in range(9)])
         if moment == "archived":
             with store.connection():
                 assert audit.archive(today - timedelta(days=1), tmp_path / "old.jsonl") > 0
-        for query, where in cases:
-            assert _shown(client, query) == _logged(**where), (moment, query)
+        for fresh in (False, True):  # totals this process kept, then one that starts from the rollup
+            if fresh:
+                activity_stats._tallies.clear()
+            for query, where in cases:
+                assert _shown(client, query) == _logged(**where), (moment, fresh, query)

@@ -20,9 +20,10 @@ CALLERS = ["ada@acme.example", "reggie@acme.example", "rita@acme.example", "sam@
            "iris@initech.example", "ike@initech.example", "uma@umbrella.example",
            "gina@globex.example", "gus@globex.example", "nobody@nowhere.example"]
 # Written by every refusal on purpose: the log (R7.1) and a customer user's last activity (R5.6).
-# The log's rollup (activity_count, decision 042) counts the refusal's entry; on PostgreSQL the log's
+# The log's rollup (activity_count and its mark, decisions 042, 044) counts the refusal's entry; on PostgreSQL the log's
 # monthly partitions (decision_YYYY_MM, decision_default; decision 038) are the log itself.
-UNCOMPARED = {"decision", "log_head", "log_tree", "log_node", "schema_version", "setting", "activity_count"}
+UNCOMPARED = {"decision", "log_head", "log_tree", "log_node", "schema_version", "setting", "activity_count",
+              "activity_rolled"}
 
 
 def compared(table: str) -> bool:
