@@ -86,6 +86,8 @@ def add_range(after: int, through: int, sign: int = 1) -> None:
 def mark(lock: bool = False) -> int:
     """The seq the rollup counts through; `lock` holds its row to the end of the transaction
     (PostgreSQL: folding and archiving take turns)."""
+    if lock:  # a row to hold, even in a database emptied by hand (two folds must not both read 0)
+        RolledThrough.insert(id=1, through=0).on_conflict_ignore().execute()
     query = RolledThrough.select(RolledThrough.through).where(RolledThrough.id == 1)
     return (query.for_update() if lock else query).scalar() or 0
 

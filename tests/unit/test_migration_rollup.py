@@ -111,3 +111,37 @@ def test_the_log_writers_clock_folds_a_chunk_a_tick_then_rests(app, tmp_path, mo
 
 def _last() -> int:
     return m.Decision.select(m.Decision.seq).order_by(m.Decision.seq.desc()).limit(1).scalar()
+
+
+def test_folds_of_two_writers_and_appends_at_once_count_each_entry_once(app):
+    """Two folding threads (as two replicas' writers) and appends, interleaved: the mark's row
+    makes folds take turns, so every entry is counted once, none twice."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def run(work) -> None:
+        try:
+            with store.connection():
+                work()
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    def fold() -> None:
+        for _ in range(40):
+            decisions.fold_rollup(7)
+
+    def store_entries() -> None:
+        for n in range(20):
+            chain.append(_entries(5, T + timedelta(hours=n)))
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in (fold, fold, store_entries)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    with store.connection():
+        while decisions.fold_rollup(1000):
+            pass
+        assert R.mark() == _last() == 100 and _rollup() == _expected()
