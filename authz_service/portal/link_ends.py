@@ -79,9 +79,12 @@ def sweep_requests(now: datetime | None = None) -> int:
     chain.sync()
     earlier = link_ends.recorded([row.expired_entry for row, _ in won if row.expired_entry])
     fresh = [(row, entry_id) for row, entry_id in won if row.expired_entry not in earlier]
-    chain.append([_expiry_entry(row, entry_id) for row, entry_id in fresh])
+    # R10.2, decision 044: as for a link's end, a sweeper whose stale claim another took over
+    # and recorded stores nothing
+    stored = chain.append_once([_expiry_entry(row, entry_id) for row, entry_id in fresh],
+                               lambda entries: request_rows.first_expiry_records([e["id"] for e in entries]))
     request_rows.expiries_logged([entry_id for _, entry_id in won])
-    return len(fresh)
+    return len(stored)
 
 
 def end_one(email: str, customer_id: str) -> None:

@@ -143,5 +143,16 @@ def claim_expiries(rows: list[tuple[AccessRequest, str]], now: datetime) -> list
     return won
 
 
+def first_expiry_records(entry_ids: list[str]) -> set[str]:
+    """Of these entry ids, those whose request still names it as its expiry's entry and has no
+    expiry recorded yet, each marked recorded now: run under the log's lock, in the transaction
+    that stores the entries (chain.append_once), so a sweeper whose claim was taken over while
+    it stalled stores nothing (R10.2; decision 044)."""
+    return {entry_id for entry_id in entry_ids
+            if AccessRequest.update(expiry_logged=True)
+            .where((AccessRequest.expired_entry == entry_id) & (AccessRequest.expiry_logged == False))  # noqa: E712
+            .execute()}
+
+
 def expiries_logged(entry_ids: list[str]) -> None:
     AccessRequest.update(expiry_logged=True).where(AccessRequest.expired_entry.in_(entry_ids)).execute()
