@@ -58,7 +58,8 @@ def test_migration_13_backfills_the_rollup_in_chunks_and_14_marks_it(empty_url, 
         assert len(_expected()) > 20 and _rollup() == _expected() and R.mark() == 40
         assert sum(n for (kind, account, _, _), n in _rollup().items() if account == R.ALL
                    and kind in (R.ALLOWED, R.DENIED)) == 40
-        chain.append([log_entries.entry(n, at=T + timedelta(days=1)) for n in range(5)])
+        chain.append([log_entries.entry(n, at=T + timedelta(days=1), account_id=(None, "initech")[n % 2])
+                      for n in range(5)])  # an entry with no account counts under every account, once
         assert _rollup() == _expected(40)  # the writer stores; it does not count
         assert decisions.fold_rollup(3) == 3 and R.mark() == 43 and _rollup() == _expected(43)
         assert decisions.fold_rollup(100) == 2 and decisions.fold_rollup(100) == 0
