@@ -139,18 +139,26 @@ def parse_since(text: str | None, now: datetime) -> datetime | None:
 @click.argument("new_spec", metavar="NEW")
 @click.option("--since", default=None, metavar="30d|12h|DATE",
               help="also replay every decision recorded since then under NEW (R9.7)")
+@click.option("--archive", "archives", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="with --since: archive files (JSON lines) from `authz log archive`, oldest first, from "
+                   "entry 1; checked against the chain first, then replayed too")
 @click.option("--old", "old_spec", default=None,
               help="the policy in force, a folder or git revision (default AUTHZ_POLICY_DIR or policies/)")
 @_path_option
 @click.option("--json", "as_json", is_flag=True, help="every triple gained and lost, and the counts, as JSON")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0),
               help="triples listed in the text form (--json lists all)")
-def impact(new_spec, old_spec, policy_path, as_json, limit, since):
+def impact(new_spec, old_spec, policy_path, as_json, limit, since, archives):
     """The (user, account, action) grants policy NEW would give and take, against the database in
     AUTHZ_DATABASE_URL: counted per partner and listed (R9.7). Decided without a view session.
     With --since, the decisions recorded since then re-decided under NEW from their recorded
-    facts: how many would have gone the other way, by action, with sample decision ids."""
+    facts: how many would have gone the other way, by action, with sample decision ids; with
+    --archive, the archived ones too, once the files are checked against the chain."""
+    from authz_service.log import audit  # here, as in cli/log.py: the log's modules import metrics
+
     settings = current_settings()
+    if archives and since is None:
+        raise click.BadParameter("--archive replays archived decisions: give --since too", param_hint="--archive")
     start = parse_since(since, datetime.now(UTC).replace(tzinfo=None))
     with tempfile.TemporaryDirectory(prefix="authz-impact-") as tmp:
         old = load_policy(materialize(old_spec or settings.policy_dir, policy_path, Path(tmp)))
@@ -158,7 +166,14 @@ def impact(new_spec, old_spec, policy_path, as_json, limit, since):
     store.connect(settings.database_url)  # read only: no migration of the live database
     with store.connection():
         result = impacting.impact(old, new)
-        replayed = replaying.replay(new, start) if since is not None else None
+        files = [Path(a) for a in archives]
+        if files:  # R7.4, decision 046: only entries that verify are replayed
+            verdict = audit.verify_archives(files)
+            if verdict.problem is not None:
+                where = f"entry {verdict.bad_seq}: " if verdict.bad_seq else ""
+                raise click.ClickException(f"the archives do not verify ({where}{verdict.problem}); nothing replayed")
+        archived = (audit.read_archive(path) for path in files)
+        replayed = replaying.replay(new, start, archived) if since is not None else None
     if as_json:
         click.echo(json.dumps({**result.as_dict(), **({"replay": replayed.as_dict()} if replayed else {})},
                               indent=1))
@@ -170,7 +185,8 @@ def impact(new_spec, old_spec, policy_path, as_json, limit, since):
 
 def _print_replay(result: replaying.Replay) -> None:
     when = result.since.isoformat(timespec="seconds") if result.since else "the start"
-    click.echo(f"replay since {when} under {result.new_version}: {result.replayed} decision(s) replayed, "
+    archived = f" ({result.archived} from archives)" if result.archived else ""
+    click.echo(f"replay since {when} under {result.new_version}: {result.replayed} decision(s) replayed{archived}, "
                f"{result.flipped} would go the other way, {result.not_replayable} not replayable "
                f"(no recorded facts)")
     for action, counts in sorted(result.flips.items()):

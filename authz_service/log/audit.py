@@ -107,12 +107,26 @@ def _problem(entry: dict, seq: int, prev: str) -> str | None:
     return None
 
 
+class ArchiveUnreadable(ValueError):
+    """An archive file line that is not an entry as `archive` writes one."""
+
+
 def read_archive(path: Path) -> Iterator[dict]:
-    """The entries of an archive file (JSON lines), in chain order."""
+    """The entries of an archive file (JSON lines), in chain order; ArchiveUnreadable names the
+    first line that is not an entry."""
     with open(path, encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield json.loads(line)
+        number = 1
+        try:
+            for line in lines:
+                if line.strip():
+                    entry = json.loads(line)
+                    if not isinstance(entry, dict) or not isinstance(entry.get("seq"), int) \
+                            or not isinstance(entry.get("hash"), str) or not isinstance(entry.get("at"), str):
+                        raise ValueError("not an entry")
+                    yield entry
+                number += 1
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ArchiveUnreadable(f"{path} line {number}: {exc}") from None
 
 
 def verify(archives: Iterable[Path] = ()) -> Verdict:
@@ -121,18 +135,35 @@ def verify(archives: Iterable[Path] = ()) -> Verdict:
     Without archives the walk starts from the anchor the last archiving left in the database.
     """
     archives = list(archives)
+    if archives:
+        verdict = verify_archives(archives)
+        if verdict.problem is None:
+            verdict.follow(decisions.walk(verdict.last_seq))
+        return verdict
+    chain.sync()
+    verdict = Verdict(0, *decisions.anchor())
+    verdict.follow(decisions.walk(verdict.last_seq))
+    return verdict
+
+
+def verify_archives(archives: list[Path]) -> Verdict:
+    """The archive files, oldest first, from entry 1 up to where the live log starts: each entry
+    matches its hash and the chain, and the last is the one the last archiving left as anchor."""
     chain.sync()
     anchor = decisions.anchor()
-    verdict = Verdict(0, *((0, GENESIS) if archives else anchor))
+    verdict = Verdict(0, 0, GENESIS)
     for path in archives:
-        if not verdict.follow(read_archive(path)):
+        try:
+            if not verdict.follow(read_archive(path)):
+                return verdict
+        except (ArchiveUnreadable, KeyError, TypeError) as exc:  # a field missing or of another type
+            verdict.bad_seq = verdict.last_seq + 1
+            verdict.problem = f"{path}: an entry cannot be read after entry {verdict.last_seq} ({exc!s})"
             return verdict
-    if archives and (verdict.last_seq, verdict.last_hash) != anchor:
+    if (verdict.last_seq, verdict.last_hash) != anchor:
         verdict.bad_seq = verdict.last_seq
         verdict.problem = (f"the archives end at entry {verdict.last_seq}, but the live log "
                            f"continues from entry {anchor[0]}")
-        return verdict
-    verdict.follow(decisions.walk(anchor[0]))
     return verdict
 
 

@@ -89,11 +89,15 @@ def verify(path: str, verifier: Verifier, archives: Iterable[Path] = ()) -> Repo
     verdict = audit.Verdict(0, *((0, decisions.GENESIS) if archives else decisions.anchor()))
     while pending and pending[0][0].size == 0:  # signed while the log was empty
         last_good = _compare(pending.pop(0), edge, base, last_good, report)
-    for entry in _entries(archives, report):
-        edge.append(_check_entry(entry, verdict, edge, report))
-        report.entries += 1
-        while pending and pending[0][0].size == edge.size:
-            last_good = _compare(pending.pop(0), edge, base, last_good, report)
+    try:
+        for entry in _entries(archives, report):
+            edge.append(_check_entry(entry, verdict, edge, report))
+            report.entries += 1
+            while pending and pending[0][0].size == edge.size:
+                last_good = _compare(pending.pop(0), edge, base, last_good, report)
+    except (audit.ArchiveUnreadable, KeyError, TypeError) as exc:  # an archive line that is not an entry
+        report.breaks.append(f"an entry cannot be read after entry {base + edge.size} ({exc!s}); nothing after it checked")
+        return report
     for checkpoint, where in pending:
         report.breaks.append(f"checkpoint {where} (size {checkpoint.size}): the log holds only {edge.size} "
                              f"entries: entries after entry {base + edge.size} were removed")

@@ -156,3 +156,56 @@ def test_the_command_replays_since_a_date(tmp_path):
         bad = subprocess.run([authz, "policy", "impact", str(changed), "--since", since], cwd=ROOT,
                              env=env, capture_output=True, text=True, timeout=300)
         assert bad.returncode == 2 and said in bad.stderr, (since, bad.stderr)
+
+
+def _impact(args: list[str], url: str) -> subprocess.CompletedProcess:
+    authz = str(Path(sys.executable).with_name("authz"))
+    env = {"PATH": "/usr/bin:/bin", "AUTHZ_DATABASE_URL": url, "AUTHZ_POLICY_DIR": str(POLICIES)}
+    return subprocess.run([authz, "policy", "impact", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_archived_decisions_are_replayed_once_their_files_verify(tmp_path):
+    """Decision 046: `--archive FILE` replays the archived decisions too, as deciding each under NEW
+    says; an archive that does not chain to the live log (an outcome flipped, a line that is not an
+    entry, a file missing) replays nothing and says which entry; --archive needs --since."""
+    from authz_service.log import audit
+
+    url = f"sqlite:///{tmp_path}/live.db"
+    edited = replaced(policy_files(), "account.csv", "p, read_only, *, invoice: view download, allow",
+                      "p, read_only, *, invoice: view, allow")
+    store.connect(url, migrate=True)
+    with store.connection():
+        fixtures.load()
+        policy = build(policy_files())
+        for user in ("iris@initech.example", "ike@initech.example"):
+            authorize.authorize(policy, user, "invoice.download", "initech")
+            authorize.authorize(policy, user, "port.view", "initech")
+        archived = audit.archive(utcnow(), tmp_path / "old.jsonl")
+        authorize.authorize(policy, "iris@initech.example", "invoice.download", "initech")
+    store.close()
+    assert archived >= 4
+    changed = tmp_path / "policies"
+    for name, text in edited.items():
+        (changed / name).parent.mkdir(parents=True, exist_ok=True)
+        (changed / name).write_text(text)
+    live = json.loads(_impact([str(changed), "--since", "30d", "--json"], url).stdout)["replay"]
+    done = _impact([str(changed), "--since", "30d", "--json", "--archive", str(tmp_path / "old.jsonl")], url)
+    assert done.returncode == 0, done.stderr
+    both = json.loads(done.stdout)["replay"]
+    assert (live["flipped"], both["flipped"]) == (1, 2)  # iris's download, live and archived
+    assert both["archived"] == 4 and both["replayed"] == live["replayed"] + 4
+    assert both["by_action"]["invoice.download"]["to_deny"] == 2
+    text = _impact([str(changed), "--since", "30d", "--archive", str(tmp_path / "old.jsonl")], url).stdout
+    assert f"{both['replayed']} decision(s) replayed (4 from archives), 2 would go the other way" in text
+    lines = (tmp_path / "old.jsonl").read_text().splitlines()
+    flipped = [json.dumps({**json.loads(lines[0]), "allowed": not json.loads(lines[0])["allowed"]}), *lines[1:]]
+    for name, body, said in (("flipped", flipped, "entry 1: its content does not match its hash"),
+                             ("garbage", [lines[0], "{not json", *lines[2:]], "line 2"),
+                             ("short", lines[:-1], "the archives end at entry")):
+        (tmp_path / name).write_text("\n".join(body) + "\n")
+        bad = _impact([str(changed), "--since", "30d", "--archive", str(tmp_path / name)], url)
+        assert bad.returncode == 1 and said in bad.stderr and "nothing replayed" in bad.stderr, (name, bad.stderr)
+        assert "replayed" not in bad.stdout.replace("nothing replayed", ""), name
+    bad = _impact([str(changed), "--archive", str(tmp_path / "old.jsonl")], url)
+    assert bad.returncode == 2 and "give --since too" in bad.stderr

@@ -151,6 +151,11 @@ def test_the_log_still_verifies_after_archiving_with_its_archive(signed_log, tmp
     archive.write_text("\n".join(lines[:3] + lines[4:]) + "\n")  # an archived entry removed
     result = CliRunner().invoke(main, ["log", "verify", "--checkpoint", str(signed_log), "--archive", str(archive)])
     assert result.exit_code == 1 and "entry 5" in result.output
+    for garbage in ("{not json", '{"seq": 4}', "[]"):  # a line that is not an entry: said, never a traceback
+        archive.write_text("\n".join(lines[:3] + [garbage] + lines[4:]) + "\n")
+        result = CliRunner().invoke(main, ["log", "verify", "--checkpoint", str(signed_log), "--archive", str(archive)])
+        assert result.exit_code == 1 and "cannot be read after entry 3" in result.output, (garbage, result.output)
+        assert isinstance(result.exception, SystemExit), result.exception
 
 
 def test_a_checkpoint_of_the_empty_log_is_extended_by_every_log(app, database_url, monkeypatch, tmp_path):
