@@ -1,12 +1,12 @@
 """`authz policy check|test|diff|matrix`: check, test and document the policy files (and
-compare|lint|impact, cli/policy_analysis.py; review, cli/policy_review.py)."""
+compare|lint, cli/policy_analysis.py; impact, cli/policy_impact.py; review, cli/policy_review.py)."""
 
 import sys
 from pathlib import Path
 
 import click
 
-from authz_service.cli import policy_analysis, policy_review
+from authz_service.cli import policy_analysis, policy_impact, policy_review
 from authz_service.cli.base import current_settings, load_policy
 from authz_service.decide.checks import run_report
 from authz_service.policy import matrix
@@ -85,6 +85,6 @@ def policy_matrix(policy_dir, out, check):
     click.echo(f"wrote {out}")
 
 
-for _command in (policy_analysis.compare, policy_analysis.lint, policy_analysis.impact,
+for _command in (policy_analysis.compare, policy_analysis.lint, policy_impact.impact,
                  policy_review.review_command):
     policy_group.add_command(_command)

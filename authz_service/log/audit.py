@@ -3,13 +3,14 @@ the hash chain (R7.4)."""
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from authz_service import cursors
 from authz_service.log import chain
+from authz_service.log.archive_file import ArchiveUnreadable, read_archive
 from authz_service.log.chain import GENESIS, chain_hash, content
 from authz_service.policy.facts import from_text
 from authz_service.store import decisions, log_stats, log_tree
@@ -105,28 +106,6 @@ def _problem(entry: dict, seq: int, prev: str) -> str | None:
     if chain_hash(entry["seq"], entry["prev_hash"], content(entry)) != entry["hash"]:
         return "its content does not match its hash (changed after it was recorded)"
     return None
-
-
-class ArchiveUnreadable(ValueError):
-    """An archive file line that is not an entry as `archive` writes one."""
-
-
-def read_archive(path: Path) -> Iterator[dict]:
-    """The entries of an archive file (JSON lines), in chain order; ArchiveUnreadable names the
-    first line that is not an entry."""
-    with open(path, encoding="utf-8") as lines:
-        number = 1
-        try:
-            for line in lines:
-                if line.strip():
-                    entry = json.loads(line)
-                    if not isinstance(entry, dict) or not isinstance(entry.get("seq"), int) \
-                            or not isinstance(entry.get("hash"), str) or not isinstance(entry.get("at"), str):
-                        raise ValueError("not an entry")
-                    yield entry
-                number += 1
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ArchiveUnreadable(f"{path} line {number}: {exc}") from None
 
 
 def verify(archives: Iterable[Path] = ()) -> Verdict:

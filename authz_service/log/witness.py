@@ -14,6 +14,7 @@ from itertools import chain as concat
 from pathlib import Path
 
 from authz_service.log import audit, merkle
+from authz_service.log.archive_file import ArchiveUnreadable, read_archive
 from authz_service.log.checkpoints import Checkpoint, kept, parse
 from authz_service.log.signing import NoteError, Verifier
 from authz_service.store import decisions, log_tree
@@ -56,7 +57,7 @@ def _entries(archives: list[Path], report: Report) -> Iterator[dict]:
     base, _, _ = log_tree.state()
     anchor = decisions.anchor()[0]
     if archives:
-        return concat(*(audit.read_archive(a) for a in archives), decisions.walk(anchor))
+        return concat(*(read_archive(a) for a in archives), decisions.walk(anchor))
     if anchor > base:
         report.breaks.append(f"entries {base + 1}..{anchor} are archived: verify with their --archive files")
     return decisions.walk(anchor)
@@ -95,7 +96,7 @@ def verify(path: str, verifier: Verifier, archives: Iterable[Path] = ()) -> Repo
             report.entries += 1
             while pending and pending[0][0].size == edge.size:
                 last_good = _compare(pending.pop(0), edge, base, last_good, report)
-    except (audit.ArchiveUnreadable, KeyError, TypeError) as exc:  # an archive line that is not an entry
+    except (ArchiveUnreadable, KeyError, TypeError) as exc:  # an archive line that is not an entry
         report.breaks.append(f"an entry cannot be read after entry {base + edge.size} ({exc!s}); nothing after it checked")
         return report
     for checkpoint, where in pending:

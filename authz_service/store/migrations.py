@@ -4,6 +4,8 @@
 one-off commands, and create_app only when asked (tests, dev) call `run`; concurrent runs
 (replicas starting together) queue on the migration lock, so each version is applied once
 (docs/decisions/023-start-up.md).
+
+Longer than 200 lines: the schema's whole history, one small step per version, read in order.
 """
 
 from contextlib import contextmanager
