@@ -85,6 +85,11 @@ def test_archiving_takes_out_what_it_drops_folded_or_not(app, tmp_path):
         assert R.mark() == through and _rollup() == _expected(through)
         decisions.fold_rollup(10**6)
         assert _rollup() == _expected() and all(n > 0 for n in _rollup().values())
+        R.ActivityCount.delete().execute()  # docs/security.md: emptied and marked 0, it is recounted
+        R.set_mark(0)
+        while decisions.fold_rollup(7):
+            pass
+        assert _rollup() == _expected() and R.mark() == _last()
 
 
 def test_the_log_writers_clock_folds_a_chunk_a_tick_then_rests(app, tmp_path, monkeypatch):
