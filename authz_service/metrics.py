@@ -31,6 +31,10 @@ LOG_STREAM_LAG = Gauge("authz_log_stream_lag_entries", "Entries stored after the
 WITNESS_PUSH_FAILED = Counter("authz_log_witness_push_failures_total", "Pushes of a signed checkpoint to "
                               "AUTHZ_LOG_WITNESS_PUSH that failed (each is retried)")
 
+# docs/decisions/044-rollup-folded-behind-the-writer.md: how far the Activity rollup is behind the log
+LOG_ROLLUP_LAG = Gauge("authz_log_rollup_lag_entries", "Entries stored after the Activity rollup's mark, "
+                       "as the log writer's last fold left it", multiprocess_mode="mostrecent")
+
 # docs/decisions/043-otlp-log-export.md: AUTHZ_LOG_OTLP_ENDPOINT's thread of the log writer
 LOG_OTLP_LAG = Gauge("authz_log_otlp_lag_entries", "Entries stored after the last one the OTLP "
                      "collector took, as the exporting thread last saw the log", multiprocess_mode="mostrecent")

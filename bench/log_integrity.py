@@ -76,7 +76,7 @@ def writer_rate(url: str, entries: int) -> float:
     with store.connection():
         spent, cpu = fill(entries)
         began, cpu_began = time.perf_counter(), time.process_time()
-        while decisions.fold_rollup(FOLD_MOST):  # the Activity rollup, folded in behind (decision 044)
+        while decisions.fold_rollup(FOLD_MOST)[0]:  # the Activity rollup, folded in behind (decision 044)
             pass
         folding, fold_cpu = time.perf_counter() - began, time.process_time() - cpu_began
     rate = entries / spent

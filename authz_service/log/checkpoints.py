@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from authz_service import store
+from authz_service import metrics, store
 from authz_service.log import tree
 from authz_service.log.signing import NoteError, Signer, Verifier
 from authz_service.private_files import publish_once, read_secret
@@ -159,7 +159,9 @@ class Scheduler:
         most each tick, then nothing for a second once it has caught up."""
         if time.monotonic() < self.fold_due:
             return
-        if decisions.fold_rollup(FOLD_MOST) < FOLD_MOST:
+        folded, behind = decisions.fold_rollup(FOLD_MOST)
+        metrics.LOG_ROLLUP_LAG.set(behind)
+        if folded < FOLD_MOST:
             self.fold_due = time.monotonic() + FOLD_SECONDS
 
     def tick(self, failing: str, now: bool = False) -> None:

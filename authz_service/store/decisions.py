@@ -78,19 +78,21 @@ def _one_writer():
             yield
 
 
-def fold_rollup(most: int) -> int:
+def fold_rollup(most: int) -> tuple[int, int]:
     """Count up to `most` entries stored after the Activity rollup's mark into it and move the
-    mark past them, in one transaction; how many (decision 044). The log writer calls it behind
-    itself; PostgreSQL replicas take turns on the mark's row, never on the chain's."""
+    mark past them, in one transaction; (how many, how many are still after it) (decision 044).
+    The log writer calls it behind itself; PostgreSQL replicas take turns on the mark's row,
+    never on the chain's."""
     if not activity_rollup.is_kept():
-        return 0
+        return 0, 0
     with _one_writer():
         through = activity_rollup.mark(lock=not _is_sqlite())
-        upto = min(Decision.select(pw.fn.MAX(Decision.seq)).scalar() or 0, through + most)
+        last = Decision.select(pw.fn.MAX(Decision.seq)).scalar() or 0
+        upto = min(last, through + most)
         if upto > through:
             activity_rollup.add_range(through, upto)
             activity_rollup.set_mark(upto)
-    return max(upto - through, 0)
+    return max(upto - through, 0), max(last - max(upto, through), 0)
 
 
 HEAD = ('SELECT h.archived_seq, h.archived_hash, d.seq, d.hash FROM "log_head" AS h LEFT JOIN '

@@ -6,6 +6,8 @@ or not. Compared with a count made here, entry by entry."""
 from collections import Counter
 from datetime import datetime, timedelta
 
+from prometheus_client import REGISTRY
+
 from authz_service import store
 from authz_service.log import audit, chain, checkpoints
 from authz_service.store import activity_rollup, decisions, migrations
@@ -61,8 +63,8 @@ def test_migration_13_backfills_the_rollup_in_chunks_and_14_marks_it(empty_url, 
         chain.append([log_entries.entry(n, at=T + timedelta(days=1), account_id=(None, "initech")[n % 2])
                       for n in range(5)])  # an entry with no account counts under every account, once
         assert _rollup() == _expected(40)  # the writer stores; it does not count
-        assert decisions.fold_rollup(3) == 3 and R.mark() == 43 and _rollup() == _expected(43)
-        assert decisions.fold_rollup(100) == 2 and decisions.fold_rollup(100) == 0
+        assert decisions.fold_rollup(3) == (3, 2) and R.mark() == 43 and _rollup() == _expected(43)
+        assert decisions.fold_rollup(100) == (2, 0) and decisions.fold_rollup(100) == (0, 0)
         assert _rollup() == _expected() and R.mark() == 45
     store.close()
 
@@ -73,11 +75,11 @@ def test_archiving_takes_out_what_it_drops_folded_or_not(app, tmp_path):
     dropped entry twice or an undropped one not at all."""
     log_entries.append(_entries(30, T))
     with store.connection():
-        assert decisions.fold_rollup(10) == 10
+        assert decisions.fold_rollup(10) == (10, 20)
         assert audit.archive(T + timedelta(hours=12), tmp_path / "a.jsonl") > 10  # cut past the mark
         start, _ = decisions.anchor()
         assert R.mark() == start and _rollup() == _expected(start) == Counter()  # nothing folded is left
-        assert decisions.fold_rollup(10**6) > 0 and _rollup() == _expected()
+        assert decisions.fold_rollup(10**6)[0] > 0 and _rollup() == _expected()
     log_entries.append(_entries(20, T + timedelta(days=2)))
     with store.connection():
         through = R.mark()
@@ -87,14 +89,15 @@ def test_archiving_takes_out_what_it_drops_folded_or_not(app, tmp_path):
         assert _rollup() == _expected() and all(n > 0 for n in _rollup().values())
         R.ActivityCount.delete().execute()  # docs/security.md: emptied and marked 0, it is recounted
         R.set_mark(0)
-        while decisions.fold_rollup(7):
+        while decisions.fold_rollup(7)[0]:
             pass
         assert _rollup() == _expected() and R.mark() == _last()
 
 
 def test_the_log_writers_clock_folds_a_chunk_a_tick_then_rests(app, tmp_path, monkeypatch):
     """The log writer's tick folds at most FOLD_MOST entries; while more are behind it folds again
-    at the next tick, then rests a second; a tick while storing fails folds nothing."""
+    at the next tick, then rests a second; a tick while storing fails folds nothing; the lag
+    gauge shows what is left after each fold."""
     settings = app.config["AUTHZ"]
     settings.log_key_file, settings.log_witness_dir = str(tmp_path / "log-key"), str(tmp_path / "witness")
     monkeypatch.setattr(checkpoints, "FOLD_MOST", 4)
@@ -107,6 +110,7 @@ def test_the_log_writers_clock_folds_a_chunk_a_tick_then_rests(app, tmp_path, mo
         for behind in (6, 2, 0):
             scheduler.tick("")
             assert _rollup() == _expected(R.mark()) and _last() - R.mark() == behind
+            assert REGISTRY.get_sample_value("authz_log_rollup_lag_entries") == behind  # the gauge says so
         log_entries.append(_entries(3, T + timedelta(days=1)))
         scheduler.tick("")  # resting: caught up less than a second ago
         assert _last() - R.mark() == 3
@@ -148,6 +152,6 @@ def test_folds_of_two_writers_and_appends_at_once_count_each_entry_once(app):
         thread.join(60)
     assert not errors, errors
     with store.connection():
-        while decisions.fold_rollup(1000):
+        while decisions.fold_rollup(1000)[0]:
             pass
         assert R.mark() == _last() == 100 and _rollup() == _expected()
