@@ -117,8 +117,7 @@ def write(tickets: list[Ticket]) -> None:
         prepared = [p for t in tickets if t.error is None for p in t.prepared]
         if prepared:
             (edge, _), done = tree.edge_at(seq), list[tuple[int, int, bytes]]()
-            rows = _chain(seq, last_hash, prepared, edge, done)
-            decisions.insert(rows)
+            decisions.insert(_chain(seq, last_hash, prepared, edge, done))
             tree.save(edge, done)  # the chart's rollup is folded in behind (decision 044)
     metrics.LOG_BATCH.observe(len(prepared))
 
