@@ -96,7 +96,7 @@ def verify(path: str, verifier: Verifier, archives: Iterable[Path] = ()) -> Repo
             report.entries += 1
             while pending and pending[0][0].size == edge.size:
                 last_good = _compare(pending.pop(0), edge, base, last_good, report)
-    except (ArchiveUnreadable, KeyError, TypeError) as exc:  # an archive line that is not an entry
+    except ArchiveUnreadable as exc:  # an archive line that is not an entry
         report.breaks.append(f"an entry cannot be read after entry {base + edge.size} ({exc!s}); nothing after it checked")
         return report
     for checkpoint, where in pending:

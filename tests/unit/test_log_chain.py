@@ -112,7 +112,8 @@ def test_archiving_keeps_the_chain_verifiable(log, tmp_path):
     out.write_text("".join(json.dumps(a) + "\n" for a in archived))
     result = authz("log", "verify", "--archive", str(out))
     assert result.exit_code == 1 and "FAILED at entry 2" in result.output
-    for garbage in ("{not json", "[1, 2]", '{"seq": "2", "hash": "x", "at": "2026"}', '{"seq": 2, "hash": "x", "at": "z"}'):
+    for garbage in ("{not json", "[1, 2]", '{"seq": "2", "hash": "x", "at": "2026"}', '{"seq": 2, "hash": "x", "at": "z"}',
+                    json.dumps({k: v for k, v in archived[1].items() if k != "user_email"})):  # a hashed field missing
         out.write_text(json.dumps(archived[0]) + "\n" + garbage + "\n")  # a line that is not an entry: said, no traceback
         result = authz("log", "verify", "--archive", str(out))
         assert result.exit_code == 1 and "FAILED at entry 2" in result.output, (garbage, result.output)
