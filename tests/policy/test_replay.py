@@ -119,43 +119,29 @@ def test_replay_equals_deciding_each_entry_one_by_one(database_url, seed):
             assert samples and set(samples) <= flipped_ids
 
 
-def test_the_command_replays_since_a_date(tmp_path):
-    """`authz policy impact NEW --since 30d --json`: the replay beside the grants, as deciding each
-    entry under NEW says (read_only loses invoice.download); a bad --since is a clear error."""
+# read_only loses invoice.download: iris, read_only at Initech, is the one whose decisions flip
+EDITED = replaced(policy_files(), "account.csv", "p, read_only, *, invoice: view download, allow",
+                  "p, read_only, *, invoice: view, allow")
+
+
+def _recorded(tmp_path: Path, users: tuple[str, ...], between=None) -> str:
+    """A demo database where each user was decided on invoice.download and port.view at Initech
+    (then `between(policy)`); its URL. The edited policy written to tmp_path/policies."""
     url = f"sqlite:///{tmp_path}/live.db"
-    edited = replaced(policy_files(), "account.csv", "p, read_only, *, invoice: view download, allow",
-                      "p, read_only, *, invoice: view, allow")
     store.connect(url, migrate=True)
     with store.connection():
         fixtures.load()
         policy = build(policy_files())
-        for user in ("iris@initech.example", "ike@initech.example", "sam@acme.example"):
+        for user in users:
             authorize.authorize(policy, user, "invoice.download", "initech")
             authorize.authorize(policy, user, "port.view", "initech")
-        flips, _ = _one_by_one(build(edited), None)
+        if between is not None:
+            between(policy)
     store.close()
-    assert flips == {("invoice.download", "to_deny"): 1}  # iris, read_only at Initech
-    changed = tmp_path / "policies"
-    for name, text in edited.items():
-        (changed / name).parent.mkdir(parents=True, exist_ok=True)
-        (changed / name).write_text(text)
-    authz = str(Path(sys.executable).with_name("authz"))
-    env = {"PATH": "/usr/bin:/bin", "AUTHZ_DATABASE_URL": url, "AUTHZ_POLICY_DIR": str(POLICIES)}
-    done = subprocess.run([authz, "policy", "impact", str(changed), "--since", "30d", "--json"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    answer = json.loads(done.stdout)["replay"]
-    assert (answer["replayed"], answer["flipped"], answer["not_replayable"]) == (6, 1, 0)
-    assert answer["by_action"]["invoice.download"]["to_deny"] == 1
-    text = subprocess.run([authz, "policy", "impact", str(changed), "--since", "30d"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert "6 decision(s) replayed, 1 would go the other way" in text.stdout
-    for since, said in (("yesterday-ish", "neither a duration"), ("999999d", "before the year 1"),
-                        ("1234567d", "neither a duration"), ("-3d", "neither a duration"),
-                        ("0001-01-01T00:00:00+05:00", "out of range")):
-        bad = subprocess.run([authz, "policy", "impact", str(changed), "--since", since], cwd=ROOT,
-                             env=env, capture_output=True, text=True, timeout=300)
-        assert bad.returncode == 2 and said in bad.stderr, (since, bad.stderr)
+    for name, text in EDITED.items():
+        (tmp_path / "policies" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "policies" / name).write_text(text)
+    return url
 
 
 def _impact(args: list[str], url: str) -> subprocess.CompletedProcess:
@@ -165,30 +151,45 @@ def _impact(args: list[str], url: str) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
+def test_the_command_replays_since_a_date(tmp_path):
+    """`authz policy impact NEW --since 30d --json`: the replay beside the grants, as deciding each
+    entry under NEW says (read_only loses invoice.download); a bad --since is a clear error."""
+    url = _recorded(tmp_path, ("iris@initech.example", "ike@initech.example", "sam@acme.example"))
+    store.connect(url)
+    with store.connection():
+        flips, _ = _one_by_one(build(EDITED), None)
+    store.close()
+    assert flips == {("invoice.download", "to_deny"): 1}  # iris, read_only at Initech
+    changed = str(tmp_path / "policies")
+    done = _impact([changed, "--since", "30d", "--json"], url)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)["replay"]
+    assert (answer["replayed"], answer["flipped"], answer["not_replayable"]) == (6, 1, 0)
+    assert answer["by_action"]["invoice.download"]["to_deny"] == 1
+    text = _impact([changed, "--since", "30d"], url)
+    assert "6 decision(s) replayed, 1 would go the other way" in text.stdout
+    for since, said in (("yesterday-ish", "neither a duration"), ("999999d", "before the year 1"),
+                        ("1234567d", "neither a duration"), ("-3d", "neither a duration"),
+                        ("0001-01-01T00:00:00+05:00", "out of range")):
+        bad = _impact([changed, "--since", since], url)
+        assert bad.returncode == 2 and said in bad.stderr, (since, bad.stderr)
+
+
 def test_archived_decisions_are_replayed_once_their_files_verify(tmp_path):
     """Decision 046: `--archive FILE` replays the archived decisions too, as deciding each under NEW
     says; an archive that does not chain to the live log (an outcome flipped, a line that is not an
     entry, a file missing) replays nothing and says which entry; --archive needs --since."""
     from authz_service.log import audit
 
-    url = f"sqlite:///{tmp_path}/live.db"
-    edited = replaced(policy_files(), "account.csv", "p, read_only, *, invoice: view download, allow",
-                      "p, read_only, *, invoice: view, allow")
-    store.connect(url, migrate=True)
-    with store.connection():
-        fixtures.load()
-        policy = build(policy_files())
-        for user in ("iris@initech.example", "ike@initech.example"):
-            authorize.authorize(policy, user, "invoice.download", "initech")
-            authorize.authorize(policy, user, "port.view", "initech")
-        archived = audit.archive(utcnow(), tmp_path / "old.jsonl")
+    archived = []
+
+    def archive_then_decide(policy) -> None:
+        archived.append(audit.archive(utcnow(), tmp_path / "old.jsonl"))
         authorize.authorize(policy, "iris@initech.example", "invoice.download", "initech")
-    store.close()
-    assert archived >= 4
+
+    url = _recorded(tmp_path, ("iris@initech.example", "ike@initech.example"), archive_then_decide)
+    assert archived[0] >= 4
     changed = tmp_path / "policies"
-    for name, text in edited.items():
-        (changed / name).parent.mkdir(parents=True, exist_ok=True)
-        (changed / name).write_text(text)
     live = json.loads(_impact([str(changed), "--since", "30d", "--json"], url).stdout)["replay"]
     done = _impact([str(changed), "--since", "30d", "--json", "--archive", str(tmp_path / "old.jsonl")], url)
     assert done.returncode == 0, done.stderr
