@@ -23,15 +23,20 @@ class JsonAccessLogger(Logger):
 
     def access(self, resp, req, environ, request_time):
         """{"time", "remote", "method", "path", "status", "bytes", "duration_us", "pid", "request_id"}."""
+        self.access_line(resp.status, resp.headers, getattr(resp, "sent", "-"), environ,
+                         request_time.seconds * 1_000_000 + request_time.microseconds)
+
+    def access_line(self, status, headers, sent, environ, duration_us: int) -> None:
+        """The line for a request answered with this status ("200 OK" or 200), header fields and
+        body bytes sent (serving/inline.py answers without gunicorn's response object)."""
         if not self.access_log_enabled:
             return
-        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
-        request_id = next((v for k, v in resp.headers if k.lower() == "x-request-id"), "-")
+        status = status.split(None, 1)[0] if isinstance(status, str) else status
+        request_id = next((v for k, v in headers if k.lower() == "x-request-id"), "-")
         line = json.dumps({
             "time": self._time(), "remote": environ.get("REMOTE_ADDR", "-"),
             "method": environ.get("REQUEST_METHOD"), "path": environ.get("PATH_INFO"),
-            "status": int(status), "bytes": str(getattr(resp, "sent", "-")),
-            "duration_us": request_time.seconds * 1_000_000 + request_time.microseconds,
+            "status": int(status), "bytes": str(sent), "duration_us": duration_us,
             "pid": f"<{os.getpid()}>", "request_id": request_id,
         })
         try:

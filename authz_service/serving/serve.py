@@ -14,8 +14,8 @@ from gunicorn.app.base import BaseApplication
 from authz_service import secret_file, store
 from authz_service.config import Settings
 from authz_service.log import spool
+from authz_service.serving.inline import InlineWorker
 from authz_service.serving.log_writer import LogWriter
-from authz_service.serving.request_reader import ReadFirstWorker
 from authz_service.serving.run_folder import run_folder
 from authz_service.store import facts_cache
 from authz_service.store.db import is_postgres
@@ -23,8 +23,9 @@ from authz_service.store.db import is_postgres
 ACCEPT_DELAY_PER_CONNECTION = 0.002  # seconds, up to 5 connections' worth
 
 
-class BalancedThreadWorker(ReadFirstWorker):
-    """gunicorn's gthread worker, reading whole requests first (request_reader.py), with two changes to how it takes a new connection.
+class BalancedThreadWorker(InlineWorker):
+    """gunicorn's gthread worker, reading whole requests first (request_reader.py) and answering
+    plain decision requests itself (inline.py), with two changes to how it takes a new connection.
 
     Balanced accept: a worker that holds more connections waits a moment before
     accepting, so that a sibling with fewer takes the connection first. Every worker is

@@ -31,14 +31,14 @@ def json_headers(key: str = KEY) -> dict:
 class Server:
     """`authz serve` with the demo data in its own SQLite file and a bootstrap key."""
 
-    def __init__(self, tmp_path: Path, workers: int = 2, env: dict | None = None, threads: int = 4,
+    def __init__(self, tmp_path: Path, workers: int = 2, env: dict | None = None, threads: int | None = None,
                  server: str | None = None):
         self.port = free_port()
         self.log = tmp_path / f"server-{self.port}.log"
         self.env = {**os.environ, "AUTHZ_DATABASE_URL": f"sqlite:///{tmp_path}/authz.db",
                     "AUTHZ_BOOTSTRAP_KEY": KEY, "AUTHZ_LOG_SPOOL_DIR": str(tmp_path), **(env or {})}
         self.workers = workers
-        self.threads = threads
+        self.threads = ["--threads", str(threads)] if threads else []  # `authz serve`'s default (1) unless told
         self.front = ["--server", server] if server else []  # `authz serve`'s default front unless told
         self.process = None
 
@@ -50,7 +50,7 @@ class Server:
         with self.log.open("ab") as out:  # the server keeps its own copy of the descriptor
             self.process = subprocess.Popen(
                 [AUTHZ, "serve", "--port", str(self.port), "--workers", str(self.workers),
-                 "--threads", str(self.threads), *self.front],
+                 *self.threads, *self.front],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.support.raw_http import content_length, parse
 from tests.support.server import KEY, Server
 
 DECISION = json.dumps({"user": "rita@acme.example", "action": "port.view", "account": "initech"}).encode()
@@ -31,27 +32,12 @@ def exchange(server, data: bytes, pause: float = 0.0, parts: int = 1) -> tuple[i
             sock.sendall(data[start:start + step])
             time.sleep(pause)
         raw = b""
-        while b"\r\n\r\n" not in raw or len(raw.partition(b"\r\n\r\n")[2]) < _length(raw):
+        while b"\r\n\r\n" not in raw or len(raw.partition(b"\r\n\r\n")[2]) < content_length(raw):
             chunk = sock.recv(65536)
             if not chunk:
                 break
             raw += chunk
     return parse(raw)
-
-
-def _length(raw: bytes) -> int:
-    for line in raw.partition(b"\r\n\r\n")[0].split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return int(value)
-    return 0
-
-
-def parse(raw: bytes) -> tuple[int, dict, bytes]:
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])}
-    return int(lines[0].split()[1]), headers, body
 
 
 def decision_request(extra: bytes = b"", body: bytes = DECISION) -> bytes:

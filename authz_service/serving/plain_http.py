@@ -1,0 +1,151 @@
+"""The plain decision requests serving/inline.py answers itself: which requests they are, the
+environ gunicorn's wsgi.create builds for them, and the bytes gunicorn's Response writes for the
+app's answer (docs/decisions/047-inline-decisions.md; tests/unit/test_inline_front.py compares
+each with gunicorn's own)."""
+
+import io
+import time
+from email.utils import formatdate
+
+from gunicorn import SERVER, SERVER_SOFTWARE
+from gunicorn.http.message import TOKEN_RE
+from gunicorn.http.wsgi import HEADER_VALUE_RE, FileWrapper, WSGIErrorsWrapper
+from gunicorn_h1c import parse_request
+
+# api/fast.py's ROUTES (a test keeps the two equal). Not imported: this module is loaded in the
+# master, before `authz serve` tells prometheus_client (imported by the api) where to count.
+PATHS = frozenset({b"/v1/authorize", b"/access/v1/evaluation", b"/access/v1/evaluations"})
+REFUSED = frozenset({b"transfer-encoding", b"expect", b"upgrade", b"connection", b"script_name",
+                     b"te", b"trailer", b"keep-alive", b"proxy-connection"})
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+                        "te", "trailers", "transfer-encoding", "upgrade"})
+
+
+class Plain:
+    """A whole, plainly framed decision request: its header fields as gunicorn names them, its body."""
+
+    __slots__ = ("path", "headers", "body")
+
+    def __init__(self, path: str, headers: list[tuple[str, str]], body: bytes):
+        self.path, self.headers, self.body = path, headers, body
+
+
+def limits(cfg) -> tuple[int, int, int]:
+    """gunicorn's request line, field count and field size limits, as its parsers apply them."""
+    return cfg.limit_request_line, cfg.limit_request_fields, cfg.limit_request_field_size
+
+
+def plain(data: bytes, head_limits: tuple[int, int, int], max_body: int) -> Plain | None:
+    """The request in data when it is one this module serves, else None (module docstring)."""
+    if not data.startswith(b"POST /"):
+        return None
+    try:
+        head = parse_request(data, 0, *head_limits)
+    except Exception:  # incomplete, malformed or over a limit: the reference path decides  # noqa: BLE001
+        return None
+    if head["path"] not in PATHS or head["minor_version"] != 1 or head["method"] != b"POST":
+        return None
+    length, headers = None, []
+    for name, value in head["headers"]:
+        lower = name.lower()
+        if lower in REFUSED or b"_" in name:
+            return None
+        if lower == b"content-length":
+            if length is not None or not value.isdigit() or len(value) > 18:
+                return None
+            length = int(value)
+        headers.append((name.decode("latin-1"), value.decode("latin-1")))
+    start = head["consumed"]
+    if length is None or length > max_body or len(data) != start + length:
+        return None
+    return Plain(head["path"].decode("ascii"), headers, data[start:])
+
+
+def environ_for(request: Plain, conn, cfg) -> dict:
+    """The WSGI environ gunicorn's wsgi.create builds for this request."""
+    environ = {
+        "wsgi.errors": WSGIErrorsWrapper(cfg), "wsgi.version": (1, 0), "wsgi.multithread": True,
+        "wsgi.multiprocess": cfg.workers > 1, "wsgi.run_once": False, "wsgi.file_wrapper": FileWrapper,
+        "wsgi.input_terminated": True, "SERVER_SOFTWARE": SERVER_SOFTWARE,
+        "wsgi.input": io.BytesIO(request.body), "gunicorn.socket": conn.sock, "REQUEST_METHOD": "POST",
+        "RAW_URI": request.path, "PATH_INFO": request.path, "QUERY_STRING": "", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+        "SCRIPT_NAME": "",
+    }
+    repeated: dict[str, list[str]] = {}
+    for name, value in request.headers:
+        upper = name.upper()
+        if upper == "CONTENT-TYPE":
+            environ["CONTENT_TYPE"] = value
+        elif upper == "CONTENT-LENGTH":
+            environ["CONTENT_LENGTH"] = value
+        else:
+            key = "HTTP_" + upper.replace("-", "_")
+            if key in environ:
+                repeated.setdefault(key, [environ[key]]).append(value)
+            else:
+                environ[key] = value
+    for key, values in repeated.items():
+        environ[key] = ",".join(values)
+    client, server = conn.client, conn.server
+    environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = client[0], str(client[1])
+    environ["SERVER_NAME"], environ["SERVER_PORT"] = server[0], str(server[1])
+    return environ
+
+
+class Answer:
+    """The app's response, as gunicorn's start_response and Response.process_headers take it."""
+
+    __slots__ = ("status", "headers", "length")
+
+    def __init__(self):
+        self.status, self.headers, self.length = "500 Internal Server Error", [], None
+
+    def start_response(self, status, headers, exc_info=None):
+        self.status, self.headers = status, []
+        for name, value in headers:
+            if not isinstance(name, str) or not TOKEN_RE.fullmatch(name):
+                raise TypeError(f"{name!r} is not a response header name")
+            if not isinstance(value, str) or not HEADER_VALUE_RE.fullmatch(value):
+                raise TypeError(f"the value of {name!r} is not a response header value")
+            value, lower = value.strip(" \t"), name.lower()
+            if lower == "content-length":
+                self.length = int(value)
+            if lower not in HOP_BY_HOP:
+                self.headers.append((name, value))
+        return self._refuse_write
+
+    @staticmethod
+    def _refuse_write(data):
+        raise RuntimeError("the decision endpoints return their body; they do not write it")
+
+
+_dated: tuple[int, str] = (-1, "")
+
+
+def http_date() -> str:
+    """The Date field's value, made once a second."""
+    global _dated
+    now = int(time.time())
+    if now != _dated[0]:
+        _dated = now, formatdate(now, localtime=False, usegmt=True)
+    return _dated[1]
+
+
+def response_bytes(answer: Answer, body: bytes, keep_alive: bool) -> bytes:
+    """What gunicorn's Response writes: status line, Server, Date, Connection, the app's fields, body."""
+    if answer.length is None:  # gunicorn would chunk it; the same bytes, framed by length
+        answer.headers.append(("Content-Length", str(len(body))))
+    elif answer.length != len(body):
+        raise ValueError("the app's Content-Length does not match its body")
+    lines = [f"HTTP/1.1 {answer.status}\r\nServer: {SERVER}\r\nDate: {http_date()}\r\n"
+             f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n"]
+    lines.extend(f"{name}: {value}\r\n" for name, value in answer.headers)
+    lines.append("\r\n")
+    return "".join(lines).encode("latin-1") + body
+
+
+def failed() -> bytes:
+    """The answer when the app raised or answered what HTTP cannot carry: gunicorn's 500, as JSON."""
+    from authz_service.serving import http_errors  # in the worker (PATHS says why)
+
+    return http_errors.response(500, "Internal Server Error")
