@@ -30,7 +30,7 @@ from authz_service.serving.plain_http import (
     plain,
     response_bytes,
 )
-from authz_service.serving.request_reader import ReadFirstWorker
+from authz_service.serving.request_reader import RECV_BYTES, ReadFirstWorker
 
 
 class InlineWorker(ReadFirstWorker):
@@ -43,7 +43,33 @@ class InlineWorker(ReadFirstWorker):
         """Before gunicorn's, which runs the worker's loop: served here only with one thread a
         worker, where a pool thread would serve one request at a time all the same."""
         self.inline_limits = limits(self.cfg) if self.cfg.threads == 1 else None
+        self.keepalive = self.cfg.keepalive  # read per request: gunicorn's config looks it up each time
         super().init_process()
+
+    def on_client_socket_readable(self, conn, client):
+        """A kept-alive connection has bytes. A whole plain request in them is answered with the
+        connection left in the poller; anything else is gathered as request_reader.py does."""
+        if not self.inline_limits:
+            super().on_client_socket_readable(conn, client)
+            return
+        try:
+            data = conn.sock.recv(RECV_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        self.keepalived_conns.remove(conn)
+        request = data and plain(data, self.inline_limits, self.max_body)
+        if request and self._serve(conn, request):
+            self._queue_kept(conn)  # still registered with this callback
+            return
+        self.poller.unregister(client)
+        if request or not data:  # answered with Connection: close, or the client has gone
+            self.nr_conns -= 1
+            conn.close(graceful=bool(request))
+            return
+        conn.received = bytearray(data)
+        self._gather(conn)
 
     def _judge(self, conn) -> None:
         short = conn.whole_at is not None and len(conn.received) < conn.whole_at  # a body still coming
@@ -67,7 +93,7 @@ class InlineWorker(ReadFirstWorker):
         if self.nr >= self.max_requests and self.alive:
             self.log.info("Autorestarting worker after current request.")
             self.alive = False
-        keep = bool(self.alive and self.cfg.keepalive and len(self.keepalived_conns) < self.max_keepalived)
+        keep = bool(self.alive and self.keepalive and len(self.keepalived_conns) < self.max_keepalived)
         environ, answer, body = environ_for(request, conn, self.cfg), Answer(), b""
         try:
             result = self.wsgi(environ, answer.start_response)
@@ -80,9 +106,15 @@ class InlineWorker(ReadFirstWorker):
         except Exception:
             self.log.exception("Error handling request")
             data, keep, answer.status, answer.headers, body = failed(), False, "500", [], b""
-        conn.sock.settimeout(self.read_seconds)  # a client that does not read is dropped then
         try:
-            conn.sock.sendall(data)
+            try:
+                sent = conn.sock.send(data)  # non-blocking: an answer fits in an empty socket buffer
+            except BlockingIOError:
+                sent = 0
+            if sent < len(data):
+                conn.sock.settimeout(self.read_seconds)  # a client that does not read is dropped then
+                conn.sock.sendall(data[sent:])
+                conn.sock.setblocking(False)
         except OSError:
             return False
         finally:
@@ -92,9 +124,12 @@ class InlineWorker(ReadFirstWorker):
 
     def _keep(self, conn) -> None:
         """Back to the poller until the client's next request (gthread's finish_request)."""
-        conn.sock.setblocking(False)
+        self._queue_kept(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn))
+
+    def _queue_kept(self, conn) -> None:
+        """At the kept-alive queue's end, which stays ordered by timeout (murder_keepalived)."""
         conn.set_timeout()
         if not self.alive:
             conn.timeout = min(conn.timeout, time.monotonic() + STOP_KEEPALIVE_LINGER)
         self.keepalived_conns.append(conn)
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn))
