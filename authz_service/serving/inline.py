@@ -6,8 +6,8 @@ one at a time; the hand-over costs a future, a pipe write, a thread switch, guni
 request object, and the parser run twice (request_reader.py's whole-request check, then the
 thread's). A request is served here instead when it is plainly framed: POST to one of the three
 decision paths (api/fast.py's ROUTES) over HTTP/1.1, with one decimal Content-Length, no
-Transfer-Encoding, Expect, Upgrade, Connection or underscored header field, and nothing sent
-behind it. Anything else, or any doubt, goes the way it went before, whose answer is the
+Transfer-Encoding, Expect, Upgrade or underscored header field, no Connection but
+`keep-alive`, and nothing sent behind it. Anything else, or any doubt, goes the way it went before, whose answer is the
 reference (tests/system/test_inline_front.py sends both ways the same requests).
 
 The answer is the one gunicorn's Response writes for the same app response: the status line,

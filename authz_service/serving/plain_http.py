@@ -15,7 +15,7 @@ from gunicorn_h1c import parse_request
 # api/fast.py's ROUTES (a test keeps the two equal). Not imported: this module is loaded in the
 # master, before `authz serve` tells prometheus_client (imported by the api) where to count.
 PATHS = frozenset({b"/v1/authorize", b"/access/v1/evaluation", b"/access/v1/evaluations"})
-REFUSED = frozenset({b"transfer-encoding", b"expect", b"upgrade", b"connection", b"script_name",
+REFUSED = frozenset({b"transfer-encoding", b"expect", b"upgrade", b"script_name",
                      b"te", b"trailer", b"keep-alive", b"proxy-connection"})
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
                         "te", "trailers", "transfer-encoding", "upgrade"})
@@ -49,6 +49,8 @@ def plain(data: bytes, head_limits: tuple[int, int, int], max_body: int) -> Plai
     for name, value in head["headers"]:
         lower = name.lower()
         if lower in REFUSED or b"_" in name:
+            return None
+        if lower == b"connection" and value.lower() != b"keep-alive":  # what HTTP/1.1 means anyway
             return None
         if lower == b"content-length":
             if length is not None or not value.isdigit() or len(value) > 18:

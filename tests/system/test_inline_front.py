@@ -80,6 +80,15 @@ def test_the_same_answer_as_gunicorns_handling(server, path, body):
     assert parse(inline)[0] in (200, 400)
 
 
+def test_a_keep_alive_field_is_answered_alike(server):
+    """`requests` and some gateways send `Connection: keep-alive`: served inline, as gunicorn would."""
+    path, body = DECISIONS[2]
+    inline = sent(server, request(path, body, b"Connection: keep-alive\r\n"))[0]
+    reference = sent(server, request(path, body, b"Connection: keep-alive\r\nX_Ignored: 1\r\n"))[0]
+    assert steady(inline) == steady(reference)
+    assert parse(inline)[1]["connection"] == "keep-alive"
+
+
 def test_kept_alive_then_closed_on_request(server):
     path, body = DECISIONS[0]
     data = request(path, body)

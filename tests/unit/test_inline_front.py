@@ -84,7 +84,7 @@ def test_a_plain_request_is_served_inline_with_gunicorns_environ():
     request(path="/v1/authorize?x=1"), request(path="/v1/%61uthorize"), request(path="/v1/keys"),
     request(method="PUT"), request(version="1.0"),
     request(headers=(("Transfer-Encoding", "chunked"),)), request(headers=(("Expect", "100-continue"),)),
-    request(headers=(("Connection", "close"),)), request(headers=(("Connection", "keep-alive"),)),
+    request(headers=(("Connection", "close"),)), request(headers=(("Connection", "keep-alive, Upgrade"),)),
     request(headers=(("Upgrade", "h2c"),)), request(headers=(("X_Forwarded_For", "1.2.3.4"),)),
     request(headers=(("Content-Length", "12"),)), request(length="+12"), request(length="0x0c"),
     request(length=11), request(length=13), request(body=b"x" * (MAX_BODY + 1)),
@@ -189,7 +189,7 @@ def _raw(head: bytes, body: bytes = b'{"user":"u"}') -> bytes:
 @pytest.mark.parametrize("data", [
     _raw(b"X-A: a\r\n b\r\n"), _raw(b"X-A a\r\n"), _raw(b"X-A: a \t\r\n"), _raw(b"X-A:\r\n"),
     _raw(b"X-A: a\nX-B: b\r\n"), _raw(b"Host: a\r\nHost: b\r\n"), _raw(b"X-A: \xff\xfe\r\n"),
-    _raw(b"Content-Length: 0012\r\n"), _raw(b"content-length: 12\r\n"), _raw(b" X-A: a\r\n"),
+    _raw(b"Connection: keep-alive\r\n"), _raw(b"connection: Keep-Alive\r\n"), _raw(b"Content-Length: 0012\r\n"), _raw(b"content-length: 12\r\n"), _raw(b" X-A: a\r\n"),
     _raw(b"X-A: a\x7fb\r\n"), _raw(b"X-\xc3\xa9: a\r\n"), _raw(b"Authorization: Bearer \x00\r\n"),
     b"POST /v1/authorize HTTP/1.1\nContent-Length: 2\n\n{}", b"POST  /v1/authorize HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}",
     b"POST /v1/authorize HTTP/1.1 \r\nContent-Length: 2\r\n\r\n{}", b"POST /v1/authorize HTTP/01.1\r\nContent-Length: 2\r\n\r\n{}",
