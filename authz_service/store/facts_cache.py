@@ -33,8 +33,10 @@ from collections.abc import Callable
 from typing import TypeVar, cast
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+import peewee as pw
 import psycopg
 
+from authz_service.store import kept_facts
 from authz_service.store.errors import Unconfirmed
 from authz_service.store.models import database
 
@@ -230,9 +232,12 @@ def read_through(key: tuple, load: Callable[[], Row],
                  keep: Callable[[Row], bool]) -> tuple[Row, str]:
     """(row, source): from this process's cache ("hit"), else `load()`, kept when `keep(row)`
     ("miss"), or not kept ("off": no cache or no lease, a read inside a transaction, which
-    may see its own uncommitted changes, or a row `keep` refuses)."""
+    may see its own uncommitted changes, or a row `keep` refuses). On SQLite, each thread's
+    own (kept_facts.py)."""
     holder = _holder
     if holder is None:
+        if isinstance(database.obj, pw.SqliteDatabase):  # each thread keeps its own (kept_facts.py)
+            return kept_facts.read_through(key, load, keep)
         return load(), "off"
     cached, generation = holder.lookup(key)
     if cached is not MISS:

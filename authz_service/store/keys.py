@@ -2,10 +2,7 @@
 
 import hashlib
 import secrets
-import threading
 from datetime import datetime
-
-import peewee as pw
 
 from authz_service.store import facts_cache
 from authz_service.store.errors import NotFound
@@ -37,48 +34,13 @@ def find_by_digest(key_hash: str) -> dict | None:
 
     A worker of `authz serve` on PostgreSQL keeps the rows of keys it has seen in memory,
     coherently: a revoked key is refused by every worker once the revoking call has
-    returned (store/facts_cache.py). Expiry is checked at each use.
-    On SQLite each thread keeps the rows of keys it has seen for as long as its connection
-    shows no commit since (docs/decisions/029-peer-throughput.md): a revoked key is refused at once.
+    returned (store/facts_cache.py). On SQLite each thread keeps them until a change to a
+    key, a user, an account or a link commits (store/kept_facts.py): a revoked key is refused
+    at once. Expiry is checked at each use.
     """
-    if isinstance(database.obj, pw.SqliteDatabase):
-        return _live(_sqlite_row(key_hash))
     row, _ = facts_cache.read_through(("api_key", key_hash), lambda: _row(key_hash),
                                       lambda row: row is not None)  # unknown keys are not kept (no flooding)
     return _live(row)
-
-
-class _Seen(threading.local):
-    """This thread's key rows, valid while its SQLite connection's stamp is unchanged."""
-
-    def __init__(self):
-        self.connection, self.stamp, self.rows = None, None, {}
-
-
-_seen = _Seen()
-MAX_KEPT = 1000  # more distinct live keys than this in one thread: start over
-
-
-def _sqlite_row(key_hash: str) -> tuple | None:
-    """_row, answered from this thread's memory when nothing was committed since it was read.
-
-    `PRAGMA data_version` changes when another connection (thread, process: a worker, the log
-    writer, `authz keys revoke`) commits; `total_changes` when this one changes a row, committed
-    or not. Both are read before the row, so a change racing the read shows at the next use.
-    Inside a transaction (which may see its own uncommitted rows) nothing is kept or used.
-    """
-    if database.in_transaction():
-        return _row(key_hash)
-    connection = database.connection()
-    stamp = (connection.execute("PRAGMA data_version").fetchone()[0], connection.total_changes)
-    if _seen.connection is not connection or _seen.stamp != stamp or len(_seen.rows) >= MAX_KEPT:
-        _seen.connection, _seen.stamp, _seen.rows = connection, stamp, {}
-    elif key_hash in _seen.rows:
-        return _seen.rows[key_hash]
-    row = _row(key_hash)
-    if row is not None:  # unknown keys are not kept (no flooding)
-        _seen.rows[key_hash] = row
-    return row
 
 
 def _row(key_hash: str) -> tuple | None:

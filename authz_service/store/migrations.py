@@ -16,6 +16,7 @@ from authz_service.store import (
     activity_rollup,
     decisions,
     facts_cache,
+    kept_facts,
     link_ends,
     log_tree,
     partitions,
@@ -149,11 +150,19 @@ def _v14_rollup_mark(db: pw.Database) -> None:
         activity_rollup.set_mark(seq)
 
 
+def _v15_sqlite_facts_epoch(db: pw.Database) -> None:
+    """SQLite's triggers on the tables a decision reads, numbering each change in facts_epoch as
+    migration 2's do on PostgreSQL: each thread keeps facts and keys while it is unchanged
+    (R4.6; store/kept_facts.py, decision 048)."""
+    if isinstance(db, pw.SqliteDatabase):
+        kept_facts.install_triggers(db)
+
+
 MIGRATIONS = [(1, _v1_initial), (2, _v2_facts_cache), (3, _v3_log_altered),
               (4, _v4_service_ids_per_customer), (5, _v5_console_sessions), (6, _v6_users_by_group),
               (7, _v7_log_tree), (8, _v8_decision_facts), (9, _v9_link_ends), (10, _v10_access_requests),
               (11, _v11_partition_log), (12, _v12_log_tree_levels), (13, _v13_rollup_and_link_ends),
-              (14, _v14_rollup_mark)]
+              (14, _v14_rollup_mark), (15, _v15_sqlite_facts_epoch)]
 
 
 def current_version(db: pw.Database) -> int:

@@ -61,7 +61,7 @@ def _seen_twice(monkeypatch, key: str) -> list:
 
 def test_a_key_revoked_on_another_connection_is_refused_at_once(app, database_url, monkeypatch):
     """A key a thread has seen is refused as soon as another connection's revoke commits
-    (SQLite: each thread keeps key rows while PRAGMA data_version is unchanged; docs/decisions/029)."""
+    (SQLite: each thread keeps key rows while facts_epoch is unchanged; store/kept_facts.py, decision 048)."""
     with store.connection():
         key = store_keys.create("svc", ["decide"])
     with store.connection():
@@ -79,8 +79,8 @@ def test_a_key_revoked_on_another_connection_is_refused_at_once(app, database_ur
 
 
 def test_a_key_revoked_on_the_same_connection_is_refused_at_once(app, monkeypatch):
-    """The same, when the revoke runs on the connection that read the key (SQLite's data_version
-    does not move for a connection's own commits: its total_changes does)."""
+    """The same, when the revoke runs on the connection that read the key (the trigger moves the
+    epoch in the revoking transaction, which that connection then reads)."""
     with store.connection():
         key = store_keys.create("svc", ["decide"])
     with store.connection():
