@@ -12,6 +12,10 @@ timed in turns; each figure is the median over the rounds.
     .venv/bin/python bench/request_cpu.py --quick   # a smoke run: one round of 50 requests
     .venv/bin/python bench/request_cpu.py --decisions [--rounds 5 --requests 2000]
 
+Since decision 047 a worker with one thread answers plain decision requests in its poller
+(serving/inline.py), not through ThreadWorker.handle: the figures here are the thread's way,
+which every other request and `--threads N > 1` take; bench/peers.py measures the shipped way.
+
 --decisions measures CPU time (user + sys of this one process, so the machine's other load
 does not count) per request and per decision for bench/peers.py's three requests, and the log
 writer's per entry it stores (docs/decisions/041-cpu-per-decision.md). Compare two versions
