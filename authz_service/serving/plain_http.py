@@ -10,6 +10,7 @@ from email.utils import formatdate
 from gunicorn import SERVER, SERVER_SOFTWARE
 from gunicorn.http.message import TOKEN_RE
 from gunicorn.http.wsgi import HEADER_VALUE_RE, FileWrapper, WSGIErrorsWrapper
+from gunicorn.util import hop_headers
 from gunicorn_h1c import parse_request
 
 # api/fast.py's ROUTES (a test keeps the two equal). Not imported: this module is loaded in the
@@ -17,8 +18,6 @@ from gunicorn_h1c import parse_request
 PATHS = frozenset({b"/v1/authorize", b"/access/v1/evaluation", b"/access/v1/evaluations"})
 REFUSED = frozenset({b"transfer-encoding", b"expect", b"upgrade", b"script_name",
                      b"te", b"trailer", b"keep-alive", b"proxy-connection"})
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-                        "te", "trailers", "transfer-encoding", "upgrade"})
 
 
 class Plain:
@@ -112,7 +111,7 @@ class Answer:
             value, lower = value.strip(" \t"), name.lower()
             if lower == "content-length":
                 self.length = int(value)
-            if lower not in HOP_BY_HOP:
+            if lower not in hop_headers:  # gunicorn's own list: its Server and Date replace the app's
                 self.headers.append((name, value))
         return self._refuse_write
 

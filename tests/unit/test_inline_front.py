@@ -143,7 +143,8 @@ def without_date(raw: bytes) -> bytes:
 
 @settings(max_examples=200, deadline=None)
 @given(status=st.sampled_from(["200 OK", "400 BAD REQUEST", "401 UNAUTHORIZED", "503 SERVICE UNAVAILABLE"]),
-       extra=st.lists(st.tuples(st.sampled_from(["X-Request-Id", "WWW-Authenticate", "Retry-After", "Vary"]),
+       extra=st.lists(st.tuples(st.sampled_from(["X-Request-Id", "WWW-Authenticate", "Retry-After", "Vary",
+                                                 "Server", "Date", "Trailers"]),
                                 st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=20)),
                       max_size=3),
        body=st.binary(max_size=80), keep=st.booleans(), with_length=st.booleans())
