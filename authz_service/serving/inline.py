@@ -7,8 +7,9 @@ request object, and the parser run twice (request_reader.py's whole-request chec
 thread's). A request is served here instead when it is plainly framed: POST to one of the three
 decision paths (api/fast.py's ROUTES) over HTTP/1.1, with one decimal Content-Length, no
 Transfer-Encoding, Expect, Upgrade or underscored header field, no Connection but
-`keep-alive`, and nothing sent behind it. Anything else, or any doubt, goes the way it went before, whose answer is the
-reference (tests/system/test_inline_front.py sends both ways the same requests).
+`keep-alive`, and nothing sent behind it. Anything else, or any doubt, goes the way it went
+before, whose answer is the reference (tests/system/test_inline_front.py sends both ways the
+same requests).
 
 The answer is the one gunicorn's Response writes for the same app response: the status line,
 Server, Date, Connection, then the app's header fields (checked as gunicorn checks them), then

@@ -7,9 +7,9 @@ import io
 import time
 from email.utils import formatdate
 
-from gunicorn import SERVER, SERVER_SOFTWARE
+from gunicorn import SERVER
 from gunicorn.http.message import TOKEN_RE
-from gunicorn.http.wsgi import HEADER_VALUE_RE, FileWrapper, WSGIErrorsWrapper
+from gunicorn.http.wsgi import HEADER_VALUE_RE, base_environ
 from gunicorn.util import hop_headers
 from gunicorn_h1c import parse_request
 
@@ -64,14 +64,12 @@ def plain(data: bytes, head_limits: tuple[int, int, int], max_body: int) -> Plai
 
 def environ_for(request: Plain, conn, cfg) -> dict:
     """The WSGI environ gunicorn's wsgi.create builds for this request."""
-    environ = {
-        "wsgi.errors": WSGIErrorsWrapper(cfg), "wsgi.version": (1, 0), "wsgi.multithread": True,
-        "wsgi.multiprocess": cfg.workers > 1, "wsgi.run_once": False, "wsgi.file_wrapper": FileWrapper,
-        "wsgi.input_terminated": True, "SERVER_SOFTWARE": SERVER_SOFTWARE,
-        "wsgi.input": io.BytesIO(request.body), "gunicorn.socket": conn.sock, "REQUEST_METHOD": "POST",
-        "RAW_URI": request.path, "PATH_INFO": request.path, "QUERY_STRING": "", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
-        "SCRIPT_NAME": "",
-    }
+    environ = base_environ(cfg)  # gunicorn's wsgi.* keys and SERVER_SOFTWARE
+    environ.update({
+        "wsgi.multithread": True, "wsgi.input": io.BytesIO(request.body), "gunicorn.socket": conn.sock,
+        "REQUEST_METHOD": "POST", "RAW_URI": request.path, "PATH_INFO": request.path, "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "SCRIPT_NAME": "",
+    })
     repeated: dict[str, list[str]] = {}
     for name, value in request.headers:
         upper = name.upper()
