@@ -63,16 +63,21 @@ class JsonAccessLogger(Logger):
         return _stamp()
 
 
-_stamped: tuple[int, str] = (-1, "")  # the second and its text
+class PerSecond:
+    """A text made from the current second, made once a second (the access line's time, the
+    inline answers' Date field)."""
+
+    def __init__(self, make):
+        self.make, self.made = make, (-1, "")  # one tuple: a reader never sees half of it
+
+    def __call__(self) -> str:
+        now = int(time.time())
+        if now != self.made[0]:
+            self.made = now, self.make(now)
+        return self.made[1]
 
 
-def _stamp() -> str:
-    """gunicorn's time format, made once a second."""
-    global _stamped
-    now = int(time.time())
-    if now != _stamped[0]:
-        _stamped = now, time.strftime("[%d/%b/%Y:%H:%M:%S %z]", time.localtime(now))
-    return _stamped[1]
+_stamp = PerSecond(lambda now: time.strftime("[%d/%b/%Y:%H:%M:%S %z]", time.localtime(now)))  # gunicorn's format
 
 
 def _plain(handler: logging.Handler) -> bool:

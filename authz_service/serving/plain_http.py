@@ -4,7 +4,6 @@ app's answer (docs/decisions/047-inline-decisions.md; tests/unit/test_inline_fro
 each with gunicorn's own)."""
 
 import io
-import time
 from email.utils import formatdate
 
 from gunicorn import SERVER
@@ -12,6 +11,8 @@ from gunicorn.http.message import TOKEN_RE
 from gunicorn.http.wsgi import HEADER_VALUE_RE, base_environ
 from gunicorn.util import hop_headers
 from gunicorn_h1c import parse_request
+
+from authz_service.serving.access_log import PerSecond
 
 # api/fast.py's ROUTES (a test keeps the two equal). Not imported: this module is loaded in the
 # master, before `authz serve` tells prometheus_client (imported by the api) where to count.
@@ -118,16 +119,7 @@ class Answer:
         raise RuntimeError("the decision endpoints return their body; they do not write it")
 
 
-_dated: tuple[int, str] = (-1, "")
-
-
-def http_date() -> str:
-    """The Date field's value, made once a second."""
-    global _dated
-    now = int(time.time())
-    if now != _dated[0]:
-        _dated = now, formatdate(now, localtime=False, usegmt=True)
-    return _dated[1]
+http_date = PerSecond(lambda now: formatdate(now, localtime=False, usegmt=True))  # the Date field's value
 
 
 def response_bytes(answer: Answer, body: bytes, keep_alive: bool) -> bytes:
