@@ -65,7 +65,7 @@ BEGIN
   RETURN NULL;
 END $$
 """
-WATCHED = ("account", "user", "link", "api_key")  # what store/facts.py and store/keys.py read
+WATCHED = kept_facts.WATCHED  # what store/facts.py and store/keys.py read, one list for both databases
 
 
 def install_triggers(db) -> None:

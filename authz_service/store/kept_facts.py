@@ -22,7 +22,7 @@ from typing import TypeVar, cast
 
 from authz_service.store.models import database
 
-WATCHED = ("account", "user", "link", "api_key")  # facts_cache.WATCHED (a test keeps them equal)
+WATCHED = ("account", "user", "link", "api_key")  # what a decision reads; facts_cache's triggers use it too
 EVENTS = ("INSERT", "UPDATE", "DELETE")
 MAX_KEPT = 10_000  # rows a thread keeps before it starts over (unknown users are kept too)
 _EPOCH = "SELECT epoch FROM facts_epoch WHERE id = 1"
