@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.support.raw_http import content_length, parse
+from tests.support.raw_http import answers, parse
 from tests.support.server import KEY, Server
 
 DECISION = json.dumps({"user": "rita@acme.example", "action": "port.view", "account": "initech"}).encode()
@@ -31,13 +31,8 @@ def exchange(server, data: bytes, pause: float = 0.0, parts: int = 1) -> tuple[i
         for start in range(0, len(data), step):
             sock.sendall(data[start:start + step])
             time.sleep(pause)
-        raw = b""
-        while b"\r\n\r\n" not in raw or len(raw.partition(b"\r\n\r\n")[2]) < content_length(raw):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            raw += chunk
-    return parse(raw)
+        got = answers(sock, 1)
+    return parse(got[0] if got else b"")
 
 
 def decision_request(extra: bytes = b"", body: bytes = DECISION) -> bytes:
