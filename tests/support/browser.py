@@ -13,7 +13,8 @@ def sign_in(page, key: str = KEY) -> None:
     """Sign in through the form, as a person would."""
     page.goto("/console/signin")
     page.get_by_label("API key").fill(key)
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():  # the answer's page, loaded, before the caller reads it
+        page.get_by_role("button", name="Sign in").click()
 
 
 def shot(page, name: str) -> None:
