@@ -1,8 +1,9 @@
 """The log checked against its signed checkpoints in the background (R7.6; docs/decisions/
 034-log-export-and-stream.md): every AUTHZ_LOG_VERIFY_SECONDS the log writer process of
-`authz serve` starts `authz log verify --checkpoint <witness folder>` as a child process at low
-priority (its own process: the walk recomputes every leaf, and must not hold the writer's
-interpreter), polls it from its loop without waiting, and keeps the outcome in a 0600 file
+`authz serve` starts `authz log verify --checkpoint <witness folder>` as a child process in the
+idle scheduling class (its own process: the walk recomputes every leaf, and must not hold the
+writer's interpreter; idle, so that it only ever takes a core nothing else wants: docs/decisions/
+049-background-work-yields.md), polls it from its loop without waiting, and keeps the outcome in a 0600 file
 beside the spool; the console's "Log integrity" page shows it. Never in a request.
 """
 
@@ -20,8 +21,20 @@ from authz_service.private_files import write_secret
 from authz_service.store.entry_form import canonical_at
 from authz_service.store.models import utcnow
 
-RUN = "import os, sys; os.nice(10); from authz_service.cli import main; sys.argv[0] = 'authz'; main()"
+RUN = ("import sys; from authz_service.log.checkpoint_audit import idle; idle(); "
+       "from authz_service.cli import main; sys.argv[0] = 'authz'; main()")
 KEPT_LINES = 25
+
+
+def idle() -> str:
+    """This process in Linux's idle class (SCHED_IDLE: a core only when no other task wants it),
+    else at the lowest nice; which of the two ("idle" or "nice")."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        return "idle"
+    except (AttributeError, OSError):  # not Linux, or refused
+        os.nice(19 - os.nice(0))
+        return "nice"
 
 
 def result_path(settings) -> str | None:

@@ -8,6 +8,7 @@ Single-threaded, it:
   up to MAX_BATCH per transaction, numbered and chained as any append (R7.4);
 - answers "sync" once every record appended before it is stored; empties a large spool once
   stored; signs a checkpoint of the Merkle tree at least every 10 s while entries arrive (R7.6);
+  verifies the chain in slices, which yield while entries arrive (log/check.py);
 - when the database refuses a batch for a value in it, stores it record by record and sets
   the refused records aside in `<spool>.rejected` (docs/decisions/013-log-values.md);
 - on its standard input closing (the server is gone), stores the rest and exits.
@@ -85,7 +86,7 @@ class Server:
         self.ingester.step()
         self.ingester.dedupe = False
         self.retired: list[Ingester] = []
-        self.failing = ""
+        self.failing, self.stored_at = "", 0.0  # stored_at: entries last stored (time.monotonic)
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         if os.path.exists(socket_path):
             os.unlink(socket_path)
@@ -117,9 +118,9 @@ class Server:
                     asking.append(key.fileobj)  # every other registered object is a connection
             self._ingest()
             self.checkpoints.tick(self.failing)
-            self._check()
-            for conn in asking:
+            for conn in asking:  # before the chain's slice: a sync never waits for verification
                 self._answer(conn, b"ok\n" if not self.failing else f"error: {self.failing}\n".encode())
+            self._check()
 
     def _ingest(self) -> None:
         try:
@@ -127,7 +128,7 @@ class Server:
                 if old.step() == 0 and time.monotonic() - old.moved_at > RETIRE_SECONDS:
                     old.close(remove=True)
                     self.retired.remove(old)
-            self.ingester.step()
+            self.stored_at = time.monotonic() if self.ingester.step() else self.stored_at
             if self.ingester.offset >= ROTATE_BYTES or name_moved(self.ingester.path, self.ingester.fd):
                 self.retired.append(self.ingester)
                 self.ingester = self.ingester.move_aside()
@@ -143,7 +144,7 @@ class Server:
         if self.checker is None or self.failing:
             return
         try:
-            self.checker.step()
+            self.checker.step(busy=time.monotonic() - self.stored_at < check.BUSY_SECONDS)
         except Exception as exc:  # verification waits for the next pass; storing goes on
             log.warning("cannot verify the decision log now: %s", exc)
             self.checker.verdict, self.checker.due = None, time.monotonic() + self.checker.every
@@ -185,8 +186,7 @@ class Server:
 
 def main() -> None:
     """Serve the spool and socket named on the command line, on AUTHZ_DATABASE_URL."""
-    # A SIGTERM/SIGINT to the server's group stops the workers; this process stays until
-    # the last of them is gone (its stdin closes), to store their last entries.
+    # SIGTERM/SIGINT to the group stop the workers; this stays until they are gone (stdin closes)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(5)  # storing can wait a moment; answering requests cannot

@@ -3,9 +3,11 @@
 
 import os
 import stat
+import subprocess
+import sys
 
 from authz_service import store
-from authz_service.log import check
+from authz_service.log import check, checkpoint_audit
 from authz_service.store import decisions as store_decisions
 from authz_service.store.models import Decision
 from tests.support.console import make_key, sign_in
@@ -57,3 +59,41 @@ def test_a_changed_entry_is_reported(app, api, client, monkeypatch, tmp_path):
     assert result["bad_seq"] == 2 and "changed after it was recorded" in result["problem"]
     sign_in(client, make_key("auditor", ["audit"]))
     assert "broken at entry 2" in client.get("/console/activity").get_data(as_text=True)
+
+
+def test_while_entries_arrive_the_slices_take_a_bounded_share(app, api, monkeypatch, tmp_path):
+    """Decision 049: while busy, a slice waits until the slices before it are at most SHARE of
+    the time; when the writer is idle, the pass goes on at once."""
+    monkeypatch.setattr(app.config["AUTHZ"], "log_spool_dir", str(tmp_path))
+    _decide(api, 5)
+    clock = [100.0]
+    monkeypatch.setattr(check.time, "monotonic", lambda: clock[0])
+    walk = store_decisions.walk
+
+    def slow_walk(after, chunk):
+        clock[0] += 0.002  # each slice "takes" 2 ms
+        return walk(after, chunk)
+
+    monkeypatch.setattr(store_decisions, "walk", slow_walk)
+    checker = check.Checker(check.result_path(app.config["AUTHZ"]), every=60, size=2)
+    with store.connection():
+        assert not checker.step(busy=True)  # the first slice: entries 1-2
+        assert checker.verdict.last_seq == 2
+        rest = 0.002 * (1 - check.SHARE) / check.SHARE
+        clock[0] += rest - 0.0001
+        assert not checker.step(busy=True)  # still resting: nothing read
+        assert checker.verdict.last_seq == 2
+        clock[0] += 0.0002
+        assert not checker.step(busy=True)  # rested: entries 3-4
+        assert checker.verdict.last_seq == 4
+        assert checker.step(busy=False)  # idle: at once, and the pass ends
+    assert check.last_result(app.config["AUTHZ"])["checked"] == 5
+
+
+def test_the_checkpoint_audit_runs_in_the_idle_class():
+    """Decision 049: the child that walks the whole log (checkpoint_audit.RUN) asks for SCHED_IDLE,
+    so it only takes a core that nothing else wants."""
+    code = checkpoint_audit.RUN.split("from authz_service.cli")[0]
+    code += "import os; print(os.sched_getscheduler(0) == os.SCHED_IDLE, os.nice(0))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "0"]
