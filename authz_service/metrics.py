@@ -1,5 +1,6 @@
 """Prometheus metrics: decisions by action and outcome, latency, log batches, outbox depth."""
 
+import collections
 import os
 
 from prometheus_client import (
@@ -52,12 +53,12 @@ _latency: dict[str, Histogram] = {}
 
 
 def observe_decisions(results: list[tuple[str, bool]]) -> None:
-    """Count decisions (action, allowed)."""
-    for key in results:
+    """Count decisions (action, allowed): one add per distinct pair (a batch's items share a few)."""
+    for key, count in collections.Counter(results).items():
         child = _decided.get(key)
         if child is None:
             child = _decided[key] = DECISIONS.labels(action=key[0], allowed=str(key[1]).lower())
-        child.inc()
+        child.inc(count)
 
 
 def observe_latency(endpoint: str, seconds: float) -> None:

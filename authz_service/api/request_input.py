@@ -6,8 +6,8 @@ A path or query that is not UTF-8 once percent-decoded is 400 `malformed` (werkz
 quietly turn it into U+FFFD, and a user name could be stored so).
 
 400 `malformed_json`: not UTF-8, not JSON (NaN and Infinity are not JSON, RFC 8259) or nested
-deeper than MAX_DEPTH (found by counting brackets outside strings: no recursion, so 100k-deep
-input costs a scan, not the stack). 422 `invalid`: well-formed JSON holding text no store can
+deeper than MAX_DEPTH (found from the brackets outside strings: no recursion, so 100k-deep
+input costs a few scans, not the stack). 422 `invalid`: well-formed JSON holding text no store can
 keep (NUL, a lone surrogate, in a value or a key) or a number no field can hold (more than
 MAX_DIGITS digits, or a float that is not finite).
 """
@@ -22,7 +22,8 @@ from authz_service.log import values
 
 MAX_DEPTH = 32
 MAX_DIGITS = 64
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_ESCAPES = re.compile(r"\\.", re.DOTALL)  # with these gone, every quote opens or closes a string
+_PAIRS, _NOT_BRACKETS = bytes.maketrans(b"[{]}", b"(())"), bytes(set(range(256)) - set(b"[]{}"))
 # Text decoded from UTF-8 holds no lone surrogate, and JSON refuses a raw NUL (a control
 # character) anywhere: in a parsed body, either can only come from one of these escapes. A body
 # without any is not walked (the walk cost ~30 µs a request, 1 ms for 100 evaluations).
@@ -54,18 +55,25 @@ def loads(raw: bytes | str) -> object:
 
 
 def too_deep(text: str) -> bool:
-    """True when arrays and objects nest deeper than MAX_DEPTH (brackets in strings not counted)."""
+    """True when arrays and objects nest deeper than MAX_DEPTH (brackets in strings not counted).
+
+    No loop over characters (a 100-item batch has ~12,000): escapes dropped, the text split at
+    its quotes (every other piece is inside a string), the brackets alone kept as "(" and ")",
+    then passes that each remove every innermost pair; well-formed JSON nests as deep as the
+    passes that empty it. Brackets left open count as depth (JSON that does not parse is 400
+    either way)."""
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         return False
-    depth = 0
-    for char in _STRINGS.sub("", text):
-        if char in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
+    if "\\" in text:
+        text = _ESCAPES.sub("", text)
+    outside = "".join(text.split('"')[0::2]).encode("utf-8", "surrogatepass")
+    brackets = outside.translate(_PAIRS, _NOT_BRACKETS)
+    for _ in range(MAX_DEPTH):
+        inner = brackets.replace(b"()", b"")
+        if inner == brackets:
+            return brackets.count(b"(") > MAX_DEPTH
+        brackets = inner
+    return b"()" in brackets or brackets.count(b"(") > MAX_DEPTH
 
 
 def unstorable(text: str) -> bool:

@@ -91,7 +91,8 @@ def decide_each(policy: Policy, requests: list, caller: str | None = None, stop=
 
     A request that is not a dict (the caller's own refusal) stays in its place, as does the
     UnknownAction or TooLong of one that cannot be decided; neither is recorded. `stop(outcome)`
-    true ends the run after that outcome (AuthZEN's short-circuit semantics).
+    true ends the run after that outcome (AuthZEN's short-circuit semantics). The run is decided
+    at one time, as `authorize_many`'s checks are: its entries share it (R7.1).
     """
     outcomes, decided, entries, active, now = [], [], [], [], utcnow()
     read: dict = {}  # one read of the facts per user, account and session in the run
@@ -101,8 +102,8 @@ def decide_each(policy: Policy, requests: list, caller: str | None = None, stop=
             check = {"action": request["action"], "account": request["account"],
                      "resource": request.get("resource")}
             try:
-                results, new, more, now = _decide(policy, request["user"], [check],
-                                                  request.get("session"), caller, read)
+                results, new, more, _ = _decide(policy, request["user"], [check],
+                                                request.get("session"), caller, read, now)
             except (UnknownAction, TooLong) as exc:
                 outcome = exc
             else:
@@ -183,16 +184,16 @@ def record_operator(operator: str, scope: str, action: str, account: str, resour
 
 
 def _decide(policy: Policy, user: str, checks: list[dict], session: str | None, caller: str | None,
-            read: dict | None = None):
+            read: dict | None = None, now=None):
     """(results, entries to record, accounts active per R5.6, now) for the checks; `read` keeps
-    the facts gathered for a run of requests (decide_each), each read once."""
+    the facts gathered for a run of requests (decide_each), each read once, at its time `now`."""
     for check in checks:
         if not policy.is_action(check["action"]):
             raise UnknownAction(check["action"])
     _recordable(user, [check.get("account") for check in checks], session)
     read = {} if read is None else read
     bound = read.get(("session", session)) or read.setdefault(("session", session), load_session(session))
-    now = utcnow()
+    now = now or utcnow()
     results, entries, active = [], [], []
     for check in checks:
         account = check.get("account")

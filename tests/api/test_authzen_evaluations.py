@@ -82,8 +82,11 @@ def test_every_decided_evaluation_is_recorded_once(client):
                            "evaluations": [{"resource": resource(a)} for a in
                                            ("initech", "hooli", "umbrella", "soylent")]})
     assert verdicts(answers) == [True, True, True, False]
-    assert len(decisions(client)) == before + 4
+    recorded = decisions(client)
+    assert len(recorded) == before + 4
     assert len({a["context"]["decision_id"] for a in answers}) == 4
+    ours = [d for d in recorded if d["decision_id"] in {a["context"]["decision_id"] for a in answers}]
+    assert len({d["at"] for d in ours}) == 1  # R7.1: one call, decided at one time, as /v1/authorize/batch
 
 
 @pytest.mark.parametrize("bad", [
