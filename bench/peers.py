@@ -167,12 +167,20 @@ def measure(runs: dict, seconds: int, rounds: int, settle=lambda: None) -> dict:
 
 def settled(port: int, key: str):
     """A settle() for measure: GET /v1/decisions answers once the log writer has stored every
-    entry spooled so far (log/chain.py sync)."""
+    entry spooled so far (log/chain.py sync). A sync waits 10 s at most, then answers 503: a
+    100-item run can leave more than 10 s of storing, so it asks again, for up to 5 minutes."""
     def settle() -> None:
         request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/decisions?limit=1",
                                          headers={"Authorization": f"Bearer {key}"})
-        with urllib.request.urlopen(request, timeout=120) as response:
-            response.read()
+        for _ in range(30):
+            try:
+                with urllib.request.urlopen(request, timeout=120) as response:
+                    response.read()
+                    return
+            except urllib.error.HTTPError as error:
+                if error.code != 503:
+                    raise
+        raise RuntimeError("the log writer did not catch up within 5 minutes")
     return settle
 
 

@@ -22,6 +22,7 @@ from authz_service import metrics, store
 from authz_service.api import authzen, authzen_fast, errors, request_input
 from authz_service.api.keys import caller_for
 from authz_service.decide import authorize
+from authz_service.store import kept_facts
 
 log = logging.getLogger("authz.api")
 PATH = "/v1/authorize"
@@ -85,14 +86,9 @@ class FastAuthorize:
         body = self._read(environ)
         if body is None:
             return self.flask_app(environ, start_response)
-        try:
-            caller = caller_for(environ.get("HTTP_AUTHORIZATION", ""), self.state.settings.bootstrap_key)
-        except Exception:  # no key, or the database cannot say: Flask answers (401, 503)
-            return self.flask_app(environ, start_response)
-        if "decide" not in caller["scopes"]:
-            return self.flask_app(environ, start_response)
-        decided = self._decide(answer, body, caller["name"])
-        if decided is None:  # not plainly well-formed: Flask answers, and its error is the reference
+        with kept_facts.one_read():  # on SQLite, the key and the facts as of the request's start
+            decided = self._authorized(answer, body, environ)
+        if decided is None:  # no key, not plainly well-formed: Flask answers, its error the reference
             return self.flask_app(environ, start_response)
         status, payload, extra = decided
         given = environ.get("HTTP_X_REQUEST_ID")
@@ -102,6 +98,14 @@ class FastAuthorize:
         start_response(status, headers)
         metrics.observe_latency(path, time.perf_counter() - started)
         return [payload]
+
+    def _authorized(self, answer, body, environ) -> tuple[str, bytes, list] | None:
+        """_decide's answer for a caller whose key may decide; None to leave the request to Flask."""
+        try:
+            caller = caller_for(environ.get("HTTP_AUTHORIZATION", ""), self.state.settings.bootstrap_key)
+        except Exception:  # no key, or the database cannot say: Flask answers (401, 503)
+            return None
+        return self._decide(answer, body, caller["name"]) if "decide" in caller["scopes"] else None
 
     def _read(self, environ) -> object | None:
         """The parsed JSON body, or None to leave the request to Flask (its input restored)."""

@@ -18,6 +18,7 @@ nothing stayed kept.
 
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import TypeVar, cast
 
 from authz_service.store.models import database
@@ -43,13 +44,27 @@ def install_triggers(db) -> None:
 
 
 class _Kept(threading.local):
-    """This thread's rows, valid while its connection and the epoch are the ones they were read under."""
+    """This thread's rows, valid while its connection and the epoch are the ones they were read
+    under; `once`: inside one_read(), whether the epoch has been read there (then it is reused)."""
 
     def __init__(self):
-        self.connection, self.epoch, self.rows = None, None, {}
+        self.connection, self.epoch, self.rows, self.once = None, None, {}, None
 
 
 _kept = _Kept()
+
+
+@contextmanager
+def one_read():
+    """Within, a thread reads the epoch once, at its first read, and answers the later reads from
+    the rows kept under it: a decision request (api/fast.py) reads the caller's key, then the
+    facts, as of its start. A change that commits in between is one the request overlapped, and
+    the next request sees it. On leaving (an inner one_read's too) each use reads it again."""
+    _kept.once = False
+    try:
+        yield
+    finally:
+        _kept.once = None
 
 
 def read_through(key: tuple, load: Callable[[], Row], keep: Callable[[Row], bool]) -> tuple[Row, str]:
@@ -58,7 +73,11 @@ def read_through(key: tuple, load: Callable[[], Row], keep: Callable[[Row], bool
     if database.in_transaction():
         return load(), "off"
     connection = database.connection()
-    epoch = connection.execute(_EPOCH).fetchone()
+    if _kept.once and _kept.connection is connection:
+        epoch = _kept.epoch  # read at this request's first read (one_read)
+    else:
+        epoch = connection.execute(_EPOCH).fetchone()
+        _kept.once = None if _kept.once is None else epoch is not None
     if epoch is None:  # no epoch row: no change would show, so nothing is kept (fail closed)
         return load(), "off"
     if _kept.connection is not connection or _kept.epoch != epoch or len(_kept.rows) >= MAX_KEPT:

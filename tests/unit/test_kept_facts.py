@@ -107,3 +107,37 @@ def test_a_thread_keeps_at_most_max_kept_rows(sqlite_path, monkeypatch):
             facts.read(f"u{n}@x.example", "initech")
         assert rita()[1] == "miss"  # the fourth started over
         assert facts.read("u0@x.example", "initech")[1] == "miss"
+
+
+def _epoch_reads() -> list[str]:
+    """The epoch reads this thread's connection makes from now on (a trace of its statements)."""
+    seen: list[str] = []
+    store.database.connection().set_trace_callback(lambda sql: seen.append(sql) if "facts_epoch" in sql else None)
+    return seen
+
+
+def test_one_read_reads_the_epoch_once_then_each_use_again(sqlite_path):
+    """A decision request (api/fast.py) reads the epoch once, at its first read; after it, every
+    use reads it again, so the next request sees a change committed during this one."""
+    with store.connection():
+        rita()
+        seen = _epoch_reads()
+        with kept_facts.one_read():
+            first = rita()
+            operator(sqlite_path, CHANGES[("link", "UPDATE")])
+            assert rita() == (first[0], "hit")  # overlapped the change: answered as of its start
+            facts.read("ada@acme.example", "initech")
+        assert len(seen) == 1
+        changed = rita()
+        assert len(seen) == 2 and changed[1] == "miss" and changed[0][4] == "admin"
+
+
+def test_one_read_without_the_epoch_row_keeps_nothing(sqlite_path):
+    """Fail closed inside one_read too: no epoch row, every use reads, nothing is kept."""
+    with store.connection():
+        assert rita()[1] in ("miss", "hit")  # kept under the epoch, before the row goes
+        operator(sqlite_path, "DELETE FROM facts_epoch")
+        seen = _epoch_reads()
+        with kept_facts.one_read():
+            assert rita()[1] == "off" and rita()[1] == "off"
+        assert len(seen) == 2
