@@ -1,6 +1,7 @@
 """Start-up (docs/decisions/023-start-up.md): create_app builds without side effects beyond
 binding the database; start(app) starts the threads; migrating is a step of its own."""
 
+import os
 import subprocess
 import sys
 import threading
@@ -69,3 +70,31 @@ def test_the_serve_master_does_not_import_prometheus_client():
             "print('prometheus_client' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+FORKED_COUNTS = """
+import os
+import authz_service.metrics as m
+m.DECISIONS.labels(action="a", allowed="true").inc()
+child = os.fork()
+if child == 0:
+    m.DECISIONS.labels(action="a", allowed="true").inc(2)
+    os._exit(0)
+os.waitpid(child, 0)
+print(os.getpid(), child)
+"""
+
+
+def test_each_worker_counts_in_a_file_of_its_own_pid(tmp_path):
+    """metrics._pid_kept: a process's id is kept, not asked at every inc, and learnt again after a
+    fork, so a worker forked from a process that counted still counts in its own file."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", FORKED_COUNTS], capture_output=True, text=True, check=True, env=env)
+    parent, child = out.stdout.split()
+    counters = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("counter_"))
+    assert counters == sorted([f"counter_{parent}.db", f"counter_{child}.db"])
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(tmp_path))
+    assert registry.get_sample_value("authz_decisions_total", {"action": "a", "allowed": "true"}) == 3
