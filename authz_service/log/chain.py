@@ -206,11 +206,10 @@ def append_once(entries: list[dict], keep: Callable[[list[dict]], set[str]]) -> 
 
 
 def _to_spool(host_spool: spool.Spool, prepared: list[tuple], activity) -> None:
-    # the wire row straight from the entry (row_to_wire(row_start(entry)), one list built, not three)
-    rows = [decisions.wire_row(entry, body.decode()) for entry, body in prepared]
+    # the hashed contents alone: the log writer reads each row back from its content (ingest.py)
     wire = [sorted(set(activity[0])), activity[1].isoformat()] if activity else None
     try:
-        host_spool.append(rows, wire)
+        host_spool.append([body for _, body in prepared], wire)
     except spool.SpoolError as exc:
         raise LogUnavailable(str(exc)) from exc
 

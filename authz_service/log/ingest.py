@@ -15,16 +15,23 @@ from datetime import datetime
 from authz_service import store
 from authz_service.log import chain
 from authz_service.log.rejected import refused_for_values, set_aside
-from authz_service.log.spool import name_moved, records
+from authz_service.log.spool import entry_ids, name_moved, records
 from authz_service.store import decisions, summary
+from authz_service.store.entry_form import encoded
 
 log = logging.getLogger("authz.log_writer")
 MAX_BATCH = 2000
 READ_BYTES = 4 << 20
 
+def _prepared(record: dict) -> list[tuple[bytes, tuple]]:
+    """(hashed content, row start) of each entry of a spool record, in either form (spool.py)."""
+    if "entries" in record:
+        return [(encoded(content), decisions.row_from_content(content)) for content in record["entries"]]
+    return [(body.encode(), decisions.row_from_wire(values)) for *values, body in record["rows"]]
+
+
 def _ticket(record: dict, skip: set[str]) -> chain.Ticket:
-    return chain.Ticket([({}, body.encode(), decisions.row_from_wire(values))
-                                for *values, body in record["rows"] if values[0] not in skip], None)
+    return chain.Ticket([({}, body, start) for body, start in _prepared(record) if start[0] not in skip], None)
 
 
 def _latest_activity(batch: list[dict]) -> dict[str, datetime]:
@@ -43,7 +50,7 @@ def store_records(batch: list[dict], dedupe: bool) -> None:
     """One transaction for the batch; with dedupe, entries already stored are left out."""
     skip: set[str] = set()
     if dedupe:
-        skip = decisions.existing_ids([row[0] for r in batch for row in r["rows"]])
+        skip = decisions.existing_ids([entry_id for record in batch for entry_id in entry_ids(record)])
     store.database.connect(reuse_if_open=True)
     tickets = [_ticket(r, skip) for r in batch]
     latest = _latest_activity(batch)

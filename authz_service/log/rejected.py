@@ -10,7 +10,7 @@ import os
 from datetime import UTC, datetime
 
 from authz_service import metrics
-from authz_service.log.spool import spool_of
+from authz_service.log.spool import entry_ids, spool_of
 
 log = logging.getLogger("authz.log_writer")
 
@@ -45,6 +45,6 @@ def set_aside(path: str, record: dict, exc: BaseException) -> None:
     finally:
         os.close(fd)
     metrics.LOG_REJECTED.inc()
-    ids = [row[0] for row in record.get("rows", []) if isinstance(row, list) and row]
+    ids = entry_ids(record)
     log.error("decision log record refused by the database, set aside in %s: entries %s: %s",
               rejected_path(path), ids, note["error"])

@@ -9,9 +9,12 @@ there, and answers `sync()` once everything appended before it is in the databas
 
 A worker takes no lock to append (one `write()` on an `O_APPEND` descriptor).
 
-A line: "\\n" + JSON {"rows": [[content columns..., hashed content], ...],
-"activity": [customer ids, time] | null} + "\\n" (the leading newline ends any line a
-failed write left short, so a record always stands on its own line).
+A line: "\\n" + JSON {"entries": [hashed content, ...], "activity": [customer ids, time] | null}
++ "\\n", each entry's hashed content (store/entry_form.content, a JSON array) set in as it is,
+unquoted, so a worker writes no other form of it (the leading newline ends any line a failed
+write left short, so a record always stands on its own line). Records of the form before,
+{"rows": [[content columns..., hashed content as text], ...], "activity": ...}, are still read:
+a spool left by an earlier version is stored after an upgrade.
 """
 
 import fcntl
@@ -89,10 +92,15 @@ class SpoolError(Exception):
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-def line(rows: list[list], activity: list | None) -> bytes:
-    """One spool record."""
-    record = _COMPACT({"rows": rows, "activity": activity})
-    return b"\n" + record.encode() + b"\n"
+def line(bodies: list[bytes], activity: list | None) -> bytes:
+    """One spool record: the entries' hashed contents as they are, then the activity."""
+    return b'\n{"entries":[' + b",".join(bodies) + b'],"activity":' + _COMPACT(activity).encode() + b"}\n"
+
+
+def entry_ids(record: dict) -> list:
+    """The ids of a record's entries, in either form (each begins with its id)."""
+    found = record.get("entries", record.get("rows"))
+    return [item[0] for item in found if isinstance(item, list) and item] if isinstance(found, list) else []
 
 
 def records(data: bytes) -> tuple[list[dict], int]:
@@ -113,7 +121,7 @@ def records(data: bytes) -> tuple[list[dict], int]:
                 record = json.loads(text)
             except ValueError:
                 continue
-            if isinstance(record, dict) and isinstance(record.get("rows"), list):
+            if isinstance(record, dict) and isinstance(record.get("entries", record.get("rows")), list):
                 out.append(record)
 
 
@@ -132,9 +140,9 @@ class Spool:
         self.old: list[int] = []  # earlier descriptors, closed a few rotations later
         self.lock = threading.Lock()
 
-    def append(self, rows: list[list], activity: list | None) -> None:
+    def append(self, bodies: list[bytes], activity: list | None) -> None:
         """Write one record; return once the kernel has it (no fsync); SpoolError otherwise."""
-        data = line(rows, activity)
+        data = line(bodies, activity)
         try:
             written = os.write(self._fd(), data)
         except OSError as exc:

@@ -123,22 +123,14 @@ def row_start(entry: dict) -> tuple:
     return values
 
 
-def row_to_wire(start: tuple) -> list:
-    """A row start as JSON takes it (the time as text), for the host's log writer."""
-    return [start[0], str(start[1]), *start[2:]]
-
-
-_TAIL = CONTENT[2:]
-
-
-def wire_row(entry: dict, body: str) -> list:
-    """row_to_wire(row_start(entry)) and the hashed content last: one spool row (log/spool.py)."""
-    return [entry["id"], str(entry["at"]), *map(entry.__getitem__, _TAIL), bool(entry.get("altered")),
-            entry.get("facts"), entry.get("policy_version"), body]
+def row_from_content(content: list) -> tuple:
+    """The row start of an entry from its hashed content (entry_form.content: the CONTENT values,
+    the time in ISO 8601, then `altered` and the R9.7 facts where recorded), as this database takes it."""
+    return row_from_wire([content[0], str(datetime.fromisoformat(content[1])), *content[2:]])
 
 
 def row_from_wire(values: list) -> tuple:
-    """A row start sent by row_to_wire, as this database takes it."""
+    """A row start as a spool record before 050 sent it (the time as text), as this database takes it."""
     if len(values) == len(CONTENT):  # written before `altered` existed
         values = [*values, False]
     if len(values) == len(CONTENT) + 1:  # written before the R9.7 facts existed

@@ -38,6 +38,12 @@ def content(entry: dict) -> bytes:
         fields += [bool(entry.get("altered")), entry.get("facts"), entry.get("policy_version")]
     elif entry.get("altered"):
         fields.append(True)
+    return encoded(fields)
+
+
+def encoded(fields: list) -> bytes:
+    """A content's bytes from its values: the log writer re-encodes what a spool record carries
+    (log/spool.py) into the same bytes as the worker hashed-to-be (tests/unit/test_spool_form.py)."""
     return _COMPACT(fields).encode()
 
 

@@ -34,13 +34,13 @@ def _spooled_lines(app, monkeypatch, path, count: int) -> list[bytes]:
 def _poisoned(line: bytes, **change) -> bytes:
     """A copy of a record with a new id and a value the database refuses."""
     record = json.loads(line)
-    row = record["rows"][0]
-    row[0] = decision_log.new_id()
+    content = record["entries"][0]
+    content[0] = decision_log.new_id()
     if "user_email" in change:
-        row[USER] = change["user_email"]
+        content[USER] = change["user_email"]
     if change.get("short"):
-        del row[1:4]  # a row no database takes: too few columns
-    return log_spool.line(record["rows"], record["activity"])
+        del content[1:4]  # a row no database takes: too few columns
+    return log_spool.line([json.dumps(content).encode()], record["activity"])
 
 
 def _rejected_count() -> float:
@@ -56,7 +56,7 @@ def test_a_refused_record_is_set_aside_and_the_rest_of_its_batch_is_stored(app, 
     good = _spooled_lines(app, monkeypatch, spool, 6)
     bad = [_poisoned(good[0], user_email=None), _poisoned(good[1], short=True)]
     spool.write_bytes(b"".join(good[:2] + bad[:1] + good[2:4] + bad[1:] + good[4:]))
-    good_ids = [json.loads(line)["rows"][0][0] for line in good]
+    good_ids = [json.loads(line)["entries"][0][0] for line in good]
     before = _rejected_count()
     with store.connection():
         ingester = log_ingest.Ingester(str(spool), dedupe=False)
@@ -68,7 +68,7 @@ def test_a_refused_record_is_set_aside_and_the_rest_of_its_batch_is_stored(app, 
         with open(spool, "ab") as out:
             out.write(more[0])
         assert ingester.step() == 1  # the writer goes on
-        assert json.loads(more[0])["rows"][0][0] in {e["id"] for e in store_decisions.walk()}
+        assert json.loads(more[0])["entries"][0][0] in {e["id"] for e in store_decisions.walk()}
         ingester.close(remove=True)
     rejected = tmp_path / "authz.db-log-poison.spool.rejected"
     assert stat.S_IMODE(os.stat(rejected).st_mode) == 0o600

@@ -16,6 +16,11 @@ def entry(n: int = 0, **changes) -> dict:
             "session_id": None, "caller": "test", "on_behalf_of_partner": "acme", **changes}
 
 
+def wire(start: tuple) -> list:
+    """A row start as spool records carried it before docs/decisions/050 (the time as text)."""
+    return [start[0], str(start[1]), *start[2:]]
+
+
 def append(entries: list[dict], activity=None) -> list[str]:
     """chain.append in a connection of its own, as a request does."""
     with store.connection():

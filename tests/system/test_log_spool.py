@@ -30,10 +30,10 @@ BASE = {"user": "rita@acme.example", "action": "port.create", "account": "initec
 
 def test_records_skip_cut_lines_and_wait_for_unfinished():
     """A line cut short by a failed write is skipped; an unfinished last line waits for its end."""
-    whole = log_spool.line([["a"]], None)
-    data = whole + b'\n{"rows": [["cut' + whole + whole[:-5]
+    whole = log_spool.line([b'["a"]'], None)
+    data = whole + b'\n{"entries": [["cut' + whole + whole[:-5]
     found, used = log_spool.records(data)
-    assert found == [{"rows": [["a"]], "activity": None}] * 2
+    assert found == [{"entries": [["a"]], "activity": None}] * 2
     assert data[used:] == whole[1:-5]  # its leading newline ended an empty line
 
 

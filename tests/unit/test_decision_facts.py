@@ -16,6 +16,7 @@ from authz_service.store import decisions, migrations
 from authz_service.store.entry_form import CONTENT, content
 from authz_service.store.models import Decision, SchemaVersion, database
 from tests.support.log_entries import append, entry
+from tests.support.log_entries import wire as old_wire
 
 FACTS = as_text(Facts("customer", "owner", "admin", "-", "none"))
 
@@ -117,7 +118,7 @@ def test_a_spool_row_written_before_the_facts_reads_as_without_them(log):
     """A spool record from before migration 8 (one value fewer than two) is stored as an entry
     without facts; a row of any other length is refused."""
     start = decisions.row_start(chain._prepare(entry(1))[0])
-    wire = decisions.row_to_wire(start)
+    wire = old_wire(start)
     with store.connection():
         assert decisions.row_from_wire(wire[:-2])[-2:] == (None, None)
         assert decisions.row_from_wire(wire[:-3])[-3:] == (False, None, None)

@@ -1,35 +1,11 @@
-"""The decision path's shortcuts write what the longer way wrote (docs/decisions/041-cpu-per-decision.md):
-the spool row built straight from an entry, and the metrics' remembered children (R7.1, R7.4)."""
+"""The decision path's shortcuts count what the longer way counted (docs/decisions/041-cpu-per-decision.md):
+the metrics' remembered children; the spool's record form is tests/unit/test_spool_form.py's."""
 
 import os
-from datetime import datetime
 
-import pytest
 from prometheus_client import REGISTRY
 
 from authz_service import metrics
-from authz_service.log import chain
-from authz_service.store import decisions
-from tests.support.log_entries import entry
-
-ENTRIES = {
-    "plain": entry(1, id="a" * 32),
-    "altered": entry(2, id="b" * 32, reason="x" * 3000),  # cut to its column: `altered` true
-    "with facts": entry(3, id="c" * 32, facts='{"kind":"customer"}', policy_version="abc123def456"),
-    "whole second": entry(4, id="d" * 32, at=datetime(2026, 3, 1, 12, 0, 4)),  # str() drops .000000
-    "no account": entry(5, id="e" * 32, account_id=None, log_account=None, resource_type=None),
-}
-
-
-@pytest.mark.parametrize("sqlite", [True, False], ids=["sqlite", "postgresql"])
-@pytest.mark.parametrize("name", ENTRIES)
-def test_a_spool_row_is_the_wire_form_of_the_row_start_then_the_content(name, sqlite, monkeypatch):
-    """R7.4: the log writer stores the same row and hashes the same bytes as before the shortcut."""
-    monkeypatch.setattr(decisions, "_is_sqlite", lambda: sqlite)
-    filled, body = chain._filled(dict(ENTRIES[name]))
-    longer_way = [*decisions.row_to_wire(decisions.row_start(filled)), body.decode()]
-    assert decisions.wire_row(filled, body.decode()) == longer_way
-    assert decisions.row_from_wire(longer_way[:-1]) == decisions.row_start(filled)
 
 
 def _count(action: str, allowed: str) -> float:

@@ -1,0 +1,78 @@
+"""The spool's record form (log/spool.py; docs/decisions/050-spool-records-carry-the-content.md): a
+worker writes each entry's hashed content as it is, and the log writer reads from it the row and
+the bytes the worker would have stored before (R7.1, R7.4). Records of the form before are still
+read, so a spool left by an earlier version is stored after an upgrade."""
+
+import json
+from datetime import datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from authz_service.log import chain, ingest, spool
+from authz_service.store import decisions, entry_form
+from tests.support.log_entries import entry, wire
+
+ENTRIES = {
+    "plain": entry(1, id="a" * 32),
+    "altered": entry(2, id="b" * 32, reason="x" * 3000),  # cut to its column: `altered` true
+    "with facts": entry(3, id="c" * 32, facts='{"kind":"customer"}', policy_version="abc123def456"),
+    "whole second": entry(4, id="d" * 32, at=datetime(2026, 3, 1, 12, 0, 4)),  # str() drops .000000
+    "no account": entry(5, id="e" * 32, account_id=None, log_account=None, resource_type=None),
+    "odd text": entry(6, id="f" * 32, reason='é "q" \\ \u2028 \x01 \ud800 \x00 ☃', resource_id="<\n>"),
+}
+SQLITE = pytest.mark.parametrize("sqlite", [True, False], ids=["sqlite", "postgresql"])
+
+
+def _written(entries: list[dict], activity=None) -> tuple[list[tuple], dict]:
+    """The entries as chain.append fills them, and the record a worker writes for them, read back."""
+    prepared = [chain._filled(dict(e)) for e in entries]
+    data = spool.line([body for _, body in prepared], activity)
+    found, used = spool.records(data)
+    assert used == len(data) and len(found) == 1
+    return prepared, found[0]
+
+
+@SQLITE
+@pytest.mark.parametrize("name", ENTRIES)
+def test_the_writer_reads_the_row_and_the_bytes_the_worker_made(name, sqlite, monkeypatch):
+    monkeypatch.setattr(decisions, "_is_sqlite", lambda: sqlite)
+    prepared, record = _written([ENTRIES[name]])
+    filled, body = prepared[0]
+    assert ingest._prepared(record) == [(body, decisions.row_start(filled))]
+
+
+@SQLITE
+def test_a_record_of_the_form_before_is_read_as_it_was(sqlite, monkeypatch):
+    """{"rows": [[row start as JSON takes it..., content as text]]}, as an earlier version wrote it."""
+    monkeypatch.setattr(decisions, "_is_sqlite", lambda: sqlite)
+    prepared = [chain._filled(dict(e)) for e in ENTRIES.values()]
+    rows = [[*wire(decisions.row_start(e)), body.decode()] for e, body in prepared]
+    found, _ = spool.records(b"\n" + json.dumps({"rows": rows, "activity": None}).encode() + b"\n")
+    assert ingest._prepared(found[0]) == [(body, decisions.row_start(e)) for e, body in prepared]
+    assert spool.entry_ids(found[0]) == [e["id"] for e, _ in prepared]
+
+
+def test_ids_and_activity_of_a_record():
+    prepared, record = _written(list(ENTRIES.values()), [["initech"], "2026-03-01T12:00:00"])
+    assert spool.entry_ids(record) == [e["id"] for e, _ in prepared]
+    assert record["activity"] == [["initech"], "2026-03-01T12:00:00"]
+    assert spool.entry_ids({"entries": "x"}) == [] and spool.entry_ids({}) == []
+
+
+TEXT = st.text(st.characters(codec="utf-8"), max_size=40) | st.none()
+
+
+@settings(max_examples=300, deadline=None)
+@given(user=st.text(st.characters(codec="utf-8"), min_size=1, max_size=40), reason=TEXT, target=TEXT,
+       caller=TEXT, facts=TEXT, microsecond=st.integers(0, 999_999))
+def test_any_text_comes_back_as_the_same_bytes(user, reason, target, caller, facts, microsecond):
+    """Whatever text an entry holds (after log/values.py made it storable), the content the writer
+    re-encodes is byte for byte the worker's, and its row the worker's row."""
+    one = entry(7, user_email=user, reason=reason or "", resource_id=target, caller=caller, facts=facts,
+                policy_version="v" if facts else None, at=datetime(2026, 3, 1, 12, 0, 7, microsecond))
+    prepared, record = _written([one])
+    filled, body = prepared[0]
+    assert ingest._prepared(record) == [(body, decisions.row_start(filled))]
+    assert entry_form.encoded(json.loads(body)) == body
