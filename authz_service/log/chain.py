@@ -39,9 +39,13 @@ class _EntryIds:
 
     def __init__(self):
         self.prefix, self.counter = os.urandom(5).hex(), itertools.count(int.from_bytes(os.urandom(4), "big"))
+        self.head = (-1, "")  # (millisecond, its first 22 digits): one tuple, never half of it
 
     def next(self) -> str:
-        return f"{time.time_ns() // 1_000_000:012x}{self.prefix}{next(self.counter) & 0xFFFFFFFFFF:010x}"
+        now, head = time.time_ns() // 1_000_000, self.head
+        if now != head[0]:
+            head = self.head = (now, f"{now:012x}{self.prefix}")
+        return f"{head[1]}{next(self.counter) & 0xFFFFFFFFFF:010x}"
 
 
 _entry_ids = _EntryIds()

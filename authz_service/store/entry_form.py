@@ -19,8 +19,19 @@ FACTS = ("facts", "policy_version")
 
 
 def canonical_at(value) -> str:
-    """A time as the log hashes it: naive UTC, ISO 8601 with microseconds."""
-    return value if isinstance(value, str) else value.isoformat(timespec="microseconds")
+    """A time as the log hashes it: naive UTC, ISO 8601 with microseconds. The last time's text is
+    kept: a batch's entries share one time (decide_each), and each would format it again."""
+    if isinstance(value, str):
+        return value
+    last = _last_at
+    if last[0] is value:
+        return last[1]
+    text = value.isoformat(timespec="microseconds")
+    globals()["_last_at"] = (value, text)  # one tuple: a thread never reads half of it
+    return text
+
+
+_last_at: tuple = (None, "")
 
 
 # json.dumps(value, separators=(",", ":"), ensure_ascii=False), without a new encoder each call

@@ -49,3 +49,32 @@ def test_new_request_ids_are_32_hex_digits_unique_and_differ_between_processes()
     os.close(writer)
     assert theirs[:16] != made[0][:16] and theirs not in made
     assert api.request_id_for("given-1.2_3") == "given-1.2_3"
+
+
+def test_entry_ids_are_unique_time_ordered_32_hex_digits(monkeypatch):
+    """chain._EntryIds keeps a millisecond's first digits: still the time first, then unique."""
+    from authz_service.log import chain
+
+    clock = [1_700_000_000_000_000_000]
+    monkeypatch.setattr(chain.time, "time_ns", lambda: clock[0])
+    ids = chain._EntryIds()
+    made = []
+    for step in range(3000):
+        clock[0] += 400_000 * (step % 3)  # 0, 0.4 or 0.8 ms later: the same millisecond or the next
+        made.append(ids.next())
+        assert made[-1][:12] == f"{clock[0] // 1_000_000:012x}"
+    assert len(set(made)) == len(made) and all(len(i) == 32 and int(i, 16) >= 0 for i in made)
+    assert made == sorted(made, key=lambda i: i[:12])
+
+
+def test_a_time_is_formatted_as_the_log_hashes_it_whether_kept_or_not():
+    """entry_form.canonical_at keeps the last time's text: the same object, an equal one and a
+    different one each give isoformat's text."""
+    from datetime import datetime
+
+    from authz_service.store.entry_form import canonical_at
+
+    first, equal, other = datetime(2026, 3, 1, 12, 0, 4), datetime(2026, 3, 1, 12, 0, 4), datetime(2026, 3, 1, 12, 0, 4, 5)
+    for value in (first, first, equal, other, first, other, other):
+        assert canonical_at(value) == value.isoformat(timespec="microseconds")
+    assert canonical_at("2026-03-01T12:00:04.000000") == "2026-03-01T12:00:04.000000"
