@@ -76,3 +76,23 @@ def test_any_text_comes_back_as_the_same_bytes(user, reason, target, caller, fac
     filled, body = prepared[0]
     assert ingest._prepared(record) == [(body, decisions.row_start(filled))]
     assert entry_form.encoded(json.loads(body)) == body
+
+
+VALUES = st.lists(st.none() | st.booleans() | st.integers() | st.text(st.characters(codec="utf-8"), max_size=30),
+                  max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUES)
+def test_the_content_encoder_writes_what_json_dumps_writes(fields):
+    """entry_form's encoder, made once (json's C encoder) or not (without C speedups), writes the
+    bytes every entry has been hashed from: json.dumps, compact, ensure_ascii=False (R7.4)."""
+    expected = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
+    assert entry_form.encoded(fields) == expected
+    made, entry_form._C_ENCODER = entry_form._C_ENCODER, None
+    try:
+        assert entry_form.encoded(fields) == expected
+    finally:
+        entry_form._C_ENCODER = made
+    with pytest.raises(TypeError):
+        entry_form.encoded([*fields, object()])
