@@ -2,12 +2,16 @@
 
 import json
 import logging
+import os
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from gunicorn.config import Config
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from authz_service.serving import access_log
 from authz_service.serving.access_log import JsonAccessLogger
 
 FIELDS = {"time", "remote", "method", "path", "status", "bytes", "duration_us", "pid", "request_id"}
@@ -82,3 +86,38 @@ def test_other_handlers_get_the_line_through_logging(tmp_path, change, new_logge
         assert [json.loads(line)["request_id"] for line in lines] == ["keep"]
     else:
         assert all(line.startswith("access {") for line in lines) and len(lines) == 2
+
+
+TEXTS = st.text(st.characters(codec="utf-8"), max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(remote=TEXTS, method=st.none() | TEXTS, path=st.none() | TEXTS, request_id=st.none() | TEXTS,
+       status=st.sampled_from(["200 OK", "404 NOT FOUND", "500", 204]), sent=st.integers(0, 10**9) | st.just("-"),
+       duration=st.integers(0, 10**12))
+def test_the_line_is_what_json_dumps_writes(remote, method, path, request_id, status, sent, duration):
+    """access_log.line builds the text without a dict: byte for byte json.dumps's, whatever the
+    request sent (quotes, control characters, any Unicode)."""
+    environ = {"REMOTE_ADDR": remote, "REQUEST_METHOD": method, "PATH_INFO": path}
+    headers = [("X-Request-Id", request_id)] if request_id is not None else [("Content-Type", "x")]
+    expected = json.dumps({
+        "time": access_log._stamp(), "remote": remote, "method": method, "path": path,
+        "status": int(str(status).split(None, 1)[0]), "bytes": str(sent), "duration_us": duration,
+        "pid": f"<{os.getpid()}>", "request_id": request_id if request_id is not None else "-"})
+    assert access_log.line(status, headers, sent, environ, duration) == expected
+
+
+def test_a_forked_worker_names_its_own_pid():
+    """The pid is kept, not asked at every line: a worker forked after it was kept names its own."""
+    environ = {"REMOTE_ADDR": "127.0.0.1", "REQUEST_METHOD": "POST", "PATH_INFO": "/v1/authorize"}
+    assert json.loads(access_log.line("200 OK", [], 1, environ, 1))["pid"] == f"<{os.getpid()}>"
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.write(writer, access_log.line("200 OK", [], 1, environ, 1).encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    theirs = json.loads(os.read(reader, 4096))
+    os.close(reader)
+    os.close(writer)
+    assert theirs["pid"] == f"<{child}>"
