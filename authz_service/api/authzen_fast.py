@@ -27,10 +27,15 @@ def evaluations(policy, body, caller: str) -> dict | None:
 
 
 def _item(policy, defaults: dict, raw):
-    """authzen.item's answer, without the schema for a plainly well-formed item."""
-    if isinstance(raw, dict):
-        merged = {k: raw[k] if k in raw else defaults[k] for k in authzen.ENTITIES if k in raw or k in defaults}
-        loaded = authzen_shape.evaluation(merged)
-        if loaded is not None:
+    """authzen.item's answer, without the schema for a plainly well-formed item. The defaults are
+    loaded already (authzen_shape.evaluations), so only the item's own members are read here:
+    loading is idempotent, and an entity given replaces its default whole."""
+    own = authzen_shape.entities(raw, False) if isinstance(raw, dict) else None
+    if own is not None:
+        loaded = {**defaults, **own}
+        if all(key in loaded for key in REQUIRED):
             return authzen.request_for(policy, loaded)
     return authzen.item(policy, defaults, raw)
+
+
+REQUIRED = ("subject", "action", "resource")  # EvaluationIn's

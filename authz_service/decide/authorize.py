@@ -39,17 +39,21 @@ class Unstorable(TooLong):
         super().__init__(field, limit, f"{field} holds a NUL or a lone surrogate, which no {field} does")
 
 
-def _recordable(user: str, accounts=(), session: str | None = None) -> None:
-    """TooLong unless every value fits the log's columns (store.decisions.RECORDABLE)."""
+def _recordable(user: str, accounts=(), session: str | None = None, fit: set | None = None) -> None:
+    """TooLong unless every value fits the log's columns (store.decisions.RECORDABLE). `fit`: the
+    (user, session) pairs a run of requests (decide_each) has found to fit, not checked again."""
     limits = decisions.RECORDABLE
-    named = [("user", user.lower())]  # recorded lowercased, which can lengthen it
+    known = fit is not None and (user, session) in fit
+    named = [] if known else [("user", user.lower())]  # recorded lowercased, which can lengthen it
     named += [("account", a) for a in accounts if a is not None]
-    named += [("session", session)] if session is not None else []
+    named += [("session", session)] if session is not None and not known else []
     for field, value in named:  # R7.4: what cannot be stored as sent is refused before deciding
         if len(value) > limits[field]:
             raise TooLong(field, limits[field])
         if not values.faithful(value):
             raise Unstorable(field, limits[field])
+    if fit is not None:
+        fit.add((user, session))
 
 
 class Denied(Exception):
@@ -190,8 +194,8 @@ def _decide(policy: Policy, user: str, checks: list[dict], session: str | None, 
     for check in checks:
         if not policy.is_action(check["action"]):
             raise UnknownAction(check["action"])
-    _recordable(user, [check.get("account") for check in checks], session)
     read = {} if read is None else read
+    _recordable(user, [check.get("account") for check in checks], session, read.setdefault("fit", set()))
     bound = read.get(("session", session)) or read.setdefault(("session", session), load_session(session))
     now = now or utcnow()
     results, entries, active = [], [], []

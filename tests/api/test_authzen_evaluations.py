@@ -118,6 +118,18 @@ def test_item_errors_say_what_a_lone_request_would_have_got(client):
     assert errors[0]["fields"] == {"resource": ["Missing data for required field."]}
 
 
+def test_values_that_fit_are_not_taken_as_fitting_for_another_item(client):
+    """R7.4 in a run: what one item's user and session were found to fit (kept for the run, not
+    checked again) says nothing of another item's session, user or account: each is refused."""
+    long_session, long_user = "s" * 300, "a" * 300 + "@acme.example"
+    body = {"subject": subject(), "action": action(), "resource": resource(),
+            "evaluations": [{}, {"context": {"session": long_session}}, {"subject": subject(long_user)},
+                            {"resource": resource("x" * 300)}, {}]}
+    answers = run(client, body)
+    assert verdicts(answers) == [True, False, False, False, True]
+    assert [a["context"]["error"]["status"] for a in answers[1:4]] == [422, 422, 422]
+
+
 SEQUENCE = [("initech", True), ("soylent", False), ("hooli", True), ("soylent", False)]
 
 
