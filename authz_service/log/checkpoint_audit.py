@@ -2,9 +2,9 @@
 034-log-export-and-stream.md): every AUTHZ_LOG_VERIFY_SECONDS the log writer process of
 `authz serve` starts `authz log verify --checkpoint <witness folder>` as a child process in the
 idle scheduling class (its own process: the walk recomputes every leaf, and must not hold the
-writer's interpreter; idle, so that it only ever takes a core nothing else wants: docs/decisions/
-049-background-work-yields.md), polls it from its loop without waiting, and keeps the outcome in a 0600 file
-beside the spool; the console's "Log integrity" page shows it. Never in a request.
+writer's interpreter; idle, so that it only takes a core nothing else wants: docs/decisions/
+049-background-work-yields.md), polls it from its loop without waiting, and keeps the outcome
+in a 0600 file beside the spool; the console's "Log integrity" page shows it. Never in a request.
 """
 
 import contextlib

@@ -23,6 +23,7 @@ log = logging.getLogger("authz.log_writer")
 MAX_BATCH = 2000
 READ_BYTES = 4 << 20
 
+
 def _prepared(record: dict) -> list[tuple[bytes, tuple]]:
     """(hashed content, row start) of each entry of a spool record, in either form (spool.py)."""
     if "entries" in record:
