@@ -15,16 +15,16 @@ from prometheus_client import (
 from prometheus_client import values as prometheus_values
 from prometheus_client.core import GaugeMetricFamily
 
+from authz_service import this_process
+
 
 def _pid_kept() -> None:
-    """Under `authz serve` (PROMETHEUS_MULTIPROC_DIR), values that know this process's id and learn
-    it again after a fork, through prometheus_client's own `process_identifier` hook: its default,
+    """Under `authz serve` (PROMETHEUS_MULTIPROC_DIR), values that take this process's kept id
+    (this_process.pid) through prometheus_client's own `process_identifier` hook: its default,
     os.getpid, is a system call at every inc and observe, ~3% of a decision's CPU in a worker."""
     if prometheus_values.ValueClass is prometheus_values.MutexValue:
         return  # one process: no per-process files
-    pid = [os.getpid()]
-    os.register_at_fork(after_in_child=lambda: pid.__setitem__(0, os.getpid()))
-    prometheus_values.ValueClass = prometheus_values.MultiProcessValue(process_identifier=lambda: pid[0])
+    prometheus_values.ValueClass = prometheus_values.MultiProcessValue(process_identifier=this_process.pid)
 
 
 _pid_kept()  # before the first metric is made

@@ -9,13 +9,14 @@ with gunicorn's message-only format, writes the line to it without a LogRecord
 """
 
 import logging
-import os
 import sys
 import threading
 import time
 from json.encoder import encode_basestring_ascii
 
 from gunicorn.glogging import Logger
+
+from authz_service import this_process
 
 
 class JsonAccessLogger(Logger):
@@ -61,7 +62,7 @@ def line(status, headers, sent, environ, duration_us: int) -> str:
     return (f'{{"time": {_text(_stamp())}, "remote": {_text(environ.get("REMOTE_ADDR", "-"))}, '
             f'"method": {_value(environ.get("REQUEST_METHOD"))}, "path": {_value(environ.get("PATH_INFO"))}, '
             f'"status": {code}, "bytes": {_text(str(sent))}, "duration_us": {int(duration_us)}, '
-            f'"pid": "<{_pid[0]}>", "request_id": {_text(request_id)}}}')
+            f'"pid": "<{this_process.pid()}>", "request_id": {_text(request_id)}}}')
 
 
 def _value(text) -> str:
@@ -69,8 +70,6 @@ def _value(text) -> str:
 
 
 _text = encode_basestring_ascii  # json.dumps's escaping of a text (ensure_ascii)
-_pid = [os.getpid()]  # this process's, learnt again in a forked worker: no system call a line
-os.register_at_fork(after_in_child=lambda: _pid.__setitem__(0, os.getpid()))
 
 
 class PerSecond:
