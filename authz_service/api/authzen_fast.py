@@ -33,9 +33,6 @@ def _item(policy, defaults: dict, raw):
     own = authzen_shape.entities(raw, False) if isinstance(raw, dict) else None
     if own is not None:
         loaded = {**defaults, **own}
-        if all(key in loaded for key in REQUIRED):
+        if all(key in loaded for key in authzen_shape.READERS):  # subject, action, resource: required
             return authzen.request_for(policy, loaded)
     return authzen.item(policy, defaults, raw)
-
-
-REQUIRED = ("subject", "action", "resource")  # EvaluationIn's

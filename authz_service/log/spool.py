@@ -28,6 +28,7 @@ import uuid
 from urllib.parse import urlparse
 
 from authz_service.private_files import private_dir
+from authz_service.store.entry_form import encoded
 
 SPOOL_ENV = "AUTHZ_LOG_SPOOL"  # set by `authz serve` for its workers
 SOCKET_ENV = "AUTHZ_LOG_SOCKET"
@@ -88,13 +89,9 @@ class SpoolError(Exception):
     """The entry could not be appended, or the writer could not confirm a sync."""
 
 
-# json.dumps(value, separators=(",", ":"), ensure_ascii=False), without a new encoder each call
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
 def line(bodies: list[bytes], activity: list | None) -> bytes:
     """One spool record: the entries' hashed contents as they are, then the activity."""
-    return b'\n{"entries":[' + b",".join(bodies) + b'],"activity":' + _COMPACT(activity).encode() + b"}\n"
+    return b'\n{"entries":[' + b",".join(bodies) + b'],"activity":' + encoded(activity) + b"}\n"
 
 
 def entry_ids(record: dict) -> list:

@@ -64,9 +64,10 @@ def content(entry: dict) -> bytes:
     return encoded(fields)
 
 
-def encoded(fields: list) -> bytes:
+def encoded(fields) -> bytes:
     """A content's bytes from its values: the log writer re-encodes what a spool record carries
-    (log/spool.py) into the same bytes as the worker hashed-to-be (tests/unit/test_spool_form.py)."""
+    (log/spool.py) into the same bytes as the worker hashed-to-be (tests/unit/test_spool_form.py);
+    the spool's line encodes its activity with it too (one compact encoder for both)."""
     return _compact(fields).encode()
 
 
