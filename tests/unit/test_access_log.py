@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from authz_service.serving import access_log
 from authz_service.serving.access_log import JsonAccessLogger
+from tests.support.forked import in_child
 
 FIELDS = {"time", "remote", "method", "path", "status", "bytes", "duration_us", "pid", "request_id"}
 
@@ -111,13 +112,5 @@ def test_a_forked_worker_names_its_own_pid():
     """The pid is kept, not asked at every line: a worker forked after it was kept names its own."""
     environ = {"REMOTE_ADDR": "127.0.0.1", "REQUEST_METHOD": "POST", "PATH_INFO": "/v1/authorize"}
     assert json.loads(access_log.line("200 OK", [], 1, environ, 1))["pid"] == f"<{os.getpid()}>"
-    reader, writer = os.pipe()
-    child = os.fork()
-    if child == 0:
-        os.write(writer, access_log.line("200 OK", [], 1, environ, 1).encode())
-        os._exit(0)
-    os.waitpid(child, 0)
-    theirs = json.loads(os.read(reader, 4096))
-    os.close(reader)
-    os.close(writer)
-    assert theirs["pid"] == f"<{child}>"
+    child, theirs = in_child(lambda: access_log.line("200 OK", [], 1, environ, 1))
+    assert json.loads(theirs)["pid"] == f"<{child}>"

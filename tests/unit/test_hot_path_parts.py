@@ -1,11 +1,11 @@
 """The decision path's shortcuts count what the longer way counted (docs/decisions/041-cpu-per-decision.md):
 the metrics' remembered children; the spool's record form is tests/unit/test_spool_form.py's."""
 
-import os
 
 from prometheus_client import REGISTRY
 
 from authz_service import metrics
+from tests.support.forked import in_child
 
 
 def _count(action: str, allowed: str) -> float:
@@ -38,15 +38,7 @@ def test_new_request_ids_are_32_hex_digits_unique_and_differ_between_processes()
     made = [api.request_id_for("") for _ in range(2000)] + [api.request_id_for("not a token!")]
     assert len(set(made)) == len(made)
     assert all(len(one) == 32 and int(one, 16) >= 0 and one == one.lower() for one in made)
-    reader, writer = os.pipe()
-    child = os.fork()
-    if child == 0:  # a forked worker draws its own ids
-        os.write(writer, api.request_id_for("").encode())
-        os._exit(0)
-    os.waitpid(child, 0)
-    theirs = os.read(reader, 64).decode()
-    os.close(reader)
-    os.close(writer)
+    _, theirs = in_child(lambda: api.request_id_for(""))  # a forked worker draws its own ids
     assert theirs[:16] != made[0][:16] and theirs not in made
     assert api.request_id_for("given-1.2_3") == "given-1.2_3"
 
