@@ -94,10 +94,15 @@ def line(bodies: list[bytes], activity: list | None) -> bytes:
     return b'\n{"entries":[' + b",".join(bodies) + b'],"activity":' + encoded(activity) + b"}\n"
 
 
+def _entries(record: dict) -> list | None:
+    """A record's entries (or rows, in the form before), when they are a list."""
+    found = record.get("entries", record.get("rows"))
+    return found if isinstance(found, list) else None
+
+
 def entry_ids(record: dict) -> list:
     """The ids of a record's entries, in either form (each begins with its id)."""
-    found = record.get("entries", record.get("rows"))
-    return [item[0] for item in found if isinstance(item, list) and item] if isinstance(found, list) else []
+    return [item[0] for item in _entries(record) or [] if isinstance(item, list) and item]
 
 
 def records(data: bytes) -> tuple[list[dict], int]:
@@ -118,7 +123,7 @@ def records(data: bytes) -> tuple[list[dict], int]:
                 record = json.loads(text)
             except ValueError:
                 continue
-            if isinstance(record, dict) and isinstance(record.get("entries", record.get("rows")), list):
+            if isinstance(record, dict) and _entries(record) is not None:
                 out.append(record)
 
 
