@@ -99,22 +99,20 @@ def decide_each(policy: Policy, requests: list, caller: str | None = None, stop=
     at one time, as `authorize_many`'s checks are: its entries share it (R7.1).
     """
     outcomes, decided, entries, active, now = [], [], [], [], utcnow()
-    read: dict = {}  # one read of the facts per user, account and session in the run
+    read: dict = {"fit": set()}  # one read of the facts per user, account and session in the run
     for request in requests:
         outcome = request
         if isinstance(request, dict):
-            check = {"action": request["action"], "account": request["account"],
-                     "resource": request.get("resource")}
-            try:
-                results, new, more, _ = _decide(policy, request["user"], [check],
-                                                request.get("session"), caller, read, now)
+            try:  # a request names "action", "account" and "resource" as a check does
+                outcome, entry, own = _decide_one(policy, request["user"], request, request.get("session"),
+                                                  caller, read, now)
             except (UnknownAction, TooLong) as exc:
                 outcome = exc
             else:
-                outcome = results[0]
                 decided.append(outcome)
-                entries += new
-                active += more
+                entries.append(entry)
+                if own is not None:
+                    active.append(own)
         outcomes.append(outcome)
         if stop is not None and stop(outcome):
             break
@@ -187,31 +185,47 @@ def record_operator(operator: str, scope: str, action: str, account: str, resour
     return _record([entry], [], now)[0]
 
 
-def _decide(policy: Policy, user: str, checks: list[dict], session: str | None, caller: str | None,
-            read: dict | None = None, now=None):
-    """(results, entries to record, accounts active per R5.6, now) for the checks; `read` keeps
-    the facts gathered for a run of requests (decide_each), each read once, at its time `now`."""
+def _decide(policy: Policy, user: str, checks: list[dict], session: str | None, caller: str | None):
+    """(results, entries to record, accounts active per R5.6, now) for one user's checks."""
     for check in checks:
         if not policy.is_action(check["action"]):
             raise UnknownAction(check["action"])
-    read = {} if read is None else read
-    _recordable(user, [check.get("account") for check in checks], session, read.setdefault("fit", set()))
-    bound = read.get(("session", session)) or read.setdefault(("session", session), load_session(session))
-    now = now or utcnow()
+    read: dict = {"fit": set()}
+    _recordable(user, [check.get("account") for check in checks], session, read["fit"])
+    now = utcnow()
     results, entries, active = [], [], []
     for check in checks:
-        account = check.get("account")
-        if account is None and bound is not None:
-            account = bound["customer_id"]  # R6.2: the session's customer by default
-        key = (user.lower(), account, session)
-        got = read.get(key) or read.setdefault(key, gather(user, account, bound, session is not None, now))
-        if got.home_kind == "customer" and got.home_account == got.account_id:
-            active.append(got.account_id)  # R5.6: a customer's own user, in its own account
-        verdict = policy.decide(got.facts, check["action"])
-        entries.append(_entry(user, check, got, verdict, session, caller, now, policy.version))
-        results.append({"allowed": verdict.allowed, "group": verdict.group,
-                        "reason": verdict.reason, "rule": verdict.rule})
+        result, entry, own = _decided(policy, user, check, session, caller, read, now)
+        results.append(result)
+        entries.append(entry)
+        if own is not None:
+            active.append(own)
     return results, entries, active, now
+
+
+def _decide_one(policy: Policy, user: str, check, session: str | None, caller: str | None, read: dict, now):
+    """_decided for one check of a run (decide_each), its action and values checked first."""
+    if not policy.is_action(check["action"]):
+        raise UnknownAction(check["action"])
+    _recordable(user, (check.get("account"),), session, read["fit"])
+    return _decided(policy, user, check, session, caller, read, now)
+
+
+def _decided(policy: Policy, user: str, check, session: str | None, caller: str | None, read: dict, now):
+    """(result, entry to record, the account active per R5.6 or None) for one check whose action
+    and values are known good; `read` keeps the session and facts gathered in a run, each read once."""
+    named = ("session", session)
+    bound = read[named] if named in read else read.setdefault(named, load_session(session))
+    account = check.get("account")
+    if account is None and bound is not None:
+        account = bound["customer_id"]  # R6.2: the session's customer by default
+    key = (user.lower(), account, session)
+    got = read.get(key) or read.setdefault(key, gather(user, account, bound, session is not None, now))
+    # R5.6: a customer's own user, in its own account
+    own = got.account_id if got.home_kind == "customer" and got.home_account == got.account_id else None
+    verdict = policy.decide(got.facts, check["action"])
+    return ({"allowed": verdict.allowed, "group": verdict.group, "reason": verdict.reason, "rule": verdict.rule},
+            _entry(user, check, got, verdict, session, caller, now, policy.version), own)
 
 
 def _record(entries: list[dict], active: list[str], now) -> list[str]:

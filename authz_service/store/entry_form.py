@@ -7,13 +7,15 @@ the tree existed; log/chain.py and log/merkle.py use the same bytes.
 
 import hashlib
 import json
+import operator
 from json import encoder
 
 # The R7.1 fields in the order they are hashed (the table's own column order starts the same).
 CONTENT = ("id", "at", "user_email", "account_id", "log_account", "action", "resource_type",
            "resource_id", "allowed", "group", "rule", "reason", "session_id", "caller",
            "on_behalf_of_partner")
-_ALLOWED = CONTENT.index("allowed")
+_AT, _ALLOWED = CONTENT.index("at"), CONTENT.index("allowed")
+_CONTENT_OF = operator.itemgetter(*CONTENT)  # an entry's CONTENT values, in order, in one call
 # R9.7: what the policy decided from and which policy decided (migration 8). Hashed only when
 # recorded, so an entry without them encodes exactly as before and old leaves keep verifying.
 FACTS = ("facts", "policy_version")
@@ -55,8 +57,8 @@ def content(entry: dict) -> bytes:
     altered to be storable (log/values.py; absent otherwise). An entry with its R9.7 facts ends
     with `altered` (true or false), the facts and the policy version: 18 values, a length no
     older entry has, so clearing or adding the facts of a stored entry breaks its hash."""
-    fields = [canonical_at(entry["at"]) if k == "at" else entry[k] for k in CONTENT]
-    fields[_ALLOWED] = bool(fields[_ALLOWED])
+    fields = list(_CONTENT_OF(entry))
+    fields[_AT], fields[_ALLOWED] = canonical_at(fields[_AT]), bool(fields[_ALLOWED])
     if entry.get("facts") is not None or entry.get("policy_version") is not None:
         fields += [bool(entry.get("altered")), entry.get("facts"), entry.get("policy_version")]
     elif entry.get("altered"):

@@ -199,3 +199,33 @@ def test_a_grid_answers_as_v1_batch_does(client):
         {"action": what, "account": where} for what, where in grid]}).json["results"]
     assert [(a["decision"], a["context"].get("group"), a["context"]["rule"]) for a in answers] == [
         (r["allowed"], r["group"], r["rule"]) for r in batch]
+
+
+def test_a_session_is_kept_for_the_run_under_its_own_name_whatever_it_is(client):
+    """A run keeps each session it has read (decide_each) beside what else it keeps: a session
+    named "fit", one that does not exist and no session are each decided as a lone evaluation
+    naming the same session is (R6.2)."""
+    with store.connection():
+        sessions.create("fit", ALICE, utcnow().replace(year=utcnow().year + 1))
+        sessions.bind("fit", RECORD)
+    items = [{"resource": resource(account), **({"context": {"session": name}} if name else {})}
+             for name in ("fit", "no-such-session", None, "fit") for account in (RECORD, "hooli")]
+    together = verdicts(run(client, {"subject": subject(), "action": action(), "evaluations": items}))
+    alone = [post(client, "evaluation", {"subject": subject(), "action": action(), **item}).json["decision"]
+             for item in items]
+    assert together == alone
+    assert together[:2] == [True, False]  # bound to RECORD: R6.2 allows there alone
+
+
+def test_a_run_reads_each_session_once_even_one_that_does_not_exist(client, monkeypatch):
+    """decide_each reads a session once for the whole run, a missing one included (not once an item)."""
+    from authz_service.decide import authorize
+
+    asked = []
+    real = authorize.load_session
+    monkeypatch.setattr(authorize, "load_session", lambda name: asked.append(name) or real(name))
+    items = [{"resource": resource(account)} for account in (RECORD, "hooli", "initech")] * 10
+    body = {"subject": subject(), "action": action(), "context": {"session": "no-such-session"},
+            "evaluations": items}
+    assert len(run(client, body)) == 30
+    assert asked == ["no-such-session"]

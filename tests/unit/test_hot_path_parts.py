@@ -2,9 +2,12 @@
 the metrics' remembered children; the spool's record form is tests/unit/test_spool_form.py's."""
 
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
 from authz_service import metrics
+from authz_service.log.values import LIMITS
 from tests.support.forked import in_child
 
 
@@ -70,3 +73,55 @@ def test_a_time_is_formatted_as_the_log_hashes_it_whether_kept_or_not():
     for value in (first, first, equal, other, first, other, other):
         assert canonical_at(value) == value.isoformat(timespec="microseconds")
     assert canonical_at("2026-03-01T12:00:04.000000") == "2026-03-01T12:00:04.000000"
+
+
+def _fit_by_the_rule(entry: dict) -> dict:
+    """R7.4 as log/values.py's docstring states it, field by field: each text made storable and
+    cut to its column, `altered` when any changed (the reference for values.fit's shortcut)."""
+    from authz_service.log import values
+
+    fitted = dict(entry)
+    for name, limit in values.LIMITS.items():
+        if fitted.get(name) is not None:
+            fitted[name] = values.storable(str(fitted[name]), limit)
+    fitted["altered"] = bool(entry.get("altered")) or any(  # a number is stored as its text, not altered
+        fitted[name] != str(entry[name]) for name in values.LIMITS if entry.get(name) is not None)
+    return fitted
+
+
+class _Text(str):
+    """A str subclass, which values.fit's shortcut (exactly str) leaves to the longer way."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(LIMITS)),
+                       st.one_of(st.none(), st.integers(), st.text(max_size=260),
+                                 st.text(alphabet=st.sampled_from("ab\x00\ud800…é"), max_size=70),
+                                 st.text(alphabet="xyz", min_size=30, max_size=2100), st.text(max_size=40).map(_Text)),
+                       max_size=14),
+       st.booleans())
+def test_values_fit_makes_each_field_what_the_rule_says(fields, altered):
+    """values.fit's shortcut (ASCII, no NUL, within the column: left as it is) gives what the rule
+    field by field gives, for generated text, NUL, lone surrogates, long values, numbers and a str subclass."""
+    from authz_service.log import values
+
+    entry = {**fields, "altered": altered}
+    expected = _fit_by_the_rule(entry)
+    assert values.fit(entry) is expected["altered"]
+    assert entry == expected
+
+
+def test_an_entry_missing_fields_is_filled_and_hashed_as_one_naming_them_none():
+    """chain._filled names every CONTENT field an entry leaves out, as None, and hashes the same
+    bytes as for the entry naming them all (its shortcut: one check when all are named)."""
+    from datetime import datetime
+
+    from authz_service.log import chain
+
+    short = {"at": datetime(2026, 3, 1, 12, 0, 4, 5), "id": "0" * 32, "user_email": "ada@acme.example",
+             "action": "ports:view", "allowed": 1}
+    full = {**{key: None for key in chain.CONTENT}, **short}
+    (filled, body), (filled_full, body_full) = chain._filled(dict(short)), chain._filled(dict(full))
+    assert body == body_full and filled == filled_full
+    assert all(filled[key] is None for key in chain.CONTENT if key not in short)
+    assert filled["allowed"] is True
