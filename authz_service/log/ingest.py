@@ -15,7 +15,8 @@ from datetime import datetime
 from authz_service import store
 from authz_service.log import chain
 from authz_service.log.rejected import refused_for_values, set_aside
-from authz_service.log.spool import entry_ids, name_moved, records
+from authz_service.log.spool import name_moved
+from authz_service.log.spool_records import entry_ids, records
 from authz_service.store import decisions, summary
 from authz_service.store.entry_form import encoded
 
@@ -31,8 +32,10 @@ def _prepared(record: dict) -> list[tuple[bytes, tuple]]:
     return [(body.encode(), decisions.row_from_wire(values)) for *values, body in record["rows"]]
 
 
-def _ticket(record: dict, skip: set[str]) -> chain.Ticket:
-    return chain.Ticket([({}, body, start) for body, start in _prepared(record) if start[0] not in skip], None)
+def _ticket(batch: list[dict], skip: set[str]) -> chain.Ticket:
+    """Every entry of the batch in one ticket: the batch is stored whole or not at all (store_batch)."""
+    return chain.Ticket([({}, body, start) for record in batch for body, start in _prepared(record)
+                         if start[0] not in skip], None)
 
 
 def _latest_activity(batch: list[dict]) -> dict[str, datetime]:
@@ -53,9 +56,9 @@ def store_records(batch: list[dict], dedupe: bool) -> None:
     if dedupe:
         skip = decisions.existing_ids([entry_id for record in batch for entry_id in entry_ids(record)])
     store.database.connect(reuse_if_open=True)
-    tickets = [_ticket(r, skip) for r in batch]
+    ticket = _ticket(batch, skip)
     latest = _latest_activity(batch)
-    if latest and tickets:
+    if latest:
 
         def note() -> None:  # the entries are acknowledged already: a failed figure never drops them
             try:
@@ -64,8 +67,8 @@ def store_records(batch: list[dict], dedupe: bool) -> None:
             except Exception as exc:
                 log.warning("last activity not updated for %s: %s", sorted(latest), exc)
 
-        tickets[0].also = note
-    chain.write(tickets)
+        ticket.also = note
+    chain.write([ticket])
 
 
 def store_batch(batch: list[dict], dedupe: bool, path: str) -> None:

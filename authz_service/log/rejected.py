@@ -10,7 +10,8 @@ import os
 from datetime import UTC, datetime
 
 from authz_service import metrics
-from authz_service.log.spool import entry_ids, spool_of
+from authz_service.log.spool import spool_of
+from authz_service.log.spool_records import entry_ids
 
 log = logging.getLogger("authz.log_writer")
 

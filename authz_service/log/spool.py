@@ -19,7 +19,6 @@ a spool left by an earlier version is stored after an upgrade.
 
 import fcntl
 import hashlib
-import json
 import os
 import socket
 import threading
@@ -92,39 +91,6 @@ class SpoolError(Exception):
 def line(bodies: list[bytes], activity: list | None) -> bytes:
     """One spool record: the entries' hashed contents as they are, then the activity."""
     return b'\n{"entries":[' + b",".join(bodies) + b'],"activity":' + encoded(activity) + b"}\n"
-
-
-def _entries(record: dict) -> list | None:
-    """A record's entries (or rows, in the form before), when they are a list."""
-    found = record.get("entries", record.get("rows"))
-    return found if isinstance(found, list) else None
-
-
-def entry_ids(record: dict) -> list:
-    """The ids of a record's entries, in either form (each begins with its id)."""
-    return [item[0] for item in _entries(record) or [] if isinstance(item, list) and item]
-
-
-def records(data: bytes) -> tuple[list[dict], int]:
-    """The complete records at the start of data, and how many bytes they took.
-
-    A line that is not a record (a write cut short) is skipped; an unfinished last line waits.
-    """
-    out: list[dict] = []
-    used = 0
-    while True:
-        end = data.find(b"\n", used)
-        if end < 0:
-            return out, used
-        text = data[used:end].strip()
-        used = end + 1
-        if text:
-            try:
-                record = json.loads(text)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and _entries(record) is not None:
-                out.append(record)
 
 
 class Spool:

@@ -21,6 +21,7 @@ from authz_service.store import facts_cache
 from authz_service.store.db import is_postgres
 
 ACCEPT_DELAY_PER_CONNECTION = 0.002  # seconds, up to 5 connections' worth
+HEARTBEAT_SECONDS = 1.0  # the master stops a worker silent for its timeout (60 s, gunicorn_options)
 
 
 class BalancedThreadWorker(InlineWorker):
@@ -39,7 +40,18 @@ class BalancedThreadWorker(InlineWorker):
     gives it a thread that waits up to 5 s). A client that connects and sends nothing
     then holds no thread, and is closed after the keep-alive timeout. This is what
     makes one thread per worker (`--threads 1`) safe to run.
+
+    Heartbeat once a second: gunicorn's loop calls `notify` (a utime of the worker's file) each
+    time round, which under load is every request (docs/decisions/052).
     """
+
+    _beat = float("-inf")
+
+    def notify(self):
+        now = time.monotonic()
+        if now - self._beat >= HEARTBEAT_SECONDS:
+            self._beat = now
+            super().notify()
 
     def accept(self, listener):
         if self.nr_conns:

@@ -17,7 +17,7 @@ import pytest
 from authz_service import store
 from authz_service.config import Settings
 from authz_service.decide import authorize as decisions
-from authz_service.log import audit
+from authz_service.log import audit, spool_records
 from authz_service.log import chain as decision_log
 from authz_service.log import ingest as log_ingest
 from authz_service.log import server as log_server
@@ -32,7 +32,7 @@ def test_records_skip_cut_lines_and_wait_for_unfinished():
     """A line cut short by a failed write is skipped; an unfinished last line waits for its end."""
     whole = log_spool.line([b'["a"]'], None)
     data = whole + b'\n{"entries": [["cut' + whole + whole[:-5]
-    found, used = log_spool.records(data)
+    found, used = spool_records.records(data)
     assert found == [{"entries": [["a"]], "activity": None}] * 2
     assert data[used:] == whole[1:-5]  # its leading newline ended an empty line
 
@@ -267,7 +267,7 @@ def test_a_batch_moves_each_customers_last_activity_to_its_latest(sqlite_app, tm
 
     spool = tmp_path / "authz.db-log-activity.spool"
     _spool_some(sqlite_app, monkeypatch, spool, 3)
-    batch, _ = log_spool.records(spool.read_bytes())
+    batch, _ = spool_records.records(spool.read_bytes())
     start = datetime(2026, 11, 25, 12, 0, 0)
     for record, (customer, minutes) in zip(batch, [("initech", 2), ("umbrella", 1), ("initech", 0)], strict=True):
         record["activity"] = [[customer], (start + timedelta(minutes=minutes)).isoformat()]
@@ -289,7 +289,7 @@ def test_a_failed_activity_update_keeps_the_batch(sqlite_app, tmp_path, monkeypa
 
     spool = tmp_path / "authz.db-log-failing.spool"
     ids = _spool_some(sqlite_app, monkeypatch, spool, 4)
-    batch, _ = log_spool.records(spool.read_bytes())
+    batch, _ = spool_records.records(spool.read_bytes())
     assert all(record["activity"] for record in batch)  # a customer's own user, at home
 
     def fail(latest):

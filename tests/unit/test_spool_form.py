@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from authz_service.log import chain, ingest, spool
+from authz_service.log import chain, ingest, spool, spool_records
 from authz_service.store import decisions, entry_form
 from tests.support.log_entries import entry, wire
 
@@ -29,7 +29,7 @@ def _written(entries: list[dict], activity=None) -> tuple[list[tuple], dict]:
     """The entries as chain.append fills them, and the record a worker writes for them, read back."""
     prepared = [chain._filled(dict(e)) for e in entries]
     data = spool.line([body for _, body in prepared], activity)
-    found, used = spool.records(data)
+    found, used = spool_records.records(data)
     assert used == len(data) and len(found) == 1
     return prepared, found[0]
 
@@ -49,16 +49,16 @@ def test_a_record_of_the_form_before_is_read_as_it_was(sqlite, monkeypatch):
     monkeypatch.setattr(decisions, "_is_sqlite", lambda: sqlite)
     prepared = [chain._filled(dict(e)) for e in ENTRIES.values()]
     rows = [[*wire(decisions.row_start(e)), body.decode()] for e, body in prepared]
-    found, _ = spool.records(b"\n" + json.dumps({"rows": rows, "activity": None}).encode() + b"\n")
+    found, _ = spool_records.records(b"\n" + json.dumps({"rows": rows, "activity": None}).encode() + b"\n")
     assert ingest._prepared(found[0]) == [(body, decisions.row_start(e)) for e, body in prepared]
-    assert spool.entry_ids(found[0]) == [e["id"] for e, _ in prepared]
+    assert spool_records.entry_ids(found[0]) == [e["id"] for e, _ in prepared]
 
 
 def test_ids_and_activity_of_a_record():
     prepared, record = _written(list(ENTRIES.values()), [["initech"], "2026-03-01T12:00:00"])
-    assert spool.entry_ids(record) == [e["id"] for e, _ in prepared]
+    assert spool_records.entry_ids(record) == [e["id"] for e, _ in prepared]
     assert record["activity"] == [["initech"], "2026-03-01T12:00:00"]
-    assert spool.entry_ids({"entries": "x"}) == [] and spool.entry_ids({}) == []
+    assert spool_records.entry_ids({"entries": "x"}) == [] and spool_records.entry_ids({}) == []
 
 
 TEXT = st.text(st.characters(codec="utf-8"), max_size=40) | st.none()
@@ -96,3 +96,40 @@ def test_the_content_encoder_writes_what_json_dumps_writes(fields):
         entry_form._C_ENCODER = made
     with pytest.raises(TypeError):
         entry_form.encoded([*fields, object()])
+
+
+def _records_one_by_one(data: bytes) -> list:
+    """The records at the start of data as json.loads reads each line (the reference for spool.records)."""
+    found = []
+    for text in data[: data.rfind(b"\n") + 1].split(b"\n"):
+        try:
+            record = json.loads(text) if text.strip() else None
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("entries", record.get("rows")), list):
+            found.append(record)
+    return found
+
+
+LINES = st.one_of(
+    st.builds(lambda ids, activity: spool.line([entry_form.encoded([i, "2026-03-01T12:00:04.000001"]) for i in ids],
+                                               activity).strip(b"\n"),
+              st.lists(st.text(max_size=8), max_size=3), st.none() | st.just([["c1"], "2026-03-01T12:00:04"])),
+    st.binary(max_size=30),  # garbage, invalid UTF-8 among it
+    st.sampled_from([b'{"entries":[]} {"entries":[]}', b'{"entries":[]}x', b'  {"entries":[]}  ', b'[1]',
+                     b'{"entries":{}}', b'{"rows":[["a"]]}', b'{"entries":[]', b'"\xed\xa0\x80"', b'{"entries":[],}',
+                     b'{"entries":["\xed\xa0\x80"]}', b"\xef\xbb\xbf{\"entries\":[]}", b"NaN", b'{"entries":[NaN]}',
+                     "{\"entries\":[]}".encode("utf-16-le"), b'{"entries":[]}\x00']),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(LINES, max_size=8), st.binary(max_size=12))
+def test_records_are_read_as_json_loads_reads_each_line(lines, tail):
+    """spool.records reads each line with one decode and one scan (no json.loads wrappers): the same
+    records as json.loads line by line, for records, garbage, two values on a line, surrounding
+    blanks, a lone surrogate's bytes, a byte order mark, and an unfinished last line."""
+    data = b"".join(b"\n" + line + b"\n" for line in lines) + tail.replace(b"\n", b"")
+    found, used = spool_records.records(data)
+    assert found == _records_one_by_one(data)
+    assert used == data.rfind(b"\n") + 1

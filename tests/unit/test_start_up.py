@@ -98,3 +98,21 @@ def test_each_worker_counts_in_a_file_of_its_own_pid(tmp_path):
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry, path=str(tmp_path))
     assert registry.get_sample_value("authz_decisions_total", {"action": "a", "allowed": "true"}) == 3
+
+
+def test_a_worker_touches_its_heartbeat_file_once_a_second_not_once_a_loop(monkeypatch):
+    """gunicorn's loop calls notify() each time round (every request under load): the worker
+    passes at most one a second to its file, which the master reads against its 60 s timeout."""
+    from authz_service.serving import serve
+
+    touched, clock = [], [1000.0]
+    worker = serve.BalancedThreadWorker.__new__(serve.BalancedThreadWorker)
+    worker.tmp = type("Tmp", (), {"notify": lambda self: touched.append(clock[0])})()
+    monkeypatch.setattr(serve.time, "monotonic", lambda: clock[0])
+    for _ in range(500):  # one second of a busy loop
+        worker.notify()
+        clock[0] += 0.002
+    assert touched == [1000.0]  # the first at once, none of the next 499
+    clock[0] += 0.002
+    worker.notify()
+    assert len(touched) == 2 and touched[1] >= 1000.0 + serve.HEARTBEAT_SECONDS
