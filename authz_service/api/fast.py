@@ -33,11 +33,42 @@ RESOURCE_LIMITS = {"type": 64, "id": 200}  # schemas.ResourceRef
 
 
 _SORTED = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode  # one encoder, not one a call
+_ASCII = json.encoder.encode_basestring_ascii  # a string as _SORTED writes it (ensure_ascii)
 
 
 def _json(payload: dict) -> bytes:
-    """As Flask's jsonify writes it: sorted keys, compact, a final newline."""
+    """As Flask's jsonify writes it: sorted keys, compact, ASCII, a final newline."""
+    items = payload.get("evaluations") if len(payload) == 1 else None
+    if items.__class__ is list:  # AuthZEN evaluations: up to 1,000 answers, most of them alike
+        return ('{"evaluations":[' + ",".join([_evaluation_json(item) for item in items]) + "]}\n").encode()
     return _SORTED(payload).encode() + b"\n"
+
+
+_CONTEXT = frozenset(("decision_id", "group", "reason", "rule"))  # a decided evaluation's (authzen._answer)
+_ABSENT = object()
+_members: dict[tuple, str] = {}  # (group, reason, rule) -> those members as _SORTED writes them
+
+
+def _evaluation_json(item) -> str:
+    """_SORTED(item) for one answer of evaluations. A decided one's group, reason and rule repeat
+    from item to item (the policy's verdicts): their text is kept, and only the decision id is
+    written anew. Any other answer (context.error, an odd value) is written by _SORTED itself."""
+    decision, context = item.get("decision"), item.get("context")
+    if (len(item) != 2 or decision.__class__ is not bool or context.__class__ is not dict
+            or not context.keys() <= _CONTEXT or context.get("decision_id").__class__ is not str):
+        return _SORTED(item)
+    verdict = (context.get("group", _ABSENT), context.get("reason", _ABSENT), context.get("rule", _ABSENT))
+    try:
+        members = _members.get(verdict)
+    except TypeError:  # a value that cannot be a key (a list, a dict): not one of the policy's verdicts
+        return _SORTED(item)
+    if members is None:
+        if len(_members) >= 4096:  # a policy has far fewer verdicts; a reload brings new ones
+            _members.clear()
+        members = _members[verdict] = "".join(
+            "," + _SORTED({k: context[k]})[1:-1] for k in ("group", "reason", "rule") if k in context)
+    return ('{"context":{"decision_id":' + _ASCII(context["decision_id"]) + members
+            + ('},"decision":true}' if decision else '},"decision":false}'))
 
 
 def _authorize(policy, body, caller: str) -> dict | None:

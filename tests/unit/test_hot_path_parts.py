@@ -125,3 +125,29 @@ def test_an_entry_missing_fields_is_filled_and_hashed_as_one_naming_them_none():
     assert body == body_full and filled == filled_full
     assert all(filled[key] is None for key in chain.CONTENT if key not in short)
     assert filled["allowed"] is True
+
+
+VALUE = st.one_of(st.text(max_size=12), st.sampled_from(["partner-admin", "é ☃ \u2028 \x00 \"q\""]), st.none(),
+                  st.integers(-2, 2), st.lists(st.text(max_size=3), max_size=2))
+ANSWER = st.one_of(
+    st.fixed_dictionaries({"decision": st.booleans(), "context": st.fixed_dictionaries(
+        {"decision_id": st.text(max_size=36)},
+        optional={"group": st.sampled_from(["admin", "ops"]), "reason": st.sampled_from(["why", "é why"]),
+                  "rule": st.sampled_from(["r1", "r2"])})}),  # as authzen._answer makes them
+    st.fixed_dictionaries({"decision": st.booleans() | st.integers(0, 1) | st.none(),
+                           "context": st.dictionaries(st.sampled_from(["decision_id", "group", "reason", "rule", "error"]),
+                                                      VALUE, max_size=5) | VALUE}),
+    st.dictionaries(st.sampled_from(["decision", "context", "x"]), VALUE, max_size=3),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ANSWER, max_size=8), st.sampled_from([{}, {"x": 1}]))
+def test_an_evaluations_answer_is_written_as_flask_writes_it(answers, beside):
+    """api/fast.py writes a decided evaluation with its verdict's members kept from earlier items:
+    the same bytes as the sorted encoder (Flask's) for decided answers, errors, odd values and
+    repeats, ASCII-escaped, and for a body that is not only evaluations."""
+    from authz_service.api import fast
+
+    for payload in ({"evaluations": answers + answers, **beside}, {"evaluations": answers[::-1]}):
+        assert fast._json(payload) == (fast._SORTED(payload) + "\n").encode()
