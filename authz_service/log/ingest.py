@@ -56,7 +56,7 @@ def store_records(batch: list[dict], dedupe: bool) -> None:
     if dedupe:
         skip = decisions.existing_ids([entry_id for record in batch for entry_id in entry_ids(record)])
     store.database.connect(reuse_if_open=True)
-    ticket = _ticket(batch, skip)
+    tickets = [_ticket(batch, skip)]
     latest = _latest_activity(batch)
     if latest:
 
@@ -67,8 +67,8 @@ def store_records(batch: list[dict], dedupe: bool) -> None:
             except Exception as exc:
                 log.warning("last activity not updated for %s: %s", sorted(latest), exc)
 
-        ticket.also = note
-    chain.write([ticket])
+        tickets.insert(0, chain.Ticket([], note))  # a ticket of its own: were it to fail, it alone fails
+    chain.write(tickets)
 
 
 def store_batch(batch: list[dict], dedupe: bool, path: str) -> None:
