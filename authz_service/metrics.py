@@ -67,8 +67,9 @@ _latency: dict[str, Histogram] = {}
 
 
 def observe_decisions(results: list[tuple[str, bool]]) -> None:
-    """Count decisions (action, allowed): one add per distinct pair (a batch's items share a few)."""
-    for key, count in collections.Counter(results).items():
+    """Count decisions (action, allowed): one add per distinct pair (a batch's items share a few;
+    a lone decision, the usual request, is counted without building a Counter for it)."""
+    for key, count in (((results[0], 1),) if len(results) == 1 else collections.Counter(results).items()):
         child = _decided.get(key)
         if child is None:
             child = _decided[key] = DECISIONS.labels(action=key[0], allowed=str(key[1]).lower())

@@ -19,9 +19,11 @@ def test_each_decision_counts_in_its_own_action_and_outcome():
     before = {key: _count(*key) for key in [("port.view", "true"), ("port.view", "false"), ("port.edit", "true")]}
     metrics.observe_decisions([("port.view", True), ("port.view", False), ("port.view", True),
                                ("port.edit", True)])
-    metrics.observe_decisions([("port.view", False)])
+    metrics.observe_decisions([("port.view", False)])  # a lone decision: its own shortcut
+    metrics.observe_decisions([("port.edit", True)])
+    metrics.observe_decisions([])
     after = {key: _count(*key) - was for key, was in before.items()}
-    assert after == {("port.view", "true"): 2, ("port.view", "false"): 2, ("port.edit", "true"): 1}
+    assert after == {("port.view", "true"): 2, ("port.view", "false"): 2, ("port.edit", "true"): 2}
 
 
 def test_each_answer_is_timed_under_its_own_endpoint():
