@@ -103,8 +103,8 @@ class _Text(str):
                        max_size=14),
        st.booleans())
 def test_values_fit_makes_each_field_what_the_rule_says(fields, altered):
-    """values.fit's shortcut (ASCII, no NUL, within the column: left as it is) gives what the rule
-    field by field gives, for generated text, NUL, lone surrogates, long values, numbers and a str subclass."""
+    """R7.4: values.fit's shortcut (ASCII, no NUL, within the column: left as it is) gives what the
+    rule field by field gives, for generated text, NUL, lone surrogates, long values, numbers and a str subclass."""
     from authz_service.log import values
 
     entry = {**fields, "altered": altered}
@@ -114,8 +114,8 @@ def test_values_fit_makes_each_field_what_the_rule_says(fields, altered):
 
 
 def test_an_entry_missing_fields_is_filled_and_hashed_as_one_naming_them_none():
-    """chain._filled names every CONTENT field an entry leaves out, as None, and hashes the same
-    bytes as for the entry naming them all (its shortcut: one check when all are named)."""
+    """R7.1, R7.4: chain._filled names every CONTENT field an entry leaves out, as None, and hashes
+    the same bytes as for the entry naming them all (its shortcut: one check when all are named)."""
     from datetime import datetime
 
     from authz_service.log import chain
@@ -146,9 +146,9 @@ ANSWER = st.one_of(
 @settings(max_examples=400, deadline=None)
 @given(st.lists(ANSWER, max_size=8), st.sampled_from([{}, {"x": 1}]))
 def test_an_evaluations_answer_is_written_as_flask_writes_it(answers, beside):
-    """api/fast.py writes a decided evaluation with its verdict's members kept from earlier items:
-    the same bytes as the sorted encoder (Flask's) for decided answers, errors, odd values and
-    repeats, ASCII-escaped, and for a body that is not only evaluations."""
+    """API.md, AuthZEN evaluations: api/fast.py writes a decided evaluation with its verdict's
+    members kept from earlier items: the same bytes as the sorted encoder (Flask's), ASCII-escaped,
+    for decided answers, errors, odd values and repeats, and for a body that is not only evaluations."""
     from authz_service.api import fast
 
     for payload in ({"evaluations": answers + answers, **beside}, {"evaluations": answers[::-1]}):

@@ -126,9 +126,10 @@ LINES = st.one_of(
 @settings(max_examples=400, deadline=None)
 @given(st.lists(LINES, max_size=8), st.binary(max_size=12))
 def test_records_are_read_as_json_loads_reads_each_line(lines, tail):
-    """spool.records reads each line with one decode and one scan (no json.loads wrappers): the same
-    records as json.loads line by line, for records, garbage, two values on a line, surrounding
-    blanks, a lone surrogate's bytes, a byte order mark, and an unfinished last line."""
+    """R7.4: spool_records.records reads each line with one decode and one scan (no json.loads
+    wrappers): the same records as json.loads line by line, for records, garbage, two values on a
+    line, surrounding blanks, a lone surrogate's bytes, a byte order mark, UTF-16, and an
+    unfinished last line."""
     data = b"".join(b"\n" + line + b"\n" for line in lines) + tail.replace(b"\n", b"")
     found, used = spool_records.records(data)
     assert found == _records_one_by_one(data)
