@@ -99,13 +99,14 @@ def decide_each(policy: Policy, requests: list, caller: str | None = None, stop=
     at one time, as `authorize_many`'s checks are: its entries share it (R7.1).
     """
     outcomes, decided, entries, active, now = [], [], [], [], utcnow()
-    read: dict = {"fit": set()}  # one read of the facts per user, account and session in the run
+    read: dict = {}  # one read of the session and of the facts per user, account and session in the run
+    fit: set = set()  # the (user, session) pairs found to fit the log's columns (_recordable)
     for request in requests:
         outcome = request
         if isinstance(request, dict):
             try:  # a request names "action", "account" and "resource" as a check does
                 outcome, entry, own = _decide_one(policy, request["user"], request, request.get("session"),
-                                                  caller, read, now)
+                                                  caller, read, fit, now)
             except (UnknownAction, TooLong) as exc:
                 outcome = exc
             else:
@@ -190,8 +191,8 @@ def _decide(policy: Policy, user: str, checks: list[dict], session: str | None, 
     for check in checks:
         if not policy.is_action(check["action"]):
             raise UnknownAction(check["action"])
-    read: dict = {"fit": set()}
-    _recordable(user, [check.get("account") for check in checks], session, read["fit"])
+    _recordable(user, [check.get("account") for check in checks], session)
+    read: dict = {}
     now = utcnow()
     results, entries, active = [], [], []
     for check in checks:
@@ -203,11 +204,13 @@ def _decide(policy: Policy, user: str, checks: list[dict], session: str | None, 
     return results, entries, active, now
 
 
-def _decide_one(policy: Policy, user: str, check, session: str | None, caller: str | None, read: dict, now):
-    """_decided for one check of a run (decide_each), its action and values checked first."""
+def _decide_one(policy: Policy, user: str, check, session: str | None, caller: str | None, read: dict,
+                fit: set, now):
+    """_decided for one check of a run (decide_each), its action and values checked first (`fit`:
+    _recordable's pairs found to fit in the run)."""
     if not policy.is_action(check["action"]):
         raise UnknownAction(check["action"])
-    _recordable(user, (check.get("account"),), session, read["fit"])
+    _recordable(user, (check.get("account"),), session, fit)
     return _decided(policy, user, check, session, caller, read, now)
 
 
