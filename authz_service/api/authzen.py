@@ -60,11 +60,14 @@ def request_for(policy, body: dict) -> dict | Refused:
             "session": (body.get("context") or {}).get("session")}
 
 
+DECIDED_CONTEXT = ("decision_id", "group", "reason", "rule")  # a decided evaluation's context, sorted
+
+
 def _answer(outcome) -> dict:
     """An evaluation's answer: the recorded decision, or a deny saying why there was none."""
     if isinstance(outcome, dict):
         # null members are left out, as the specification asks (a user with no group there)
-        context = {k: outcome[k] for k in ("decision_id", "group", "reason", "rule")
+        context = {k: outcome[k] for k in DECIDED_CONTEXT
                    if outcome[k] is not None}
         return {"decision": outcome["allowed"], "context": context}
     if isinstance(outcome, authorize.UnknownAction):

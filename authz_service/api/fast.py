@@ -44,7 +44,8 @@ def _json(payload: dict) -> bytes:
     return _SORTED(payload).encode() + b"\n"
 
 
-_CONTEXT = frozenset(("decision_id", "group", "reason", "rule"))  # a decided evaluation's (authzen._answer)
+_CONTEXT = frozenset(authzen.DECIDED_CONTEXT)
+_VERDICT = authzen.DECIDED_CONTEXT[1:]  # group, reason, rule: the members kept, in _SORTED's order
 _ABSENT = object()
 _members: dict[tuple, str] = {}  # (group, reason, rule) -> those members as _SORTED writes them
 
@@ -57,6 +58,7 @@ def _evaluation_json(item) -> str:
     if (len(item) != 2 or decision.__class__ is not bool or context.__class__ is not dict
             or not context.keys() <= _CONTEXT or context.get("decision_id").__class__ is not str):
         return _SORTED(item)
+    # the _VERDICT members, named one by one: a generator over them costs more than this saves
     verdict = (context.get("group", _ABSENT), context.get("reason", _ABSENT), context.get("rule", _ABSENT))
     try:
         members = _members.get(verdict)
@@ -66,7 +68,7 @@ def _evaluation_json(item) -> str:
         if len(_members) >= 4096:  # a policy has far fewer verdicts; a reload brings new ones
             _members.clear()
         members = _members[verdict] = "".join(
-            "," + _SORTED({k: context[k]})[1:-1] for k in ("group", "reason", "rule") if k in context)
+            "," + _SORTED({k: context[k]})[1:-1] for k in _VERDICT if k in context)
     return ('{"context":{"decision_id":' + _ASCII(context["decision_id"]) + members
             + ('},"decision":true}' if decision else '},"decision":false}'))
 
