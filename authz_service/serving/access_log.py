@@ -29,25 +29,37 @@ class JsonAccessLogger(Logger):
 
     def access_line(self, status, headers, sent, environ, duration_us: int) -> None:
         """The line for a request answered with this status ("200 OK" or 200), header fields and
-        body bytes sent (serving/inline.py answers without gunicorn's response object)."""
+        body bytes sent."""
+        self.access_lines([(status, headers, sent, environ, duration_us)])
+
+    def access_lines(self, rows: list[tuple]) -> None:
+        """access_line's line for each row, in order, written together: serving/inline.py answers
+        without gunicorn's response object, and writes a turn's lines at its end."""
         if not self.access_log_enabled:
             return
+        lines = []
+        for row in rows:
+            try:
+                lines.append(line(*row))
+            except Exception:
+                self.exception("access log line not written")
         try:
-            self._write(line(status, headers, sent, environ, duration_us))
+            self._write(lines)
         except Exception:
-            self.exception("access log line not written")
+            self.exception("access log lines not written")
 
-    def _write(self, line: str) -> None:
-        """The line to each handler as `access_log.info` would write it: directly when every
-        handler is plain, else through logging."""
+    def _write(self, lines: list[str]) -> None:
+        """The lines to each handler as `access_log.info` would write them: directly, in one
+        write, when every handler is plain, else through logging one by one."""
         handlers = self.access_log.handlers
         if not handlers or not all(_plain(h) for h in handlers) or self.access_log.disabled:
-            self.access_log.info("%s", line)
+            for text in lines:
+                self.access_log.info("%s", text)
             return
         for handler in handlers:
             handler.acquire()  # the lock gunicorn's reopen (USR1) holds while it swaps the stream
             try:
-                handler.stream.write(line + handler.terminator)
+                handler.stream.write("".join([text + handler.terminator for text in lines]))
                 handler.flush()
             finally:
                 handler.release()

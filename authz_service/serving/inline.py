@@ -14,6 +14,10 @@ same requests).
 The answer is the one gunicorn's Response writes for the same app response: the status line,
 Server, Date, Connection, then the app's header fields (checked as gunicorn checks them), then
 the body; the access line is the same JSON line.
+
+A turn of the worker's loop (one poll, then the requests it reports) serves its plain requests with
+one read of the facts' epoch (store/kept_facts.one_read; R4.6: each of them was sent before that
+read), and writes their access lines together once the turn is over (docs/decisions/053).
 """
 
 import selectors
@@ -45,7 +49,33 @@ class InlineWorker(ReadFirstWorker):
         worker, where a pool thread would serve one request at a time all the same."""
         self.inline_limits = limits(self.cfg) if self.cfg.threads == 1 else None
         self.keepalive = self.cfg.keepalive  # read per request: gunicorn's config looks it up each time
+        self.held: list[tuple] | None = None  # this turn's access lines, while one runs
         super().init_process()
+
+    def wait_for_and_dispatch_events(self, timeout):
+        """One turn (module docstring): poll, serve what the poll reports, then write the access
+        lines of the requests served inline."""
+        if not self.inline_limits:
+            super().wait_for_and_dispatch_events(timeout)
+            return
+        from authz_service.store import kept_facts  # in the worker (plain_http's PATHS says why)
+
+        self.held = []
+        try:
+            with kept_facts.one_read():  # the epoch is read at the turn's first read, after the poll
+                super().wait_for_and_dispatch_events(timeout)
+        finally:
+            held, self.held = self.held, None
+            if held:
+                self.log.access_lines(held)
+
+    def finish_request(self, conn, fs):
+        """A pool thread has answered a request (request_reader.py). Bytes it read behind it may
+        have come after this turn's epoch read: what they ask is served with a read of its own."""
+        from authz_service.store import kept_facts  # in the worker (plain_http's PATHS says why)
+
+        kept_facts.read_again()
+        super().finish_request(conn, fs)
 
     def on_client_socket_readable(self, conn, client):
         """A kept-alive connection has bytes. A whole plain request in them is answered with the
@@ -119,8 +149,11 @@ class InlineWorker(ReadFirstWorker):
         except OSError:
             return False
         finally:
-            self.log.access_line(answer.status, answer.headers, len(body), environ,
-                                 int((time.perf_counter() - started) * 1_000_000))
+            row = (answer.status, answer.headers, len(body), environ, int((time.perf_counter() - started) * 1_000_000))
+            if self.held is None:  # outside a turn
+                self.log.access_lines([row])
+            else:
+                self.held.append(row)
         return keep
 
     def _keep(self, conn) -> None:

@@ -59,12 +59,23 @@ def one_read():
     """Within, a thread reads the epoch once, at its first read, and answers the later reads from
     the rows kept under it: a decision request (api/fast.py) reads the caller's key, then the
     facts, as of its start. A change that commits in between is one the request overlapped, and
-    the next request sees it. On leaving (an inner one_read's too) each use reads it again."""
+    the next request sees it. A one_read inside another is part of it: a worker's turn
+    (serving/inline.py) serves every request the poll reported, each sent before that first read.
+    On leaving the outermost, each use reads it again."""
+    if _kept.once is not None:  # inside another one_read: its epoch
+        yield
+        return
     _kept.once = False
     try:
         yield
     finally:
         _kept.once = None
+
+
+def read_again() -> None:
+    """Inside one_read: the next use reads the epoch anew, and the later ones use that read."""
+    if _kept.once is not None:
+        _kept.once = False
 
 
 def read_through(key: tuple, load: Callable[[], Row], keep: Callable[[Row], bool]) -> tuple[Row, str]:

@@ -114,3 +114,42 @@ def test_a_forked_worker_names_its_own_pid():
     assert json.loads(access_log.line("200 OK", [], 1, environ, 1))["pid"] == f"<{os.getpid()}>"
     child, theirs = in_child(lambda: access_log.line("200 OK", [], 1, environ, 1))
     assert json.loads(theirs)["pid"] == f"<{child}>"
+
+
+class CountingStream:
+    """A stream that keeps each write apart."""
+
+    def __init__(self):
+        self.writes: list[str] = []
+
+    def write(self, text):
+        self.writes.append(text)
+
+    def flush(self):
+        pass
+
+
+def test_a_turns_lines_are_written_together_in_order(tmp_path, new_logger):
+    """serving/inline.py writes a turn's access lines with access_lines: to a plain handler, one
+    write holding one line per request, in the order given (docs/decisions/053)."""
+    logger = new_logger(str(tmp_path / "access.log"))
+    handler = logger.access_log.handlers[0]
+    handler.stream.close()
+    handler.stream = stream = CountingStream()
+    environ = {"REMOTE_ADDR": "127.0.0.1", "REQUEST_METHOD": "POST", "PATH_INFO": "/access/v1/evaluation"}
+    rows = [("200 OK", [("X-Request-Id", f"r{n}")], 10, environ, n) for n in range(3)]
+    logger.access_lines(rows)
+    assert len(stream.writes) == 1
+    assert [json.loads(text)["request_id"] for text in stream.writes[0].splitlines()] == ["r0", "r1", "r2"]
+
+
+def test_a_row_whose_line_fails_leaves_the_others(tmp_path, new_logger):
+    """A row access_log.line cannot write (a status that is no number) is reported in the error
+    log; the turn's other lines are still written."""
+    path = tmp_path / "access.log"
+    logger = new_logger(str(path))
+    environ = {"REMOTE_ADDR": "127.0.0.1", "REQUEST_METHOD": "POST", "PATH_INFO": "/v1/authorize"}
+    logger.access_lines([("200 OK", [("X-Request-Id", "a")], 1, environ, 1),
+                         ("not a status", [], 1, environ, 1),
+                         ("200 OK", [("X-Request-Id", "b")], 1, environ, 1)])
+    assert [json.loads(text)["request_id"] for text in path.read_text().splitlines()] == ["a", "b"]

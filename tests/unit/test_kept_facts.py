@@ -141,3 +141,22 @@ def test_one_read_without_the_epoch_row_keeps_nothing(sqlite_path):
         with kept_facts.one_read():
             assert rita()[1] == "off" and rita()[1] == "off"
         assert len(seen) == 2
+
+
+def test_a_one_read_inside_another_is_part_of_it(sqlite_path):
+    """A worker's turn (serving/inline.py) holds one one_read around the requests the poll
+    reported, each with its own inside: the epoch is read once for the turn. After the turn, the
+    next use reads it again and sees a change committed during the turn (R4.6)."""
+    with store.connection():
+        rita()
+        seen = _epoch_reads()
+        with kept_facts.one_read():
+            for _ in range(3):
+                with kept_facts.one_read():
+                    assert rita()[1] == "hit"
+            operator(sqlite_path, CHANGES[("link", "UPDATE")])
+            with kept_facts.one_read():
+                assert rita()[1] == "hit"  # sent before the turn's first read: as of it
+        assert len(seen) == 1
+        changed = rita()
+        assert len(seen) == 2 and changed[1] == "miss" and changed[0][4] == "admin"
