@@ -112,49 +112,58 @@ class FastAuthorize:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO")
-        answer = ROUTES.get(path)
-        if answer is None or environ.get("REQUEST_METHOD") != "POST" or environ.get("QUERY_STRING"):
+        if path not in ROUTES or environ.get("REQUEST_METHOD") != "POST" or environ.get("QUERY_STRING"):
             return self.flask_app(environ, start_response)
+        raw = self._read(environ)
+        got = raw is not None and self.answer(path, environ.get("CONTENT_TYPE", ""), raw,
+                                              environ.get("HTTP_AUTHORIZATION", ""), environ.get("HTTP_X_REQUEST_ID"))
+        if not got:  # no key, not plainly well-formed: Flask answers, its error the reference
+            return self.flask_app(environ, start_response)
+        start_response(got[0], got[1])
+        return [got[2]]
+
+    def answer(self, path: str, content_type: str, raw: bytes, authorization: str,
+               given_id: str | None) -> tuple[str, list, bytes] | None:
+        """(status line, header fields, body) for a POST to one of ROUTES with this body and these
+        header fields, or None for Flask to answer (serving/inline.py calls it with the request's
+        own fields, the WSGI call above with the environ's)."""
         started = time.perf_counter()
-        body = self._read(environ)
-        if body is None:
-            return self.flask_app(environ, start_response)
+        if content_type.split(";", 1)[0].strip().lower() != "application/json" or not 0 < len(raw) <= self.limit:
+            return None
+        try:  # the one JSON reader (hostile text, depth, numbers); Flask answers what it refuses
+            body = request_input.loads(raw)
+        except errors.ApiError:
+            return None
         with kept_facts.one_read():  # on SQLite, the key and the facts as of the request's start
-            decided = self._authorized(answer, body, environ)
-        if decided is None:  # no key, not plainly well-formed: Flask answers, its error the reference
-            return self.flask_app(environ, start_response)
+            decided = self._authorized(ROUTES[path], body, authorization)
+        if decided is None:
+            return None
         status, payload, extra = decided
-        given = environ.get("HTTP_X_REQUEST_ID")
-        request_id = authzen.echoed_request_id(path, given) or self.request_id(given or "")
+        request_id = authzen.echoed_request_id(path, given_id) or self.request_id(given_id or "")
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
                    *extra, ("X-Request-Id", request_id)]
-        start_response(status, headers)
         metrics.observe_latency(path, time.perf_counter() - started)
-        return [payload]
+        return status, headers, payload
 
-    def _authorized(self, answer, body, environ) -> tuple[str, bytes, list] | None:
+    def _authorized(self, answer, body, authorization: str) -> tuple[str, bytes, list] | None:
         """_decide's answer for a caller whose key may decide; None to leave the request to Flask."""
         try:
-            caller = caller_for(environ.get("HTTP_AUTHORIZATION", ""), self.state.settings.bootstrap_key)
+            caller = caller_for(authorization, self.state.settings.bootstrap_key)
         except Exception:  # no key, or the database cannot say: Flask answers (401, 503)
             return None
         return self._decide(answer, body, caller["name"]) if "decide" in caller["scopes"] else None
 
-    def _read(self, environ) -> object | None:
-        """The parsed JSON body, or None to leave the request to Flask (its input restored)."""
-        kind = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+    def _read(self, environ) -> bytes | None:
+        """The body as sent, or None to leave the request to Flask (its input restored)."""
         try:
             length = int(environ.get("CONTENT_LENGTH") or -1)
         except ValueError:
             return None
-        if kind != "application/json" or not 0 < length <= self.limit:
+        if not 0 < length <= self.limit:
             return None
         raw = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(raw)  # Flask reads it again if it gets the request
-        try:  # the one JSON reader (hostile text, depth, numbers); Flask answers what it refuses
-            return request_input.loads(raw)
-        except errors.ApiError:
-            return None
+        return raw
 
     def _decide(self, answer, body, caller: str) -> tuple[str, bytes, list] | None:
         """(status line, body, headers), or None when the request is not this path's to answer."""

@@ -22,6 +22,7 @@ read), and writes their access lines together once the turn is over (docs/decisi
 
 import selectors
 import time
+from collections.abc import Callable
 from functools import partial
 
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER
@@ -29,6 +30,7 @@ from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER
 from authz_service.serving.plain_http import (
     Answer,
     Plain,
+    direct_fields,
     environ_for,
     failed,
     limits,
@@ -43,6 +45,7 @@ class InlineWorker(ReadFirstWorker):
     every other request is judged and handed to a thread as before."""
 
     alive: bool  # gunicorn's: False once the worker is stopping
+    fast: Callable[..., tuple | None] | None = None  # the app's FastAuthorize.answer (load_wsgi)
 
     def init_process(self):
         """Before gunicorn's, which runs the worker's loop: served here only with one thread a
@@ -51,6 +54,16 @@ class InlineWorker(ReadFirstWorker):
         self.keepalive = self.cfg.keepalive  # read per request: gunicorn's config looks it up each time
         self.held: list[tuple] | None = None  # this turn's access lines, while one runs
         super().init_process()
+
+    def load_wsgi(self):
+        """gunicorn's, then the app's decision answer (api/fast.py's FastAuthorize.answer) when
+        it has one: a plain request is given to it without an environ."""
+        super().load_wsgi()
+        # in the worker (plain_http's PATHS says why)
+        from authz_service.api.fast import FastAuthorize
+
+        fast = getattr(self.wsgi, "wsgi_app", None)
+        self.fast = fast.answer if isinstance(fast, FastAuthorize) else None
 
     def wait_for_and_dispatch_events(self, timeout):
         """One turn (module docstring): poll, serve what the poll reports, then write the access
@@ -125,18 +138,8 @@ class InlineWorker(ReadFirstWorker):
             self.log.info("Autorestarting worker after current request.")
             self.alive = False
         keep = bool(self.alive and self.keepalive and len(self.keepalived_conns) < self.max_keepalived)
-        environ, answer, body = environ_for(request, conn, self.cfg), Answer(), b""
-        try:
-            result = self.wsgi(environ, answer.start_response)
-            try:
-                body = b"".join(result)
-            finally:
-                if hasattr(result, "close"):
-                    result.close()
-            data = response_bytes(answer, body, keep)
-        except Exception:
-            self.log.exception("Error handling request")
-            data, keep, answer.status, answer.headers, body = failed(), False, "500", [], b""
+        answer = Answer()
+        data, body, environ, keep = self._answered(conn, request, answer, keep)
         try:
             try:
                 sent = conn.sock.send(data)  # non-blocking: an answer fits in an empty socket buffer
@@ -149,12 +152,39 @@ class InlineWorker(ReadFirstWorker):
         except OSError:
             return False
         finally:
-            row = (answer.status, answer.headers, len(body), environ, int((time.perf_counter() - started) * 1_000_000))
+            row = (answer.status, answer.headers, len(body),
+                   environ or {"REMOTE_ADDR": conn.client[0], "REQUEST_METHOD": "POST", "PATH_INFO": request.path},
+                   int((time.perf_counter() - started) * 1_000_000))
             if self.held is None:  # outside a turn
                 self.log.access_lines([row])
             else:
                 self.held.append(row)
         return keep
+
+    def _answered(self, conn, request: Plain, answer: Answer, keep: bool) -> tuple[bytes, bytes, dict | None, bool]:
+        """(the answer's bytes, its body, the environ if one was made, whether to keep the
+        connection): the app's direct answer when it gives one, else its WSGI call's; gunicorn's
+        500 when the app raised."""
+        environ, fast = None, self.fast
+        try:
+            fields = direct_fields(request) if fast else None
+            got = fields and fast and fast(request.path, fields[0], request.body, fields[1], fields[2])
+            if got:  # the app's answer, as its WSGI call would give it
+                answer.start_response(got[0], got[1])
+                body = got[2]
+            else:
+                environ = environ_for(request, conn, self.cfg)
+                result = self.wsgi(environ, answer.start_response)
+                try:
+                    body = b"".join(result)
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+            return response_bytes(answer, body, keep), body, environ, keep
+        except Exception:
+            self.log.exception("Error handling request")
+            answer.status, answer.headers = "500", []
+            return failed(), b"", environ, False
 
     def _keep(self, conn) -> None:
         """Back to the poller until the client's next request (gthread's finish_request)."""

@@ -92,6 +92,23 @@ def environ_for(request: Plain, conn, cfg) -> dict:
     return environ
 
 
+_DIRECT = {"content-type": 0, "authorization": 1, "x-request-id": 2}
+
+
+def direct_fields(request: Plain) -> tuple[str, str, str | None] | None:
+    """(Content-Type, Authorization, X-Request-Id) as environ_for gives them to the app ("" for a
+    missing one, None for no X-Request-Id), or None when one of them repeats: the environ joins or
+    replaces repeated fields, so such a request goes through environ_for."""
+    found: list[str | None] = [None, None, None]
+    for name, value in request.headers:
+        at = _DIRECT.get(name.lower())
+        if at is not None:
+            if found[at] is not None:
+                return None
+            found[at] = value
+    return found[0] or "", found[1] or "", found[2]
+
+
 class Answer:
     """The app's response, as gunicorn's start_response and Response.process_headers take it."""
 
