@@ -16,10 +16,6 @@ CONTACTS = [("acme", "olga@acme.example", "admin"), ("acme", "omar@acme.example"
             ("acme", "bill@acme.example", "billing"), ("globex", "gwen@globex.example", "admin")]
 
 
-
-
-
-
 def ask(client, user: str, customer: str) -> str:
     response = client.post(f"/v1/customers/{customer}/access-requests", headers=bearer(),
                            json={"user": user, "reason": "Incident <42> & co", "duration_hours": 4})

@@ -26,10 +26,6 @@ CONTACTS = [("acme", "olga@acme.example", "admin"), ("acme", "omar@acme.example"
             ("globex", "gwen@globex.example", "admin")]
 
 
-
-
-
-
 def add_contacts(client, contacts=CONTACTS) -> None:
     for partner, email, type_ in contacts:
         response = client.put(f"/v1/partners/{partner}/contacts/{email}",
