@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the project root, for tests.support.server
 
+from bench.serve_throughput import cpu_seconds  # noqa: E402
 from tests.support.server import AUTHZ, KEY, free_port  # noqa: E402
 
 # A mix like a portal's: partner users in customers (allowed and denied), customers' own
@@ -100,19 +101,6 @@ def drive(port: int, seconds: float, connections: int) -> tuple[int, int]:
     return ok, bad
 
 
-def _cpu_seconds(group: int) -> float:
-    """User + system CPU of every live process in a process group (the server)."""
-    total = 0.0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 @contextmanager
 def served(mode: str, template: Path, tmp: Path):
     """A server (log on or off) on its own copy of the demo database; yields (port, pgid)."""
@@ -178,10 +166,10 @@ def throughput(args, tmp: Path) -> bool:
         for turn in range(int(args.seconds)):
             for mode in ("off", "on") if turn % 2 else ("on", "off"):
                 port, group = servers[mode]
-                cpu = _cpu_seconds(group)
+                cpu = cpu_seconds(group)
                 ok, bad = drive(port, 1.0, args.connections)
                 tally = got[mode]
-                tally["cpu"] += _cpu_seconds(group) - cpu
+                tally["cpu"] += cpu_seconds(group) - cpu
                 tally["ok"], tally["bad"] = tally["ok"] + ok, tally["bad"] + bad
                 tally["slices"].append(ok)
         activity_line = served_activity(servers["on"][0], args.reads * 2)

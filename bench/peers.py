@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.peers_cerbos import cerbos_policy, cerbos_server, check_body, checks_of_demo  # noqa: E402
-from bench.serve_throughput import WORKERS, decide_key, machine_reference, wrk  # noqa: E402
+from bench.serve_throughput import WORKERS, cpu_seconds, decide_key, machine_reference, wrk  # noqa: E402
 from tests.support.server import Server, free_port  # noqa: E402
 
 CERBOS_VERSION = "0.55.0"
@@ -148,16 +148,23 @@ def targets(tmp: Path, ours: int, key: str, cerbos: int, checks: list[dict], has
     return got
 
 
-def measure(runs: dict, seconds: int, rounds: int, settle=lambda: None) -> dict:
-    """Each target at 32 connections, then `rounds` turns at 4 connections (p99: their median).
+def measure(runs: dict, seconds: int, rounds: int, settle=lambda: None, cpu=None) -> dict:
+    """Each target at 32 connections, then `rounds` turns at 4 connections (p50, p99: their median).
     `settle()` runs before each run: our log writer stores what the previous run spooled (a
-    100-item run leaves ~100k entries), so that no run pays for the one before it."""
+    100-item run leaves ~100k entries), so that no run pays for the one before it. `cpu[port]()`
+    reads a server's CPU seconds: a 32-connection run's CPU is read from before it to after the
+    settle that follows it, so ours includes storing what the run spooled."""
+    cpu = cpu or {}
     for port, script, _ in runs.values():
         wrk(port, script, 8, min(2, seconds))
     got = {}
     for name, (port, script, per) in runs.items():
         settle()
-        got[name] = {"c32": wrk(port, script, 32, seconds), "c4": [], "per": per}
+        began = cpu[port]() if port in cpu else None
+        row = got[name] = {"c32": wrk(port, script, 32, seconds), "c4": [], "per": per}
+        settle()
+        if began is not None:
+            row["cpu_us"] = (cpu[port]() - began) / max(row["c32"]["requests"] * per, 1) * 1e6
     for _ in range(rounds):
         for name, (port, script, _) in runs.items():
             settle()
@@ -185,12 +192,16 @@ def settled(port: int, key: str):
 
 
 def report(got: dict) -> bool:
-    print(f"{'endpoint':40s} {'req/s @32':>10s} {'checks/s @32':>13s} {'p99 ms @4':>10s} {'non-2xx':>8s}")
+    print(f"{'endpoint':40s} {'req/s @32':>10s} {'checks/s @32':>13s} {'CPU µs/check':>13s} "
+          f"{'p50 ms @4':>10s} {'p99 ms @4':>10s} {'non-2xx':>8s}")
     for name, row in got.items():
-        p99 = sorted(r["p99"] for r in row["c4"])[len(row["c4"]) // 2]
+        middle = len(row["c4"]) // 2
+        p50, p99 = (sorted(r[q] for r in row["c4"])[middle] for q in ("p50", "p99"))
         bad = row["c32"]["non2xx"] + sum(r["non2xx"] for r in row["c4"])
         row["p99"], row["bad"] = p99, bad
-        print(f"{name:40s} {row['c32']['rps']:10.0f} {row['c32']['rps'] * row['per']:13.0f} {p99:10.2f} {bad:8d}")
+        cpu = f"{row['cpu_us']:13.1f}" if "cpu_us" in row else f"{'-':>13s}"
+        print(f"{name:40s} {row['c32']['rps']:10.0f} {row['c32']['rps'] * row['per']:13.0f} {cpu} "
+              f"{p50:10.2f} {p99:10.2f} {bad:8d}")
     pairs = [("ours /v1/authorize", "Cerbos /api/check/resources", 1.5),
              ("ours AuthZEN evaluation", "Cerbos AuthZEN evaluation", 1.5),
              (f"ours AuthZEN evaluations, {BATCH} items", f"Cerbos check, {BATCH} resources", 3.0)]
@@ -204,6 +215,9 @@ def report(got: dict) -> bool:
         faster = got[mine]["p99"] <= got[theirs]["p99"]
         print(f"{mine} / {theirs}: {ratio:.2f}x at 32 connections (target >= {target}x); p99 at 4 connections "
               f"{got[mine]['p99']:.2f} ms against {got[theirs]['p99']:.2f} ms (target: not above)")
+        if "cpu_us" in got[mine] and "cpu_us" in got[theirs]:
+            print(f"    CPU a check, all processes of each server: {got[mine]['cpu_us']:.1f} µs against "
+                  f"{got[theirs]['cpu_us']:.1f} µs (theirs: {got[theirs]['cpu_us'] / max(got[mine]['cpu_us'], 1e-9):.2f}x ours)")
         ok &= ratio >= target and (faster or target > 1.5)
     return ok
 
@@ -245,8 +259,10 @@ def main() -> int:
             server.start()
             wrong = agreement(server.port, key, cerbos_port, checks)
             has_authzen = post(server.port, "/access/v1/evaluation", authzen_body(checks[0]), key)[0] == 200
+            meters = {server.port: lambda: cpu_seconds(group=server.process.pid),  # its own session
+                      cerbos_port: lambda: cpu_seconds(pid=cerbos.pid)}
             got = measure(targets(tmp, server.port, key, cerbos_port, checks, has_authzen), args.seconds,
-                          args.rounds, settled(server.port, decide_key(server, "audit")))
+                          args.rounds, settled(server.port, decide_key(server, "audit")), meters)
         finally:
             server.stop()
             cerbos.terminate()

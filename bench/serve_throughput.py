@@ -68,7 +68,22 @@ def wrk(port: int, script: Path, connections: int, seconds: int) -> dict:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "p50": _ms(out, "50%"), "p99": _ms(out, "99%"),
+            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
             "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def cpu_seconds(group: int | None = None, pid: int | None = None) -> float:
+    """User + system CPU, from /proc, of every live process in a process group (a server and its
+    children: workers, log writer), or of one process (all its threads)."""
+    total = 0.0
+    for one in filter(str.isdigit, os.listdir("/proc")) if pid is None else [str(pid)]:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if pid is not None or int(fields[2]) == group:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _ms(out: str, label: str) -> float:
