@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from authz_service import metrics
+from authz_service.give_way import give_way
 from authz_service.log import merkle, spool, tree, values
 from authz_service.store import decisions, summary
 from authz_service.store.entry_form import content
@@ -91,6 +92,7 @@ def _chain(seq: int, prev_hash: str, prepared: list[tuple], edge: merkle.Frontie
         edge.append(leaf, done)
         rows.append((*start, seq, prev_hash, this, index, leaf.hex()))
         prev_hash = this
+        give_way()  # the log writer's (decision 054)
     return rows
 
 

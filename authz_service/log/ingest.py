@@ -13,6 +13,7 @@ import time
 from datetime import datetime
 
 from authz_service import store
+from authz_service.give_way import give_way
 from authz_service.log import chain
 from authz_service.log.rejected import refused_for_values, set_aside
 from authz_service.log.spool import name_moved
@@ -33,9 +34,13 @@ def _prepared(record: dict) -> list[tuple[bytes, tuple]]:
 
 
 def _ticket(batch: list[dict], skip: set[str]) -> chain.Ticket:
-    """Every entry of the batch in one ticket: the batch is stored whole or not at all (store_batch)."""
-    return chain.Ticket([({}, body, start) for record in batch for body, start in _prepared(record)
-                         if start[0] not in skip], None)
+    """Every entry of the batch in one ticket: the batch is stored whole or not at all (store_batch).
+    A record is up to 100 entries (an evaluations batch): the writer gives way after each (054)."""
+    prepared: list[tuple] = []
+    for record in batch:
+        prepared += [({}, body, start) for body, start in _prepared(record) if start[0] not in skip]
+        give_way()
+    return chain.Ticket(prepared, None)
 
 
 def _latest_activity(batch: list[dict]) -> dict[str, datetime]:

@@ -1,9 +1,8 @@
 """The host's decision-log writer: `python -m authz_service.log.server SPOOL SOCKET`.
 
 `authz serve` starts it before gunicorn forks the workers (docs/decisions/007-log-spool.md).
-Single-threaded, it:
-- first stores what an earlier server left in its spools (killed, say): every spool
-  file of this database whose writer is gone, skipping entries already stored;
+Single-threaded, at nice 5, handing its core back every quarter millisecond (give_way.py), it:
+- first stores what earlier servers left in their spools (killed, say), skipping what is stored;
 - every few milliseconds moves the new records of its own spool into the database,
   up to MAX_BATCH per transaction, numbered and chained as any append (R7.4);
 - answers "sync" once every record appended before it is stored; empties a large spool once
@@ -25,7 +24,7 @@ import socket
 import sys
 import time
 
-from authz_service import store
+from authz_service import give_way, store
 from authz_service.config import Settings
 from authz_service.log import check, checkpoints
 from authz_service.log.ingest import Ingester, store_files
@@ -95,8 +94,8 @@ class Server:
         self.listener.listen(64)
         os.rename(socket_path + ".new", socket_path)  # `authz serve` waits for this name
         self.selector = selectors.DefaultSelector()
-        self.selector.register(self.listener, selectors.EVENT_READ)
-        self.selector.register(sys.stdin, selectors.EVENT_READ)
+        for source in (self.listener, sys.stdin):
+            self.selector.register(source, selectors.EVENT_READ)
         self.buffers: dict[socket.socket, bytearray] = {}
         checked = check.result_path(settings)  # the chain verified here, not in requests
         self.checker = check.Checker(checked, settings.log_verify_seconds) if checked else None
@@ -116,6 +115,7 @@ class Server:
                     self.selector.register(conn, selectors.EVENT_READ)
                 elif isinstance(key.fileobj, socket.socket) and self._asks(key.fileobj):
                     asking.append(key.fileobj)  # every other registered object is a connection
+            give_way.woke()  # it waited in select: whatever it does now is a new turn (decision 054)
             self._ingest()
             self.checkpoints.tick(self.failing)
             for conn in asking:  # before the chain's slice: a sync never waits for verification
@@ -151,10 +151,9 @@ class Server:
             store.close()
 
     def _asks(self, conn: socket.socket) -> bool:
-        try:
+        chunk = b""
+        with contextlib.suppress(OSError):
             chunk = conn.recv(4096)
-        except OSError:
-            chunk = b""
         if not chunk or len(self.buffers[conn]) > 4096:
             self._forget(conn)
             return False
@@ -189,7 +188,8 @@ def main() -> None:
     # SIGTERM/SIGINT to the group stop the workers; this stays until they are gone (stdin closes)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.nice(5)  # storing can wait a moment; answering requests cannot
+    os.nice(5)  # storing can wait a moment; answering requests cannot, nor wait for a tick
+    give_way.enable()  # while this holds a core (decision 054)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env()
     store.connect(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)

@@ -16,12 +16,14 @@ from datetime import UTC
 
 import peewee as pw
 
+from authz_service.give_way import give_way
 from authz_service.store.models import BaseModel, Decision, database
 from authz_service.store.rows import tuples
 
 ALL = ""  # the row of every account (an entry's account id is never empty: it could not be decided)
 ALLOWED, DENIED, BY_ACTION, BY_USER = "allowed", "denied", "action", "user"
 CHUNK = 100_000  # entries counted a statement by the backfill and by archiving
+FOLD_CHUNK = 40  # by the log writer's fold: ~0.3 ms a statement (7-8 µs an entry), ~10% more in all
 
 
 class ActivityCount(BaseModel):
@@ -70,15 +72,17 @@ _SQLITE = {"hour": "REPLACE(SUBSTR(d.at, 1, 13), 'T', ' ')", "day": "SUBSTR(d.at
 _POSTGRES = {"hour": "TO_CHAR(d.at, 'YYYY-MM-DD HH24')", "day": "TO_CHAR(d.at, 'YYYY-MM-DD')", "p": "%s"}
 
 
-def add_range(after: int, through: int, sign: int = 1) -> None:
-    """Count the stored entries after < seq <= through in (sign 1) or out (-1, archiving), CHUNK
-    at a time; called inside the transaction that moves the mark or drops them."""
+def add_range(after: int, through: int, sign: int = 1, chunk: int = CHUNK) -> None:
+    """Count the stored entries after < seq <= through in (sign 1) or out (-1, archiving), `chunk`
+    at a time; called inside the transaction that moves the mark or drops them. The log writer
+    folds FOLD_CHUNK at a time and gives its core way between them (decision 054)."""
     db = database.obj
     sql = _COUNT.format(**(_SQLITE if isinstance(db, pw.SqliteDatabase) else _POSTGRES))
     while after < through:
-        upto = min(after + CHUNK, through)
+        upto = min(after + chunk, through)
         db.execute_sql(sql, (sign, after, upto))
         after = upto
+        give_way()
     if sign < 0:
         ActivityCount.delete().where(ActivityCount.entries <= 0).execute()
 

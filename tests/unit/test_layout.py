@@ -11,7 +11,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "authz_service"
 SUBSYSTEMS = {"api", "cli", "decide", "log", "mail", "policy", "portal", "serving", "store"}
-SHARED = {"config", "cursors", "metrics", "private_files", "secret_file", "this_process", "usernames"}
+SHARED = {"config", "cursors", "give_way", "metrics", "private_files", "secret_file", "this_process", "usernames"}
 
 # third-party top-level name -> the only places (sub-packages or modules) that may import it
 FRAMEWORKS = {
