@@ -5,10 +5,13 @@ idle scheduling class (its own process: the walk recomputes every leaf, and must
 writer's interpreter; idle, so that it only takes a core nothing else wants: docs/decisions/
 049-background-work-yields.md), polls it from its loop without waiting, and keeps the outcome
 in a 0600 file beside the spool; the console's "Log integrity" page shows it. Never in a request.
+On a machine busy all the time the idle class may never run it: a run that has not ended after
+STARVED_PERIODS periods is started again at nice 19, which the scheduler always gives a share.
 """
 
 import contextlib
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -21,20 +24,24 @@ from authz_service.private_files import write_secret
 from authz_service.store.entry_form import canonical_at
 from authz_service.store.models import utcnow
 
-RUN = ("import sys; from authz_service.log.checkpoint_audit import idle; idle(); "
+RUN = ("import sys; from authz_service.log.checkpoint_audit import lower; lower(sys.argv.pop(1)); "
        "from authz_service.cli import main; sys.argv[0] = 'authz'; main()")
 KEPT_LINES = 25
+log = logging.getLogger("authz.log_writer")
+STARVED_PERIODS = 3  # an idle-class run not ended after this many periods starts again at nice 19
 
 
-def idle() -> str:
-    """This process in Linux's idle class (SCHED_IDLE: a core only when no other task wants it),
-    else at the lowest nice; which of the two ("idle" or "nice")."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        return "idle"
-    except (AttributeError, OSError):  # not Linux, or refused
-        os.nice(19 - os.nice(0))
-        return "nice"
+def lower(how: str) -> str:
+    """This process in Linux's idle class (SCHED_IDLE: a core only when no other task wants it)
+    when `how` is "idle" and the class exists, else at the lowest nice; which of the two."""
+    if how == "idle":
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return "idle"
+        except (AttributeError, OSError):  # not Linux, or refused
+            pass
+    os.nice(19 - os.nice(0))
+    return "nice"
 
 
 def result_path(settings) -> str | None:
@@ -61,6 +68,7 @@ class Audit:
         self.witness, self.key_file = witness, key_file
         self.child: subprocess.Popen | None = None
         self.output: IO[bytes] | None = None
+        self.how, self.started = "idle", 0.0  # the running child's class, and when it began
         self.due = time.monotonic() + min(self.every, 5.0)  # not before the writer has stored anything
 
     def step(self) -> bool:
@@ -73,20 +81,26 @@ class Audit:
             return False
         code = self.child.poll()
         if code is None:
+            if self.how == "idle" and time.monotonic() - self.started > STARVED_PERIODS * self.every:
+                log.warning("the checkpoint audit got no turn in the idle class for %.0f s: "
+                            "started again at nice 19", time.monotonic() - self.started)
+                self.stop()
+                self._start("nice")
             return False
         assert self.output is not None
         self.output.seek(0)
         lines = self.output.read().decode("utf-8", "replace").splitlines()[-KEPT_LINES:]
         self.output.close()
         self.child, self.output, self.due = None, None, time.monotonic() + self.every
-        write_secret(self.path, json.dumps({"ok": code == 0, "exit": code, "lines": lines,
+        write_secret(self.path, json.dumps({"ok": code == 0, "exit": code, "lines": lines, "scheduled": self.how,
                                             "finished_at": canonical_at(utcnow())}))
         return True
 
-    def _start(self) -> None:
+    def _start(self, how: str = "idle") -> None:
+        self.how, self.started = how, time.monotonic()
         env = {**os.environ, "AUTHZ_DATABASE_URL": self.settings.database_url, "AUTHZ_LOG_KEY_FILE": self.key_file}
         self.output = tempfile.TemporaryFile()  # noqa: SIM115 (kept open until the child ends; closed in step, stop)
-        self.child = subprocess.Popen([sys.executable, "-c", RUN, "log", "verify", "--checkpoint", self.witness],
+        self.child = subprocess.Popen([sys.executable, "-c", RUN, how, "log", "verify", "--checkpoint", self.witness],
                                       stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT,
                                       env=env)
 

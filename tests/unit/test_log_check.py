@@ -90,10 +90,65 @@ def test_while_entries_arrive_the_slices_take_a_bounded_share(app, api, monkeypa
     assert check.last_result(app.config["AUTHZ"])["checked"] == 5
 
 
+def _class_of_run(how: str) -> list[str]:
+    """Whether the child checkpoint_audit.RUN starts with `how` is in SCHED_IDLE, and its nice value."""
+    code = checkpoint_audit.RUN.split("from authz_service.cli")[0]
+    code += "import os; print(os.sched_getscheduler(0) == os.SCHED_IDLE, os.nice(0), sys.argv[1:])"
+    return subprocess.run([sys.executable, "-c", code, how, "log"], capture_output=True, text=True,
+                          check=True).stdout.split()
+
+
 def test_the_checkpoint_audit_runs_in_the_idle_class():
     """Decision 049: the child that walks the whole log (checkpoint_audit.RUN) asks for SCHED_IDLE,
-    so it only takes a core that nothing else wants."""
-    code = checkpoint_audit.RUN.split("from authz_service.cli")[0]
-    code += "import os; print(os.sched_getscheduler(0) == os.SCHED_IDLE, os.nice(0))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["True", "0"]
+    so it only takes a core that nothing else wants; its own arguments follow the class."""
+    assert _class_of_run("idle") == ["True", "0", "['log']"]
+
+
+def test_a_checkpoint_audit_started_again_runs_at_the_lowest_nice():
+    """R7.6: a run started again after the idle class starved it takes nice 19, a share the
+    scheduler always gives."""
+    assert _class_of_run("nice") == ["False", "19", "['log']"]
+
+
+class FakeChild:
+    """A `verify --checkpoint` child that runs until told to end."""
+
+    def __init__(self, args, **_):
+        self.args, self.code, self.killed = args, None, False
+
+    def poll(self):
+        return self.code
+
+    def kill(self):
+        self.killed = True
+
+    def wait(self):
+        return self.code
+
+
+def test_an_audit_the_idle_class_starves_is_started_again_at_nice_19(app, tmp_path, monkeypatch):
+    """R7.6 on a machine busy all the time: an idle-class run still going after STARVED_PERIODS
+    periods is ended and started again at nice 19, once; the next period's run is idle again."""
+    clock, children = [1000.0], []
+    monkeypatch.setattr(checkpoint_audit.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(checkpoint_audit.subprocess, "Popen", lambda args, **kw: children.append(FakeChild(args)) or children[-1])
+    monkeypatch.setattr(checkpoint_audit, "result_path", lambda _: str(tmp_path / "audit.json"))
+    settings = app.config["AUTHZ"]
+    monkeypatch.setattr(settings, "log_verify_seconds", 10.0)
+    audit = checkpoint_audit.Audit(settings, str(tmp_path), "key")
+    clock[0] += 5
+    assert not audit.step() and len(children) == 1
+    classes = lambda: [c.args[3] for c in children]  # noqa: E731 (python -c RUN <class> log verify ...)
+    clock[0] += checkpoint_audit.STARVED_PERIODS * 10 - 1
+    assert not audit.step() and classes() == ["idle"]
+    clock[0] += 2
+    assert not audit.step() and classes() == ["idle", "nice"] and children[0].killed
+    clock[0] += 1000
+    assert not audit.step() and classes() == ["idle", "nice"] and not children[1].killed
+    children[1].code = 0
+    assert audit.step()
+    assert checkpoint_audit.last_result(settings)["scheduled"] == "nice"
+    clock[0] += 10
+    audit.step()
+    assert classes() == ["idle", "nice", "idle"]
+    audit.stop()
