@@ -59,7 +59,6 @@ def impact(new_spec, old_spec, policy_path, as_json, limit, since, archives):
     facts: how many would have gone the other way, by action, with sample decision ids; with
     --archive, the archived ones too, once the files are checked against the chain."""
     from authz_service.log import audit  # here, as in cli/log.py: the log's modules import metrics
-    from authz_service.log.archive_file import read_archive
 
     settings = current_settings()
     if archives and since is None:
@@ -71,14 +70,15 @@ def impact(new_spec, old_spec, policy_path, as_json, limit, since, archives):
     store.connect(settings.database_url)  # read only: no migration of the live database
     with store.connection():
         result = impacting.impact(old, new)
+        # R7.4, decision 046: only entries that verify are replayed, each file read once
         files = [Path(a) for a in archives]
-        if files:  # R7.4, decision 046: only entries that verify are replayed
-            verdict = audit.verify_archives(files)
-            if verdict.problem is not None:
-                where = f"entry {verdict.bad_seq}: " if verdict.bad_seq else ""
-                raise click.ClickException(f"the archives do not verify ({where}{verdict.problem}); nothing replayed")
-        archived = (read_archive(path) for path in files)
-        replayed = replaying.replay(new, start, archived) if since is not None else None
+        archived = audit.checked_archives(files, audit.Verdict(0, 0, audit.GENESIS)) if files else ()
+        try:
+            replayed = replaying.replay(new, start, archived) if since is not None else None
+        except audit.ArchivesDoNotVerify as exc:
+            verdict = exc.verdict
+            where = f"entry {verdict.bad_seq}: " if verdict.bad_seq else ""
+            raise click.ClickException(f"the archives do not verify ({where}{verdict.problem}); nothing replayed") from None
     if as_json:
         click.echo(json.dumps({**result.as_dict(), **({"replay": replayed.as_dict()} if replayed else {})},
                               indent=1))

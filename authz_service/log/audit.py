@@ -1,9 +1,14 @@
 """Reading the decision log: activity and decision pages (R7.2, R7.3), verifying and archiving
-the hash chain (R7.4)."""
+the hash chain (R7.4).
 
+Longer than 200 lines: the chain's walk, the archives' check and archiving share `Verdict` and
+the anchor; apart, the modules would import each other.
+"""
+
+import contextlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -127,25 +132,52 @@ def verify(archives: Iterable[Path] = ()) -> Verdict:
     return verdict
 
 
+class ArchivesDoNotVerify(Exception):
+    """What `checked_archives` gave out stops here: `verdict` says which entry and why."""
+
+    def __init__(self, verdict: Verdict):
+        super().__init__(verdict.problem)
+        self.verdict = verdict
+
+
 def verify_archives(archives: list[Path]) -> Verdict:
     """The archive files, oldest first, from entry 1 up to where the live log starts: each entry
     matches its hash and the chain, and the last is the one the last archiving left as anchor."""
+    verdict = Verdict(0, 0, GENESIS)
+    with contextlib.suppress(ArchivesDoNotVerify):
+        for entries in checked_archives(archives, verdict):
+            for _ in entries:
+                pass
+    return verdict
+
+
+def checked_archives(archives: list[Path], verdict: Verdict) -> Iterator[Iterator[dict]]:
+    """Each archive file's entries, read once: each is checked against the chain before it is
+    given out, so what a reader uses is what was checked (R7.4; a file changed after a first read
+    is never used). ArchivesDoNotVerify at the first entry that does not follow, or after the
+    last file when they do not reach the live log's anchor. Read each file's entries to the end."""
     chain.sync()
     anchor = decisions.anchor()
-    verdict = Verdict(0, 0, GENESIS)
     for path in archives:
-        try:
-            if not verdict.follow(read_archive(path)):
-                return verdict
-        except ArchiveUnreadable as exc:
-            verdict.bad_seq = verdict.last_seq + 1
-            verdict.problem = f"{path}: an entry cannot be read after entry {verdict.last_seq} ({exc!s})"
-            return verdict
-    if (verdict.last_seq, verdict.last_hash) != anchor:
+        yield _checked(path, verdict)
+    if verdict.problem is None and (verdict.last_seq, verdict.last_hash) != anchor:
         verdict.bad_seq = verdict.last_seq
         verdict.problem = (f"the archives end at entry {verdict.last_seq}, but the live log "
                            f"continues from entry {anchor[0]}")
-    return verdict
+    if verdict.problem is not None:
+        raise ArchivesDoNotVerify(verdict)
+
+
+def _checked(path: Path, verdict: Verdict) -> Iterator[dict]:
+    try:
+        for entry in read_archive(path):
+            if not verdict.follow((entry,)):
+                raise ArchivesDoNotVerify(verdict)
+            yield entry
+    except ArchiveUnreadable as exc:
+        verdict.bad_seq = verdict.last_seq + 1
+        verdict.problem = f"{path}: an entry cannot be read after entry {verdict.last_seq} ({exc!s})"
+        raise ArchivesDoNotVerify(verdict) from None
 
 
 def archive(before: datetime, out: Path) -> int:

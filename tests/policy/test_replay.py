@@ -4,9 +4,11 @@ each entry's facts one by one under that policy flips; entries without facts are
 (docs/decisions/033-decision-facts-and-replay.md)."""
 
 import json
+import os
 import random
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -144,11 +146,11 @@ def _recorded(tmp_path: Path, users: tuple[str, ...], between=None) -> str:
     return url
 
 
-def _impact(args: list[str], url: str) -> subprocess.CompletedProcess:
+def _impact(args: list[str], url: str, seconds: float = 300) -> subprocess.CompletedProcess:
     authz = str(Path(sys.executable).with_name("authz"))
     env = {"PATH": "/usr/bin:/bin", "AUTHZ_DATABASE_URL": url, "AUTHZ_POLICY_DIR": str(POLICIES)}
     return subprocess.run([authz, "policy", "impact", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=seconds)
 
 
 def test_the_command_replays_since_a_date(tmp_path):
@@ -210,3 +212,33 @@ def test_archived_decisions_are_replayed_once_their_files_verify(tmp_path):
         assert "replayed" not in bad.stdout.replace("nothing replayed", ""), name
     bad = _impact([str(changed), "--archive", str(tmp_path / "old.jsonl")], url)
     assert bad.returncode == 2 and "give --since too" in bad.stderr
+
+
+def test_each_archive_is_read_once_so_what_is_replayed_is_what_was_checked(tmp_path):
+    """R7.4, decision 046: `--archive FILE` checks each entry as it replays it, reading the file
+    once, so a file changed after a first read is never used unchecked. The archive here comes
+    through a named pipe, which gives its lines to one reader only: the replay equals the file's."""
+    from authz_service.log import audit
+
+    def archive_then_decide(policy) -> None:
+        audit.archive(utcnow(), tmp_path / "old.jsonl")
+        authorize.authorize(policy, "iris@initech.example", "invoice.download", "initech")
+
+    url = _recorded(tmp_path, ("iris@initech.example", "ike@initech.example"), archive_then_decide)
+    changed, pipe = tmp_path / "policies", tmp_path / "pipe.jsonl"
+    from_file = _impact([str(changed), "--since", "30d", "--json", "--archive", str(tmp_path / "old.jsonl")], url)
+    os.mkfifo(pipe)
+
+    def feed() -> None:
+        with open(pipe, "w", encoding="utf-8") as out:
+            out.write((tmp_path / "old.jsonl").read_text())
+
+    threading.Thread(target=feed, daemon=True).start()
+    try:
+        through_pipe = _impact([str(changed), "--since", "30d", "--json", "--archive", str(pipe)], url, seconds=60)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the archive was opened a second time (a pipe gives its lines once)") from None
+    assert through_pipe.returncode == 0, through_pipe.stderr
+    piped, filed = (json.loads(done.stdout)["replay"] for done in (through_pipe, from_file))
+    assert piped.pop("since") and filed.pop("since")  # "30d" before each run's own now
+    assert piped == filed and filed["archived"] == 4
