@@ -72,7 +72,7 @@ def impact(new_spec, old_spec, policy_path, as_json, limit, since, archives):
         result = impacting.impact(old, new)
         # R7.4, decision 046: only entries that verify are replayed, each file read once
         files = [Path(a) for a in archives]
-        archived = audit.checked_archives(files, audit.Verdict(0, 0, audit.GENESIS)) if files else ()
+        archived = audit.checked_archives(files) if files else ()
         try:
             replayed = replaying.replay(new, start, archived) if since is not None else None
         except audit.ArchivesDoNotVerify as exc:

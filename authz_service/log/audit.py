@@ -151,11 +151,13 @@ def verify_archives(archives: list[Path]) -> Verdict:
     return verdict
 
 
-def checked_archives(archives: list[Path], verdict: Verdict) -> Iterator[Iterator[dict]]:
+def checked_archives(archives: list[Path], verdict: Verdict | None = None) -> Iterator[Iterator[dict]]:
     """Each archive file's entries, read once: each is checked against the chain before it is
     given out, so what a reader uses is what was checked (R7.4; a file changed after a first read
     is never used). ArchivesDoNotVerify at the first entry that does not follow, or after the
-    last file when they do not reach the live log's anchor. Read each file's entries to the end."""
+    last file when they do not reach the live log's anchor. Read each file's entries to the end.
+    `verdict`, where given, is the one followed (from entry 1)."""
+    verdict = Verdict(0, 0, GENESIS) if verdict is None else verdict
     chain.sync()
     anchor = decisions.anchor()
     for path in archives:
